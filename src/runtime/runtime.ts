@@ -1,0 +1,113 @@
+// The in-process interface of an OCI runtime: what the daemon uses to run a bundle.
+// Two implementations: the built-in runtime (builtin-runtime.ts, namespaces through the
+// native helper) and one that drives an external runc/crun binary (external-runtime.ts).
+// Both follow the OCI lifecycle: create -> start -> (exit) -> delete.
+import type { Readable, Writable, Duplex } from 'node:stream';
+import type { Process, State } from '../oci/runtime-spec.js';
+
+export type { Process, State } from '../oci/runtime-spec.js';
+
+/** How the container process gets its stdio. */
+export interface IoOptions {
+  /**
+   * 'pipe' (default): the handle carries stdin/stdout/stderr streams, or one terminal
+   * stream when process.terminal is true.
+   * 'inherit': the process uses the caller's own fds 0-2 (the CLI's behaviour).
+   * 'null': /dev/null for all three.
+   */
+  stdio?: 'pipe' | 'inherit' | 'null';
+  /**
+   * With process.terminal: send the pty master to this unix socket (runc's
+   * --console-socket) instead of relaying it through `ProcessHandle.io`.
+   */
+  consoleSocket?: string;
+  /** write the container's pid (host pid namespace) to this file, as runc --pid-file does */
+  pidFile?: string;
+  /**
+   * Detach: the process outlives the caller; its exit status is only observable through
+   * state() (status 'stopped'). The handle's `exit` still settles when the caller's
+   * process is alive to see it.
+   */
+  detach?: boolean;
+}
+
+export interface PipeIo {
+  kind: 'pipes';
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+}
+
+export interface TerminalIo {
+  kind: 'terminal';
+  /** the pty master: write = keyboard input, read = screen output */
+  terminal: Duplex;
+  resize(cols: number, rows: number): Promise<void>;
+}
+
+/** No streams: stdio was inherited, /dev/null, or sent to a console socket. */
+export interface NoIo {
+  kind: 'none';
+}
+
+export type ProcessIo = PipeIo | TerminalIo | NoIo;
+
+export interface ExitStatus {
+  /** exit code (0-255); 128+signal when killed by a signal, as shells report it */
+  exitCode: number;
+  /** the signal name when the process was killed by one, else null */
+  signal: NodeJS.Signals | null;
+}
+
+/** A process started by create() or exec(). */
+export interface ProcessHandle {
+  /** pid in the host pid namespace */
+  readonly pid: number;
+  readonly io: ProcessIo;
+  /** settles when the process has exited (after create: only once it has been started) */
+  readonly exit: Promise<ExitStatus>;
+}
+
+export interface KillOptions {
+  /** signal every process of the container (its cgroup), not just init */
+  all?: boolean;
+}
+
+export interface DeleteOptions {
+  /** kill a running or created container first (SIGKILL) instead of failing */
+  force?: boolean;
+}
+
+export interface ContainerProcessInfo {
+  pid: number;
+  /** the command line from /proc/<pid>/cmdline */
+  args: string[];
+}
+
+export interface Runtime {
+  /** 'berth' for the built-in runtime, else the binary name (runc, crun) */
+  readonly name: string;
+  /**
+   * Create a container from an OCI bundle: namespaces, cgroup, mounts and the pid exist
+   * afterwards (status 'created'), the user program has not started. Errors are
+   * BerthErrors naming the field or path; nothing is left behind on failure.
+   */
+  create(id: string, bundleDir: string, io?: IoOptions): Promise<ProcessHandle>;
+  /** run the user program of a created container */
+  start(id: string): Promise<void>;
+  /** OCI state; not_found (NO_SUCH_CONTAINER) when there is no such container */
+  state(id: string): Promise<State>;
+  /** signal init (or every process with all); the signal as a name ('SIGTERM', 'TERM') or number */
+  kill(id: string, signal: string | number, options?: KillOptions): Promise<void>;
+  /** remove a stopped container: cgroup, state dir; poststop hooks run */
+  delete(id: string, options?: DeleteOptions): Promise<void>;
+  /** run another process inside a running container */
+  exec(id: string, process: Process, io?: IoOptions): Promise<ProcessHandle>;
+  /** freeze every process of the container (cgroup freezer) */
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  /** the processes of the container */
+  ps(id: string): Promise<ContainerProcessInfo[]>;
+  /** every container under this runtime's root */
+  list(): Promise<State[]>;
+}
