@@ -1,0 +1,121 @@
+// File system syscalls Node lacks (xattrs, mknod, mount, umount2), called through koffi
+// (a prebuilt FFI library; no compiled addon of ours). Each failure is a BerthError
+// carrying the errno name and the path, like the helper's reports.
+import { createRequire } from 'node:module';
+import { constants } from 'node:os';
+import { BerthError } from '../errors/berth-error.js';
+
+interface KoffiFunction { (...args: unknown[]): unknown }
+interface KoffiLib { func(signature: string): KoffiFunction }
+interface Koffi { load(name: string): KoffiLib; errno(): number; alloc?: unknown }
+
+const require = createRequire(import.meta.url);
+
+interface Libc {
+  lsetxattr: KoffiFunction; lgetxattr: KoffiFunction; llistxattr: KoffiFunction; lremovexattr: KoffiFunction;
+  mknod: KoffiFunction; mount: KoffiFunction; umount2: KoffiFunction; errno: () => number;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc !== undefined) return libc;
+  const koffi = require('koffi') as Koffi;
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, void *value, size_t size)'),
+    llistxattr: lib.func('long llistxattr(const char *path, void *list, size_t size)'),
+    lremovexattr: lib.func('int lremovexattr(const char *path, const char *name)'),
+    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+    umount2: lib.func('int umount2(const char *target, int flags)'),
+    errno: () => koffi.errno(),
+  };
+  return libc;
+}
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, value]) => [value, name]));
+
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
+}
+
+/** A failed syscall: `code` is the errno name (ENOENT, ENODATA...), so callers can branch on it. */
+export class SyscallError extends BerthError {
+  readonly errno: string;
+  constructor(call: string, path: string, errno: number) {
+    const name = errnoName(errno);
+    super(errno === constants.errno.EPERM || errno === constants.errno.EACCES ? 'forbidden' : 'internal', name,
+      `${call} ${path}: ${name}`, { detail: { step: call, errno: name, path } });
+    this.errno = name;
+  }
+}
+
+function check(result: unknown, call: string, path: string): number {
+  const value = Number(result);
+  if (value < 0) throw new SyscallError(call, path, load().errno());
+  return value;
+}
+
+export function setXattr(path: string, name: string, value: Uint8Array): void {
+  check(load().lsetxattr(path, name, value, value.byteLength, 0), 'lsetxattr', path);
+}
+
+export function removeXattr(path: string, name: string): void {
+  check(load().lremovexattr(path, name), 'lremovexattr', path);
+}
+
+/** The value of an xattr, or undefined when the file does not have it. */
+export function getXattr(path: string, name: string): Buffer | undefined {
+  const c = load();
+  for (let size = 256; size <= 65536; size *= 16) {
+    const buffer = Buffer.alloc(size);
+    const n = Number(c.lgetxattr(path, name, buffer, size));
+    if (n >= 0) return buffer.subarray(0, n);
+    const errno = c.errno();
+    if (errno === constants.errno.ENODATA) return undefined;
+    if (errno !== constants.errno.ERANGE) throw new SyscallError('lgetxattr', path, errno);
+  }
+  throw new SyscallError('lgetxattr', path, constants.errno.ERANGE);
+}
+
+/** Names of all xattrs of a file (not following symlinks). */
+export function listXattrs(path: string): string[] {
+  const c = load();
+  for (let size = 1024; size <= 65536; size *= 8) {
+    const buffer = Buffer.alloc(size);
+    const n = Number(c.llistxattr(path, buffer, size));
+    if (n >= 0) return buffer.subarray(0, n).toString('latin1').split('\0').filter((s) => s !== '');
+    const errno = c.errno();
+    if (errno === constants.errno.ENOTSUP) return [];
+    if (errno !== constants.errno.ERANGE) throw new SyscallError('llistxattr', path, errno);
+  }
+  throw new SyscallError('llistxattr', path, constants.errno.ERANGE);
+}
+
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+
+/** glibc's makedev for 64-bit dev_t. */
+export function makeDev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
+}
+
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  check(load().mknod(path, mode, makeDev(major, minor)), 'mknod', path);
+}
+
+export const MS_RDONLY = 1;
+export const MNT_DETACH = 2;
+
+export function mount(source: string, target: string, fstype: string, flags: number, data: string): void {
+  check(load().mount(source, target, fstype, flags, data), 'mount', target);
+}
+
+export function umount(target: string, flags = 0): void {
+  check(load().umount2(target, flags), 'umount2', target);
+}
