@@ -1,0 +1,146 @@
+// Where the API listens: unix sockets (mode 0660, group `berth` when it exists) and TCP,
+// which is refused off loopback unless TLS with client verification is configured.
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { chmod, chown, mkdir, readFile, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { invalidArgument, BerthError, errnoCode } from '../errors/berth-error.js';
+import type { Router, Logger } from './router.js';
+
+export interface TlsOptions {
+  verify: boolean;
+  ca?: string;
+  cert: string;
+  key: string;
+}
+
+export interface ListenOptions {
+  hosts: readonly string[];
+  tls?: TlsOptions;
+  /** group owning unix sockets, when it exists on the host */
+  socketGroup?: string;
+}
+
+export interface ApiListener {
+  addresses: string[];
+  close(): Promise<void>;
+}
+
+export type ParsedHost = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+export function parseHost(spec: string): ParsedHost {
+  if (spec.startsWith('unix://')) {
+    const socketPath = spec.slice('unix://'.length);
+    if (!path.isAbsolute(socketPath)) throw invalidArgument('BAD_HOST', `invalid -H ${spec}: the socket path must be absolute`);
+    return { kind: 'unix', path: socketPath };
+  }
+  if (spec.startsWith('tcp://')) {
+    const url = new URL(spec.replace(/^tcp:/, 'http:'));
+    const port = url.port === '' ? 2375 : Number(url.port);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    return { kind: 'tcp', host: host === '' ? '0.0.0.0' : host, port };
+  }
+  if (spec.startsWith('/')) return { kind: 'unix', path: spec };
+  throw invalidArgument('BAD_HOST', `invalid -H ${spec}: use unix:///path or tcp://host:port`);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+export async function listenApi(router: Router, options: ListenOptions, log: Logger): Promise<ApiListener> {
+  const servers: net.Server[] = [];
+  const addresses: string[] = [];
+  const unixPaths: string[] = [];
+  const sockets = new Set<Duplex>();
+  try {
+    for (const spec of options.hosts) {
+      const parsed = parseHost(spec);
+      const server = createHttpServer(router, parsed, options.tls, sockets);
+      if (parsed.kind === 'unix') {
+        await prepareSocketPath(parsed.path);
+        await listen(server, { path: parsed.path });
+        unixPaths.push(parsed.path);
+        await chmod(parsed.path, 0o660);
+        const gid = await groupId(options.socketGroup ?? 'berth');
+        if (gid !== undefined) await chown(parsed.path, 0, gid).catch(() => undefined);
+      } else {
+        await listen(server, { host: parsed.host, port: parsed.port });
+      }
+      servers.push(server);
+      addresses.push(spec);
+      log.info(`api listening on ${spec}`);
+    }
+  } catch (err) {
+    await closeAll(servers, sockets, unixPaths);
+    throw err;
+  }
+  return { addresses, close: async () => { await closeAll(servers, sockets, unixPaths); } };
+}
+
+function createHttpServer(router: Router, host: ParsedHost, tls: TlsOptions | undefined, sockets: Set<Duplex>): net.Server {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => { void router.handleRequest(req, res); };
+  let server: http.Server;
+  if (host.kind === 'tcp' && tls) {
+    server = https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.verify, rejectUnauthorized: tls.verify }, onRequest);
+  } else {
+    if (host.kind === 'tcp' && !isLoopback(host.host)) {
+      throw invalidArgument('INSECURE_TCP', `refusing to listen on tcp://${host.host}:${host.port} without tls`,
+        { hint: 'use --tlsverify with --tlscacert/--tlscert/--tlskey, or a loopback address' });
+    }
+    server = http.createServer(onRequest);
+  }
+  // long streams (events, logs -f, attach) must not be cut by Node's default timeouts
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    void router.handleUpgrade(req, { socket, head });
+  });
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return server;
+}
+
+async function listen(server: net.Server, where: net.ListenOptions): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(where, () => { server.off('error', reject); resolve(); });
+  });
+}
+
+/** A socket file left by a dead daemon is removed; one a live daemon answers on is a conflict. */
+async function prepareSocketPath(socketPath: string): Promise<void> {
+  await mkdir(path.dirname(socketPath), { recursive: true });
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path: socketPath });
+    probe.once('connect', () => { probe.destroy(); resolve(true); });
+    probe.once('error', () => resolve(false));
+  });
+  if (alive) {
+    throw new BerthError('conflict', 'SOCKET_IN_USE', `socket ${socketPath} is in use by another daemon`,
+      { hint: 'give this berthd its own -H unix:///path' });
+  }
+  await unlink(socketPath).catch((err: unknown) => { if (errnoCode(err) !== 'ENOENT') throw err; });
+}
+
+async function groupId(name: string): Promise<number | undefined> {
+  const text = await readFile('/etc/group', 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    const [group, , gid] = line.split(':');
+    if (group === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  return undefined;
+}
+
+async function closeAll(servers: net.Server[], sockets: Set<Duplex>, unixPaths: string[]): Promise<void> {
+  for (const socket of sockets) socket.destroy();
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  for (const socketPath of unixPaths) await unlink(socketPath).catch(() => undefined);
+}
