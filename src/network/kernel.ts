@@ -1,0 +1,178 @@
+// What the network service asks of the host kernel, behind one interface so that plans can be
+// unit-tested with a recording fake. IpKernel does it with iproute2, nft and util-linux
+// (through sys/exec), batching commands so an endpoint costs two spawns.
+import { readdir, readFile, writeFile, mkdir, unlink, open } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { runProgram } from '../sys/exec.js';
+import { errnoCode, internal } from '../errors/berth-error.js';
+
+export interface BridgeSpec {
+  name: string;
+  /** "172.18.0.1/16", "fd00::1/64" */
+  addresses: string[];
+  mtu: number;
+}
+
+export interface EndpointPlumbing {
+  netnsPath: string;
+  bridge: string;
+  hostIfName: string;
+  /** name inside the namespace: eth0, eth1... */
+  ifName: string;
+  mac: string;
+  mtu: number;
+  /** "172.18.0.2/16" */
+  ipv4?: string;
+  gateway4?: string;
+  ipv6?: string;
+  gateway6?: string;
+  /** add default routes through this endpoint's gateways */
+  defaultRoute: boolean;
+}
+
+export interface NetworkKernel {
+  ensureBridge(spec: BridgeSpec): Promise<void>;
+  deleteLink(name: string): Promise<void>;
+  /** names of links whose name starts with prefix */
+  listLinks(prefix: string): Promise<string[]>;
+  createNetns(file: string): Promise<void>;
+  destroyNetns(file: string): Promise<void>;
+  addEndpoint(plumbing: EndpointPlumbing): Promise<void>;
+  /** replaces the whole table atomically; an empty script deletes it */
+  applyFirewall(family: string, table: string, body: string): Promise<void>;
+  deleteFirewall(family: string, table: string): Promise<void>;
+  listFirewallTables(): Promise<Array<{ family: string; name: string }>>;
+  /** destinations of host routes in CIDR form, to pass over overlapping default subnets */
+  hostRoutes(): Promise<string[]>;
+  setSysctl(key: string, value: string): Promise<void>;
+}
+
+const linkListSchema = z.array(z.object({ ifname: z.string() }).passthrough());
+const routeListSchema = z.array(z.object({ dst: z.string() }).passthrough());
+const nftTablesSchema = z.object({
+  nftables: z.array(z.object({ table: z.object({ family: z.string(), name: z.string() }).passthrough().optional() }).passthrough()),
+});
+
+export class IpKernel implements NetworkKernel {
+  async ensureBridge(spec: BridgeSpec): Promise<void> {
+    const exists = (await this.listLinks(spec.name)).includes(spec.name);
+    const lines: string[] = [];
+    if (!exists) lines.push(`link add name ${spec.name} mtu ${spec.mtu} type bridge`);
+    for (const address of spec.addresses) lines.push(`addr replace ${address} dev ${spec.name}`);
+    lines.push(`link set ${spec.name} up`);
+    await ipBatch(lines);
+    // containers publish to 127.0.0.1: DNATed loopback-sourced packets must be routable here
+    await this.setSysctl(`net/ipv4/conf/${spec.name}/route_localnet`, '1');
+  }
+
+  async deleteLink(name: string): Promise<void> {
+    const result = await runProgram('ip', ['link', 'del', name], { allowFailure: true });
+    if (result.code !== 0 && !/Cannot find device|does not exist/i.test(result.stderr)) {
+      throw internal('LINK_DELETE_FAILED', `cannot delete link ${name}: ${result.stderr.trim()}`);
+    }
+  }
+
+  async listLinks(prefix: string): Promise<string[]> {
+    const result = await runProgram('ip', ['-j', 'link', 'show']);
+    const links = linkListSchema.parse(JSON.parse(result.stdout || '[]'));
+    return links.map((l) => l.ifname).filter((n) => n.startsWith(prefix));
+  }
+
+  async createNetns(file: string): Promise<void> {
+    await mkdir(path.dirname(file), { recursive: true });
+    await (await open(file, 'a', 0o444)).close();
+    try {
+      // one spawn: the namespace is bind-mounted on `file` and its lo brought up
+      await runProgram('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']);
+    } catch (err) {
+      await unlink(file).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async destroyNetns(file: string): Promise<void> {
+    const result = await runProgram('umount', [file], { allowFailure: true });
+    if (result.code !== 0 && !/not mounted|no mount point|not found/i.test(result.stderr)) {
+      await runProgram('umount', ['-l', file], { allowFailure: true });
+    }
+    try {
+      await unlink(file);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+  }
+
+  async addEndpoint(p: EndpointPlumbing): Promise<void> {
+    await ipBatch([
+      `link add ${p.hostIfName} mtu ${p.mtu} type veth peer name ${p.ifName} mtu ${p.mtu} address ${p.mac} netns ${p.netnsPath}`,
+      `link set ${p.hostIfName} master ${p.bridge} up`,
+      // a container reaching its own published port comes back through the same bridge port
+      `link set ${p.hostIfName} type bridge_slave hairpin on`,
+    ]);
+    const inside: string[] = [];
+    if (p.ipv4) inside.push(`addr add ${p.ipv4} dev ${p.ifName}`);
+    if (p.ipv6) inside.push(`-6 addr add ${p.ipv6} dev ${p.ifName} nodad`);
+    inside.push(`link set ${p.ifName} up`);
+    if (p.defaultRoute && p.gateway4) inside.push(`route replace default via ${p.gateway4} dev ${p.ifName}`);
+    if (p.defaultRoute && p.gateway6) inside.push(`-6 route replace default via ${p.gateway6} dev ${p.ifName}`);
+    try {
+      await runProgram('nsenter', [`--net=${p.netnsPath}`, 'ip', '-batch', '-'], { input: inside.join('\n') + '\n' });
+    } catch (err) {
+      await this.deleteLink(p.hostIfName).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async applyFirewall(family: string, table: string, body: string): Promise<void> {
+    // create-then-delete-then-define in one transaction: atomic whether or not it existed
+    const script = `table ${family} ${table} {}\ndelete table ${family} ${table}\ntable ${family} ${table} {\n${body}\n}\n`;
+    await runProgram('nft', ['-f', '-'], { input: script });
+  }
+
+  async deleteFirewall(family: string, table: string): Promise<void> {
+    await runProgram('nft', ['-f', '-'], { input: `table ${family} ${table} {}\ndelete table ${family} ${table}\n` });
+  }
+
+  async listFirewallTables(): Promise<Array<{ family: string; name: string }>> {
+    const result = await runProgram('nft', ['-j', 'list', 'tables']);
+    const parsed = nftTablesSchema.parse(JSON.parse(result.stdout || '{"nftables":[]}'));
+    return parsed.nftables.flatMap((entry) => (entry.table ? [{ family: entry.table.family, name: entry.table.name }] : []));
+  }
+
+  async hostRoutes(): Promise<string[]> {
+    const out: string[] = [];
+    for (const family of ['-4', '-6']) {
+      const result = await runProgram('ip', ['-j', family, 'route', 'show', 'table', 'all'], { allowFailure: true });
+      if (result.code !== 0) continue;
+      const routes = routeListSchema.safeParse(JSON.parse(result.stdout || '[]'));
+      if (!routes.success) continue;
+      for (const r of routes.data) {
+        if (r.dst === 'default') continue;
+        out.push(r.dst.includes('/') ? r.dst : `${r.dst}/${family === '-4' ? 32 : 128}`);
+      }
+    }
+    return out;
+  }
+
+  async setSysctl(key: string, value: string): Promise<void> {
+    const file = path.join('/proc/sys', key);
+    const current = await readFile(file, 'utf8').catch(() => undefined);
+    if (current?.trim() === value) return;
+    await writeFile(file, value);
+  }
+}
+
+async function ipBatch(lines: readonly string[]): Promise<void> {
+  await runProgram('ip', ['-batch', '-'], { input: lines.join('\n') + '\n' });
+}
+
+/** netns files left in a directory (for the startup sweep) */
+export async function listNetnsFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((n) => !n.startsWith('.')).map((n) => path.join(dir, n));
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
