@@ -6,7 +6,14 @@
 // cgroup as runc does (v2: the parent of our own cgroup, which has no processes in it);
 // systemd-style "slice:prefix:name" is mapped to "/<expanded slice>/<prefix>-<name>.scope"
 // without talking to systemd (berth has no systemd driver).
+import { readFile, readdir, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { BerthError, errnoCode, invalidArgument } from '../../errors/berth-error.js';
+import { subtreeDeepestFirst } from './cgroupfs.js';
+import { type OwnCgroupReader, parseCgroupMounts } from './paths.js';
 import type { CgroupResources } from './resources.js';
+import { CgroupV1Manager } from './v1.js';
+import { CgroupV2Manager } from './v2.js';
 
 export type { CgroupResources } from './resources.js';
 
@@ -45,7 +52,10 @@ export interface CgroupStats {
 }
 
 export interface CgroupHandle {
-  /** the resolved cgroup path, relative to the cgroup mount(s), always absolute ("/berth/abc") */
+  /**
+   * the normalized cgroupsPath: absolute ("/berth/abc") for absolute and systemd forms,
+   * relative ("berth/abc") for relative ones; where it lands is in `directories`
+   */
   readonly path: string;
   readonly version: CgroupVersion;
   /** the directories of this cgroup: controller -> dir on v1, { unified: dir } on v2 */
@@ -81,6 +91,71 @@ export interface CgroupManager {
   create(cgroupsPath: string, resources?: CgroupResources): Promise<CgroupHandle>;
   /** open an existing cgroup; not_found (CGROUP_NOT_FOUND) when it does not exist */
   open(cgroupsPath: string): Promise<CgroupHandle>;
-  /** the absolute cgroup path `cgroupsPath` resolves to (no I/O besides /proc/self/cgroup) */
-  resolve(cgroupsPath: string): Promise<string>;
+  /** the directories `cgroupsPath` maps to (controller -> dir; v2: { unified: dir }); no changes made */
+  directoriesOf(cgroupsPath: string): Promise<Record<string, string>>;
+}
+
+export interface DetectOptions {
+  /** /proc/self/mountinfo text; read from the machine when left out */
+  mountinfo?: string;
+  /** /proc/self/cgroup text for relative cgroupsPaths; read from the machine when left out */
+  ownCgroup?: OwnCgroupReader;
+}
+
+/**
+ * v2 when `root` itself is a cgroup2 mount (unified mode); v1 when cgroup v1 hierarchies are
+ * mounted under it (legacy or hybrid mode: a cgroup2 at root/unified with no controllers is
+ * not used, as runc does).
+ */
+export async function detectCgroupManager(root = '/sys/fs/cgroup', options: DetectOptions = {}): Promise<CgroupManager> {
+  const mountinfo = options.mountinfo ?? await readFile('/proc/self/mountinfo', 'utf8');
+  const normalizedRoot = path.posix.normalize(root).replace(/\/+$/, '') || '/';
+  const mounts = parseCgroupMounts(mountinfo, normalizedRoot);
+  if (mounts.some((m) => m.fsType === 'cgroup2' && m.mountPoint === normalizedRoot)) {
+    return new CgroupV2Manager(normalizedRoot, options.ownCgroup);
+  }
+  const v1 = mounts.filter((m) => m.fsType === 'cgroup');
+  if (v1.length > 0) return new CgroupV1Manager(normalizedRoot, v1, options.ownCgroup);
+  throw new BerthError('unavailable', 'NO_CGROUPS', `no cgroup filesystem is mounted at ${normalizedRoot}`, {
+    hint: 'mount cgroup2 at /sys/fs/cgroup (or cgroup v1 hierarchies below it)',
+  });
+}
+
+/**
+ * Remove empty leftover cgroups whose path starts with `prefix` (after a crash). "/berth/"
+ * sweeps everything below /berth; "/berth-test-" sweeps /berth-test-* and what is below.
+ * Groups that still hold processes stay. Returns the directories removed.
+ */
+export async function sweepCgroups(manager: CgroupManager, prefix: string): Promise<string[]> {
+  const trimmed = prefix.replace(/\/+$/, '');
+  if (trimmed === '' || trimmed === '.' || (prefix.startsWith('/') && trimmed.split('/').filter(Boolean).length === 0)) {
+    throw invalidArgument('INVALID_CGROUPS_PATH', `refusing to sweep cgroup prefix '${prefix}': it names the whole hierarchy`);
+  }
+  const sweepChildrenOnly = prefix.endsWith('/');
+  const namePrefix = sweepChildrenOnly ? '' : path.posix.basename(trimmed);
+  // directoriesOf resolves relative prefixes too; the parent dir is where to look for names.
+  const targets = Object.values(await manager.directoriesOf(trimmed));
+  const parents = new Set(sweepChildrenOnly ? targets : targets.map((dir) => path.posix.dirname(dir)));
+  const removed: string[] = [];
+  for (const parent of parents) {
+    let entries;
+    try {
+      entries = await readdir(parent, { withFileTypes: true });
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') continue;
+      throw err;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory() || !entry.name.startsWith(namePrefix)) continue;
+      for (const dir of await subtreeDeepestFirst(path.posix.join(parent, entry.name))) {
+        try {
+          await rmdir(dir);
+          removed.push(dir);
+        } catch (err) {
+          if (!['EBUSY', 'ENOTEMPTY', 'ENOENT'].includes(errnoCode(err) ?? '')) throw err;
+        }
+      }
+    }
+  }
+  return removed;
 }

@@ -1,0 +1,163 @@
+// Small helpers over cgroup control files: writes that fail with the file and value named,
+// tolerant reads for stats, and walking a cgroup subtree.
+import { mkdir, readFile, readdir, rmdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BerthError, errnoCode } from '../../errors/berth-error.js';
+
+export async function writeControl(dir: string, file: string, value: string | number): Promise<void> {
+  const target = path.join(dir, file);
+  try {
+    await writeFile(target, String(value));
+  } catch (cause) {
+    const code = errnoCode(cause) ?? 'error';
+    throw new BerthError('internal', 'CGROUP_WRITE_FAILED', `cannot write '${String(value)}' to ${target}: ${code}`, {
+      cause,
+      hint: code === 'ENOENT' ? 'the kernel does not offer this setting for this cgroup' : undefined,
+      detail: { path: target, value: String(value), errno: code },
+    });
+  }
+}
+
+export async function readControl(dir: string, file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(path.join(dir, file), 'utf8')).trim();
+  } catch (err) {
+    if (['ENOENT', 'ENODEV', 'EOPNOTSUPP', 'EINVAL'].includes(errnoCode(err) ?? '')) return undefined;
+    throw err;
+  }
+}
+
+export async function controlExists(dir: string, file: string): Promise<boolean> {
+  try {
+    await stat(path.join(dir, file));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Values above 2^62 are the kernel's "no limit" (PAGE_COUNTER_MAX and friends). */
+const UNLIMITED = 2n ** 62n;
+
+/** A number, or null for "max"/unlimited/missing. */
+export function parseLimit(text: string | undefined): number | null {
+  if (text === undefined || text === '' || text === 'max') return null;
+  if (!/^\d+$/.test(text)) return null;
+  const big = BigInt(text);
+  return big >= UNLIMITED ? null : Number(big);
+}
+
+export function parseNumber(text: string | undefined): number {
+  if (text === undefined || !/^-?\d+$/.test(text)) return 0;
+  return Number(text);
+}
+
+/** "key value" lines (memory.stat, cpu.stat, cgroup.events) as a record of numbers. */
+export function parseKeyValues(text: string | undefined): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (const line of (text ?? '').split('\n')) {
+    const [key, value] = line.trim().split(/\s+/);
+    if (key !== undefined && key !== '' && value !== undefined && /^-?\d+$/.test(value)) result[key] = Number(value);
+  }
+  return result;
+}
+
+export function parsePidList(text: string | undefined): number[] {
+  return (text ?? '').split('\n').filter((l) => /^\d+$/.test(l.trim())).map((l) => Number(l.trim()));
+}
+
+/** Every directory of the subtree at `dir`, deepest first (so they can be rmdir'ed in order). */
+export async function subtreeDeepestFirst(dir: string): Promise<string[]> {
+  const result: string[] = [];
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+  for (const entry of entries) {
+    if (entry.isDirectory()) result.push(...await subtreeDeepestFirst(path.join(dir, entry.name)));
+  }
+  result.push(dir);
+  return result;
+}
+
+/** The pids in cgroup.procs of `dir` and all of its descendants. */
+export async function subtreePids(dir: string): Promise<number[]> {
+  const pids = new Set<number>();
+  for (const sub of await subtreeDeepestFirst(dir)) {
+    for (const pid of parsePidList(await readControl(sub, 'cgroup.procs'))) pids.add(pid);
+  }
+  return [...pids].sort((a, b) => a - b);
+}
+
+/**
+ * mkdir -p that reports which directories it made, so destroy() removes exactly those.
+ * Returns them outermost first.
+ */
+export async function makeDirectories(dir: string): Promise<string[]> {
+  const made: string[] = [];
+  const missing: string[] = [];
+  let current = dir;
+  while (!(await isDirectory(current))) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const target of missing) {
+    try {
+      await mkdir(target);
+      made.push(target);
+    } catch (cause) {
+      if (errnoCode(cause) === 'EEXIST') continue;
+      throw new BerthError('internal', 'CGROUP_CREATE_FAILED', `cannot create cgroup directory ${target}: ${errnoCode(cause) ?? String(cause)}`, { cause });
+    }
+  }
+  return made;
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * rmdir with retries: the kernel answers EBUSY for a moment after the last process left.
+ * Missing directories count as removed.
+ */
+export async function removeDirectory(dir: string, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (cause) {
+      const code = errnoCode(cause);
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || Date.now() >= deadline) {
+        throw new BerthError('conflict', 'CGROUP_BUSY', `cannot remove cgroup ${dir}: ${code ?? String(cause)}`, {
+          cause, hint: 'processes or child cgroups are still in it',
+        });
+      }
+      await sleep(10);
+    }
+  }
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise<void>((resolve) => setTimeout(resolve, ms));
+}
+
+/** Poll `check` until it returns true or the deadline passes; returns the last answer. */
+export async function pollUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 5): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(intervalMs);
+  }
+}
