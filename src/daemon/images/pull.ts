@@ -1,0 +1,206 @@
+// `docker pull`: reference -> manifest (or index, then the manifest for our platform) ->
+// config and layers into the content store (blobs already present are skipped, partial
+// ingests resumed) -> unpack -> tag. Every blob is verified by the registry stream and
+// again by the store on commit; a name is written only when everything it needs is there.
+import { BerthError, isBerthError } from '../../errors/berth-error.js';
+import type { Digest } from '../../oci/digest.js';
+import {
+  formatPlatform, hostPlatform, isIndexMediaType, isLayerMediaType, MAX_CONFIG_BYTES, parseImageConfig, parseManifestOrIndex,
+  selectPlatformManifest, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform,
+} from '../../oci/image.js';
+import { familiarString, formatReference, parseNormalizedReference, type ImageReference } from '../../oci/reference.js';
+import type { RegistryClient, RepositoryClient } from '../../registry/client.js';
+import { mapConcurrent } from '../../registry/concurrency.js';
+import { throttledProgress, type ProgressListener } from '../../registry/progress.js';
+import type { ContentStore } from '../../store/content/content-store.js';
+
+/** What a pull needs from the image store (wired by the images service). */
+export interface PullStore {
+  content: ContentStore;
+  /** Unpack the layers into snapshots; called once all blobs are in the content store. */
+  unpack(image: PulledImage, onProgress?: ProgressListener): Promise<void>;
+  /** Point `reference` at `target` (the index or manifest the registry named). */
+  tag(reference: ImageReference, target: Descriptor): Promise<void>;
+}
+
+export interface PullOptions {
+  platform?: Platform;
+  onProgress?: ProgressListener;
+  /** parallel layer downloads (docker: 3) */
+  concurrency?: number;
+}
+
+export interface PulledImage {
+  reference: ImageReference;
+  /** what the name points at: the index when the registry served one, else the manifest */
+  target: Descriptor;
+  /** the platform manifest */
+  manifestDescriptor: Descriptor;
+  manifest: Manifest;
+  configDescriptor: Descriptor;
+  config: ImageConfig;
+  /** the index the manifest was chosen from, if any */
+  index?: Index;
+  /** true when every blob was already present */
+  upToDate: boolean;
+}
+
+const MAX_INDEX_DEPTH = 2;
+
+export async function pullImage(client: RegistryClient, store: PullStore, reference: string | ImageReference,
+  options: PullOptions = {}): Promise<PulledImage> {
+  const ref = typeof reference === 'string' ? parseNormalizedReference(reference) : reference;
+  const repo = client.repository(ref.domain, ref.path);
+  const emit = options.onProgress ?? (() => undefined);
+  emit({ id: ref.digest ?? ref.tag ?? 'latest', status: `Pulling from ${ref.path}` });
+  const resolved = await resolveManifest(repo, store.content, ref, options.platform ?? hostPlatform());
+  const config = await fetchConfig(repo, store.content, resolved.manifest, resolved.manifestDescriptor);
+  checkLayers(resolved.manifest, config.config, repo.display(resolved.manifestDescriptor.digest));
+  const fetched = await fetchLayers(repo, store.content, resolved.manifest.layers, options);
+  const image: PulledImage = {
+    reference: ref, target: resolved.target, manifestDescriptor: resolved.manifestDescriptor, manifest: resolved.manifest,
+    configDescriptor: resolved.manifest.config, config: config.config, upToDate: fetched === 0 && !config.fetched && resolved.upToDate,
+  };
+  if (resolved.index !== undefined) image.index = resolved.index;
+  await store.unpack(image, options.onProgress);
+  for (const layer of resolved.manifest.layers) emit({ id: short(layer.digest), status: 'Pull complete' });
+  await store.tag(ref, resolved.target);
+  emit({ status: `Digest: ${resolved.target.digest}` });
+  emit({ status: image.upToDate ? `Status: Image is up to date for ${familiarString(ref)}` : `Status: Downloaded newer image for ${familiarString(ref)}` });
+  return image;
+}
+
+interface ResolvedManifest {
+  target: Descriptor;
+  manifestDescriptor: Descriptor;
+  manifest: Manifest;
+  index?: Index;
+  upToDate: boolean;
+}
+
+/** Fetch the named document; walk an index down to the manifest for `platform`. Stores each document. */
+async function resolveManifest(repo: RepositoryClient, content: ContentStore, ref: ImageReference, platform: Platform): Promise<ResolvedManifest> {
+  const fetched = await repo.getManifest(ref.digest ?? ref.tag ?? 'latest');
+  let doc = parseManifestOrIndex(fetched.bytes, fetched.mediaType, `manifest ${formatReference(ref)}`);
+  const target: Descriptor = { mediaType: doc.mediaType, digest: fetched.digest, size: fetched.bytes.byteLength };
+  let upToDate = await storeDocument(content, target, fetched.bytes);
+  let descriptor = target;
+  let index: Index | undefined;
+  for (let depth = 0; doc.kind === 'index'; depth++) {
+    if (depth >= MAX_INDEX_DEPTH) {
+      throw new BerthError('invalid_argument', 'INDEX_TOO_DEEP', `manifest ${formatReference(ref)}: indexes nested more than ${MAX_INDEX_DEPTH} deep`);
+    }
+    index = doc.index;
+    const chosen = selectPlatformManifest(doc.index, platform);
+    if (chosen === undefined) {
+      const offered = doc.index.manifests.flatMap((m) => (m.platform ? [formatPlatform(m.platform)] : [])).join(', ');
+      throw new BerthError('not_found', 'NO_MATCHING_PLATFORM',
+        `no manifest for platform ${formatPlatform(platform)} in ${formatReference(ref)} (offered: ${offered || 'none'})`);
+    }
+    const child = await repo.getManifest(chosen.digest);
+    if (child.bytes.byteLength !== chosen.size) {
+      throw sizeMismatch(`manifest ${repo.display(chosen.digest)}`, chosen.size, child.bytes.byteLength);
+    }
+    doc = parseManifestOrIndex(child.bytes, isIndexMediaType(chosen.mediaType) ? chosen.mediaType : child.mediaType || chosen.mediaType,
+      `manifest ${repo.display(chosen.digest)}`);
+    descriptor = { mediaType: doc.mediaType, digest: chosen.digest, size: chosen.size, ...(chosen.platform ? { platform: chosen.platform } : {}) };
+    upToDate = (await storeDocument(content, descriptor, child.bytes)) && upToDate;
+  }
+  const result: ResolvedManifest = { target, manifestDescriptor: descriptor, manifest: doc.manifest, upToDate };
+  if (index !== undefined) result.index = index;
+  return result;
+}
+
+/** Returns true when the document was already stored. */
+async function storeDocument(content: ContentStore, descriptor: Descriptor, bytes: Buffer): Promise<boolean> {
+  if (await has(content, descriptor.digest)) return true;
+  const writer = await content.writer(`pull-${descriptor.digest}`, { digest: descriptor.digest, size: bytes.byteLength, mediaType: descriptor.mediaType });
+  try {
+    if (writer.offset > 0) throw new Error('stale partial document');
+    await writer.write(bytes);
+    await writer.commit();
+  } catch (err) {
+    await writer.abort().catch(() => undefined);
+    if (isBerthError(err)) throw err;
+    return await storeDocument(content, descriptor, bytes);
+  }
+  return false;
+}
+
+async function fetchConfig(repo: RepositoryClient, content: ContentStore, manifest: Manifest, manifestDescriptor: Descriptor): Promise<{ config: ImageConfig; fetched: boolean }> {
+  const descriptor = manifest.config;
+  const what = `config ${descriptor.digest} of ${repo.display(manifestDescriptor.digest)}`;
+  if (await has(content, descriptor.digest)) {
+    return { config: parseImageConfig(await content.readBlob(descriptor.digest, MAX_CONFIG_BYTES), what), fetched: false };
+  }
+  const bytes = await repo.readBlob(descriptor, MAX_CONFIG_BYTES);
+  const config = parseImageConfig(bytes, what); // parse before storing: bad JSON never enters the store
+  await storeDocument(content, descriptor, bytes);
+  return { config, fetched: true };
+}
+
+function checkLayers(manifest: Manifest, config: ImageConfig, what: string): void {
+  for (const layer of manifest.layers) {
+    if (!isLayerMediaType(layer.mediaType)) {
+      throw new BerthError('invalid_argument', 'UNSUPPORTED_LAYER', `manifest ${what}: layer ${layer.digest} has unsupported media type "${layer.mediaType}"`);
+    }
+  }
+  if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+    throw new BerthError('invalid_argument', 'LAYER_COUNT_MISMATCH',
+      `manifest ${what} lists ${manifest.layers.length} layers but its config has ${config.rootfs.diff_ids.length} diff_ids`);
+  }
+}
+
+/** Downloads missing layers, `concurrency` at a time; returns how many were fetched. */
+async function fetchLayers(repo: RepositoryClient, content: ContentStore, layers: readonly Descriptor[], options: PullOptions): Promise<number> {
+  const emit = options.onProgress ?? (() => undefined);
+  const missing: Descriptor[] = [];
+  const seen = new Set<Digest>();
+  for (const layer of layers) {
+    if (seen.has(layer.digest)) continue;
+    seen.add(layer.digest);
+    if (await has(content, layer.digest)) emit({ id: short(layer.digest), status: 'Already exists' });
+    else {
+      missing.push(layer);
+      emit({ id: short(layer.digest), status: 'Pulling fs layer' });
+    }
+  }
+  await mapConcurrent(missing, options.concurrency ?? 3, async (layer) => await fetchLayer(repo, content, layer, options.onProgress));
+  return missing.length;
+}
+
+async function fetchLayer(repo: RepositoryClient, content: ContentStore, layer: Descriptor, onProgress: ProgressListener | undefined): Promise<void> {
+  const id = short(layer.digest);
+  const writer = await content.writer(`pull-${layer.digest}`, { digest: layer.digest, size: layer.size, mediaType: layer.mediaType });
+  try {
+    // the store re-hashed any partial data it kept, so it verifies the whole blob on commit
+    const stream = repo.openBlob(layer, { offset: writer.offset, onProgress: throttledProgress(onProgress, id, 'Downloading', layer.size) });
+    for await (const chunk of stream as AsyncIterable<Buffer>) await writer.write(chunk);
+    onProgress?.({ id, status: 'Verifying Checksum' });
+    await writer.commit();
+    onProgress?.({ id, status: 'Download complete' });
+  } catch (err) {
+    // a lost connection keeps the partial ingest for the next pull; anything else discards it
+    if (isBerthError(err) && err.code === 'REGISTRY_CONNECTION_LOST') await writer.close().catch(() => undefined);
+    else await writer.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function has(content: ContentStore, digest: Digest): Promise<boolean> {
+  try {
+    await content.info(digest);
+    return true;
+  } catch (err) {
+    if (isBerthError(err, 'not_found')) return false;
+    throw err;
+  }
+}
+
+function short(digest: Digest): string {
+  return digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
+}
+
+function sizeMismatch(what: string, expected: number, actual: number): BerthError {
+  return new BerthError('invalid_argument', 'SIZE_MISMATCH', `${what}: size mismatch: expected ${expected} bytes, got ${actual}`);
+}
