@@ -54,6 +54,9 @@ export class CgroupV1Manager implements CgroupManager {
 
   async create(cgroupsPath: string, resources?: CgroupResources): Promise<CgroupHandle> {
     const directories = await this.directoriesOf(cgroupsPath);
+    if (Object.values(directories).some((dir) => this.hierarchies.some((h) => path.posix.relative(h.mount.mountPoint, dir) === ''))) {
+      throw invalidArgument('INVALID_CGROUPS_PATH', `invalid linux.cgroupsPath '${cgroupsPath}': it is the root cgroup`);
+    }
     const made: string[] = [];
     return await withCleanup(async () => {
       for (const dir of new Set(Object.values(directories))) {

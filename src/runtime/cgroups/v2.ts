@@ -32,7 +32,9 @@ export class CgroupV2Manager implements CgroupManager {
 
   async create(cgroupsPath: string, resources?: CgroupResources): Promise<CgroupHandle> {
     const { unified: dir = this.root } = await this.directoriesOf(cgroupsPath);
-    if (dir === this.root) throw invalidArgument('INVALID_CGROUPS_PATH', `linux.cgroupsPath '${cgroupsPath}' is the root cgroup`);
+    if (path.posix.relative(this.root, dir) === '') {
+      throw invalidArgument('INVALID_CGROUPS_PATH', `invalid linux.cgroupsPath '${cgroupsPath}': it is the root cgroup`);
+    }
     const made: string[] = [];
     return await withCleanup(async () => {
       made.push(...await makeDirectories(dir));

@@ -1,0 +1,116 @@
+// The v2 manager against a fake cgroup2 tree in a temp dir: which files get which values.
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { isBerthError } from '../../errors/berth-error.js';
+import { detectCgroupManager } from './manager.js';
+import { CgroupV2Manager } from './v2.js';
+
+let root = '';
+before(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'berth-cgv2-'));
+  await writeFile(path.join(root, 'cgroup.controllers'), 'cpuset cpu io memory hugetlb pids\n');
+  await writeFile(path.join(root, 'cgroup.subtree_control'), 'cpu\n');
+  await writeFile(path.join(root, 'cgroup.procs'), '');
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const own = async (): Promise<string> => '0::/user.slice/session-1.scope\n';
+const readIn = async (dir: string, file: string): Promise<string> => (await readFile(path.join(dir, file), 'utf8')).trim();
+
+test('v2 create: relative path under the parent of our own cgroup, controllers enabled, resources written', async () => {
+  const manager = new CgroupV2Manager(root, own);
+  const handle = await manager.create('berth/c1', {
+    memory: { limit: 100 * 1024 * 1024, swap: 150 * 1024 * 1024, reservation: 50 * 1024 * 1024 },
+    cpu: { shares: 1024, quota: 50000, period: 100000, cpus: '0-1', mems: '0' },
+    pids: { limit: 64 },
+    blockIO: { weight: 500, throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1048576 }] },
+    hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }],
+    unified: { 'memory.high': '90000000' },
+  });
+  const dir = path.join(root, 'user.slice', 'berth', 'c1');
+  assert.equal(handle.path, 'berth/c1');
+  assert.deepEqual(handle.directories, { unified: dir });
+  assert.equal(await readIn(root, 'cgroup.subtree_control'), '+cpuset +io +memory +hugetlb +pids');
+  const expected: Record<string, string> = {
+    'memory.max': String(100 * 1024 * 1024),
+    'memory.swap.max': String(50 * 1024 * 1024),
+    'memory.low': String(50 * 1024 * 1024),
+    'cpu.weight': '39',
+    'cpu.max': '50000 100000',
+    'cpuset.cpus': '0-1',
+    'cpuset.mems': '0',
+    'pids.max': '64',
+    'io.weight': 'default 4950',
+    'io.max': '8:0 rbps=1048576',
+    'hugetlb.2MB.max': '4194304',
+    'memory.high': '90000000',
+  };
+  for (const [file, value] of Object.entries(expected)) assert.equal(await readIn(dir, file), value, file);
+});
+
+test('v2 update: unlimited values become "max"; BFQ weight is used when offered', async () => {
+  const manager = new CgroupV2Manager(root, own);
+  const handle = await manager.create('/berth/c2');
+  const dir = path.join(root, 'berth', 'c2');
+  await writeFile(path.join(dir, 'memory.swap.max'), '0');
+  await writeFile(path.join(dir, 'io.bfq.weight'), 'default 100');
+  await handle.applyResources({ memory: { limit: -1 }, pids: { limit: -1 }, cpu: { quota: -1 }, blockIO: { weight: 300 } });
+  assert.equal(await readIn(dir, 'memory.max'), 'max');
+  assert.equal(await readIn(dir, 'memory.swap.max'), 'max');
+  assert.equal(await readIn(dir, 'pids.max'), 'max');
+  assert.equal(await readIn(dir, 'cpu.max'), 'max 100000');
+  assert.equal(await readIn(dir, 'io.bfq.weight'), '300');
+});
+
+test('v2 rejects bad resources with the field named and leaves no directory behind', async () => {
+  const manager = new CgroupV2Manager(root, own);
+  await assert.rejects(manager.create('/berth/bad', { memory: { limit: 100, swap: 50 } }),
+    (err) => isBerthError(err, 'invalid_argument') && err.message.includes('linux.resources.memory.swap'));
+  await assert.rejects(manager.create('/berth/bad2', { unified: { '../escape': '1' } }),
+    (err) => isBerthError(err, 'invalid_argument') && err.message.includes("'../escape'"));
+  await assert.rejects(manager.create('/berth/bad3', { cpu: { realtimeRuntime: 1000 } }), /realtime/);
+  await assert.rejects(manager.open('/berth/bad'), (err) => isBerthError(err, 'not_found'));
+  await assert.rejects(manager.create('/'), (err) => isBerthError(err, 'invalid_argument'));
+});
+
+test('v2 state and stats read cgroup.freeze, cgroup.events and the stat files', async () => {
+  const manager = new CgroupV2Manager(root, own);
+  const handle = await manager.create('/berth/c3');
+  const dir = path.join(root, 'berth', 'c3');
+  await writeFile(path.join(dir, 'cgroup.procs'), '12\n34\n');
+  await mkdir(path.join(dir, 'sub'));
+  await writeFile(path.join(dir, 'sub', 'cgroup.procs'), '56\n');
+  assert.deepEqual(await handle.pids(), [12, 34, 56]);
+  await writeFile(path.join(dir, 'cgroup.freeze'), '1');
+  await writeFile(path.join(dir, 'cgroup.events'), 'populated 1\nfrozen 0\n');
+  assert.equal(await handle.state(), 'freezing');
+  await writeFile(path.join(dir, 'cgroup.events'), 'populated 1\nfrozen 1\n');
+  assert.equal(await handle.state(), 'frozen');
+  await writeFile(path.join(dir, 'memory.current'), '4096');
+  await writeFile(path.join(dir, 'memory.max'), 'max');
+  await writeFile(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\n');
+  await writeFile(path.join(dir, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 4\nnr_throttled 2\nthrottled_usec 7\n');
+  await writeFile(path.join(dir, 'pids.current'), '3');
+  await writeFile(path.join(dir, 'pids.max'), '10');
+  const stats = await handle.stats();
+  assert.equal(stats.memory.usage, 4096);
+  assert.equal(stats.memory.limit, null);
+  assert.equal(stats.memory.failCount, 3);
+  assert.equal(stats.cpu.usageNanos, 1_500_000);
+  assert.deepEqual(stats.cpu.throttling, { periods: 4, throttledPeriods: 2, throttledNanos: 7000 });
+  assert.deepEqual(stats.pids, { current: 3, limit: 10 });
+});
+
+test('detectCgroupManager: v2 at a cgroup2 root, v1 in hybrid mode, an error without cgroups', async () => {
+  const unified = '40 30 0:37 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n';
+  assert.equal((await detectCgroupManager('/sys/fs/cgroup', { mountinfo: unified })).version, 2);
+  const hybrid = '31 30 0:28 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n41 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n';
+  assert.equal((await detectCgroupManager('/sys/fs/cgroup/', { mountinfo: hybrid })).version, 1);
+  assert.equal((await detectCgroupManager('/sys/fs/cgroup/unified', { mountinfo: hybrid })).version, 2);
+  await assert.rejects(detectCgroupManager('/sys/fs/cgroup', { mountinfo: '' }), (err) => isBerthError(err, 'unavailable'));
+});
