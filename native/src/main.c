@@ -1,3 +1,212 @@
-/* Placeholder until the helper lands: the runtime issue replaces this file. */
+/* berth-helper: runs a plan (src/sys/plan-format.ts) read from fd 3 and talks to
+ * TypeScript on fd 4. Three roles in one binary:
+ *   helper  (before CLONE)  re-execs from a sealed memfd (CVE-2019-5736), joins a pid ns;
+ *   shim    (after CLONE)   reports the pid, holds/sends the pty master, waits for the
+ *                           container process and records its exit status;
+ *   child   (after CLONE)   runs the remaining ops and finally execve()s the user program.
+ * Any failing step is reported as MSG_ERROR {op index, errno, step, path}. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void) { fputs("berth-helper: not built yet\n", stderr); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "helper.h"
+
+struct failure failure;
+
+int fail(const char *step, const char *path) {
+  failure.step = step;
+  failure.path = path;
+  failure.err = errno;
+  return -1;
+}
+
+/* Run from a sealed copy of ourselves so a container process can never write to the
+ * binary through /proc/<pid>/exe. */
+static void ensure_sealed(char **argv) {
+  int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (self < 0) return;
+  int seals = fcntl(self, F_GET_SEALS);
+  if (seals >= 0 && (seals & F_SEAL_WRITE)) { close(self); return; }
+  struct stat st;
+  int mfd = memfd_create("berth-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0 || fstat(self, &st) < 0) { perror("berth-helper: memfd"); exit(125); }
+  for (off_t off = 0; off < st.st_size;) {
+    ssize_t n = sendfile(mfd, self, &off, (size_t)(st.st_size - off));
+    if (n <= 0) { perror("berth-helper: copy self"); exit(125); }
+  }
+  close(self);
+  if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    perror("berth-helper: seal"); exit(125);
+  }
+  extern char **environ;
+  syscall(SYS_execveat, mfd, "", argv, environ, AT_EMPTY_PATH);
+  perror("berth-helper: re-exec");
+  exit(125);
+}
+
+static _Noreturn void report_failure(size_t index) {
+  sync_send(MSG_ERROR, (uint32_t)index, (uint32_t)failure.err, failure.step, failure.path);
+  _exit(1);
+}
+
+static int run_child_op(struct child_ctx *ctx, const struct op *op) {
+  switch (op->code) {
+  case OP_SETNS: return op_setns(op);
+  case OP_UNSHARE: return op_unshare(op);
+  case OP_SYNC_WAIT: return sync_wait_go();
+  case OP_ROOTFS:
+    ctx->rootfd = open(op->strs[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return ctx->rootfd < 0 ? fail("open_rootfs", op->strs[0]) : 0;
+  case OP_MOUNT: return op_mount(ctx, op);
+  case OP_MKNOD: return op_mknod(ctx, op);
+  case OP_SYMLINK: return op_symlink(ctx, op);
+  case OP_PIVOT_ROOT:
+    if (ctx->rootfd >= 0) { close(ctx->rootfd); ctx->rootfd = -1; }
+    return op_pivot_root(op);
+  case OP_MASK_PATH: return op_mask_path(op);
+  case OP_READONLY_PATH: return op_readonly_path(op);
+  case OP_SETHOSTNAME: return op_sethostname(op, 0);
+  case OP_SETDOMAINNAME: return op_sethostname(op, 1);
+  case OP_WRITE_FILE: return op_write_file(op->strs[0], op->strs[1], op->lens[1]);
+  case OP_OOM_SCORE_ADJ: {
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%d", (int)(int64_t)op->ints[0]);
+    return op_write_file("/proc/self/oom_score_adj", buf, (size_t)n);
+  }
+  case OP_RLIMIT: return op_rlimit(op);
+  case OP_CREDS: return op_creds(op);
+  case OP_CAP_BOUNDING: return op_cap_bounding(op);
+  case OP_CAPS: return op_caps(op);
+  case OP_UMASK: umask((mode_t)op->ints[0]); return 0;
+  case OP_NO_NEW_PRIVS: return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? fail("no_new_privs", NULL) : 0;
+  case OP_SECCOMP: return op_seccomp(op);
+  case OP_CHDIR: return chdir(op->strs[0]) < 0 ? fail("chdir", op->strs[0]) : 0;
+  case OP_SETSID: return setsid() < 0 ? fail("setsid", NULL) : 0;
+  case OP_TERMINAL: return op_terminal(ctx, op);
+  case OP_FIFO_OPEN:
+    ctx->fifofd = open(op->strs[0], O_PATH | O_CLOEXEC);
+    return ctx->fifofd < 0 ? fail("open_exec_fifo", op->strs[0]) : 0;
+  case OP_FIFO_WAIT: {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", ctx->fifofd);
+    sync_send(MSG_READY, 0, 0, NULL, NULL);
+    close(SYNC_FD);
+    /* after setuid the process is not dumpable and /proc/self/fd belongs to root */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    int fd = open(path, O_WRONLY | O_CLOEXEC); /* blocks until `start` reads */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (fd < 0 || write(fd, "0", 1) != 1) return fail("exec_fifo", path);
+    close(fd);
+    close(ctx->fifofd);
+    return 0;
+  }
+  case OP_READY:
+    sync_send(MSG_READY, 0, 0, NULL, NULL);
+    return 0;
+  case OP_EXECVE: return op_execve(op);
+  default: return 0; /* shim-only ops */
+  }
+}
+
+static _Noreturn void run_child(const struct plan *plan, size_t from, int ttysock) {
+  struct child_ctx ctx = { .rootfd = -1, .fifofd = -1, .ttysock = ttysock };
+  for (size_t i = from; i < plan->nops; i++) {
+    if (run_child_op(&ctx, &plan->ops[i]) < 0) {
+      /* after the sync fd is gone (start has begun) the only witness is stderr */
+      if (fcntl(SYNC_FD, F_GETFD) < 0) {
+        dprintf(2, "berth: %s %s: %s\n", failure.step, failure.path ? failure.path : "", strerror(failure.err));
+        _exit(failure.err == ENOENT ? 127 : 126);
+      }
+      report_failure(i);
+    }
+  }
+  errno = EINVAL;
+  fail("plan_has_no_execve", NULL);
+  report_failure(plan->nops);
+}
+
+static void write_exit_file(const char *path, int code, int sig) {
+  char tmp[4096], buf[64];
+  if (!path || snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  int n = snprintf(buf, sizeof buf, "{\"exitCode\":%d,\"signal\":%d}\n", code, sig);
+  if (write(fd, buf, (size_t)n) == n) fsync(fd);
+  close(fd);
+  rename(tmp, path);
+}
+
+struct shim_opts {
+  const char *exit_file, *console_socket;
+  int relay, terminal;
+};
+
+static _Noreturn void run_shim(pid_t child, int ttysock, const struct shim_opts *opts) {
+  signal(SIGPIPE, SIG_IGN);
+  sync_send(MSG_PID, (uint32_t)child, 0, NULL, NULL);
+  int status = 0, master = -1;
+  if (opts->terminal) {
+    master = shim_receive_master(ttysock);
+    close(ttysock);
+  }
+  if (master >= 0 && opts->console_socket) {
+    if (shim_send_console(opts->console_socket, master) < 0)
+      dprintf(2, "berth-helper: console socket %s: %s\n", opts->console_socket, strerror(errno));
+    close(master);
+    master = -1;
+  }
+  if (master >= 0 && opts->relay) shim_relay(master, child, &status);
+  else {
+    if (master >= 0) close(master);
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+  }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  write_exit_file(opts->exit_file, code, sig);
+  sync_send(MSG_EXIT, (uint32_t)code, (uint32_t)sig, NULL, NULL);
+  _exit(code);
+}
+
+int main(int argc, char **argv) {
+  (void)argc;
+  ensure_sealed(argv);
+  struct plan plan;
+  if (plan_read(PLAN_FD, &plan) < 0) report_failure(0);
+  close(PLAN_FD);
+  struct shim_opts opts = { 0 };
+  for (size_t i = 0; i < plan.nops; i++) {
+    const struct op *op = &plan.ops[i];
+    if (op->code == OP_EXIT_FILE) opts.exit_file = op->strs[0];
+    else if (op->code == OP_CONSOLE_SOCKET) opts.console_socket = op->strs[0];
+    else if (op->code == OP_TERMINAL_RELAY) opts.relay = (int)op->ints[0];
+    else if (op->code == OP_TERMINAL) opts.terminal = 1;
+  }
+  for (size_t i = 0; i < plan.nops; i++) {
+    const struct op *op = &plan.ops[i];
+    if (op->code == OP_SETNS && op_setns(op) < 0) report_failure(i);
+    else if (op->code == OP_CLOSE_FD) close((int)op->ints[0]);
+    else if (op->code == OP_CLONE) {
+      int pair[2] = { -1, -1 };
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) { fail("socketpair", NULL); report_failure(i); }
+      pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)op->ints[0] | SIGCHLD, NULL, NULL, NULL, NULL);
+      if (pid < 0) { fail("clone", NULL); report_failure(i); }
+      if (pid == 0) { close(pair[0]); run_child(&plan, i + 1, pair[1]); }
+      if (!opts.terminal) close(pair[0]);
+      close(pair[1]);
+      run_shim(pid, pair[0], &opts);
+    }
+  }
+  errno = EINVAL;
+  fail("plan_has_no_clone", NULL);
+  report_failure(plan.nops);
+}

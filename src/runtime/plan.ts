@@ -1,0 +1,299 @@
+// The one place where an OCI spec becomes a helper plan (src/sys/plan-format.ts): the
+// order of the steps, which namespaces are new or joined, how mounts and devices are made.
+// The helper only obeys. Validation errors name the config.json field.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode, invalidArgument } from '../errors/berth-error.js';
+import type { LinuxCapabilities, Mount, NamespaceType, Process, Spec } from '../oci/runtime-spec.js';
+import type { PlanOp } from '../sys/plan-writer.js';
+import { CAPABILITIES, CLONE_FLAGS, MOUNT_FLAG_OPTIONS, MS, NS_PROC_NAMES, PROPAGATION_OPTIONS, RLIMITS } from './linux-constants.js';
+import { resolveInRootfs } from './rootfs-paths.js';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface CreatePlanContext {
+  /** absolute host path of the rootfs */
+  rootfs: string;
+  bundleDir: string;
+  fifoPath: string;
+  exitFile: string;
+  consoleSocket?: string;
+  /** relay the pty through the helper's stdin/stdout (in-process terminal) */
+  relayTerminal: boolean;
+  /** compiled seccomp BPF, when the spec has a seccomp section */
+  seccompProgram?: Buffer;
+  /** v1: controller -> host dir of the container's cgroup; v2: { unified: dir } */
+  cgroupDirectories?: Readonly<Record<string, string>>;
+}
+
+export interface ExecPlanContext {
+  /** pid of the container's init, whose namespaces the process joins */
+  initPid: number;
+  namespaces: readonly NamespaceType[];
+  exitFile?: string;
+  consoleSocket?: string;
+  relayTerminal: boolean;
+  seccompProgram?: Buffer;
+}
+
+const DEFAULT_DEVICES: ReadonlyArray<[string, number, number]> = [
+  ['/dev/null', 1, 3], ['/dev/zero', 1, 5], ['/dev/full', 1, 7], ['/dev/random', 1, 8], ['/dev/urandom', 1, 9], ['/dev/tty', 5, 0],
+];
+const DEV_SYMLINKS: ReadonlyArray<[string, string]> = [
+  ['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'], ['pts/ptmx', '/dev/ptmx'],
+];
+
+function capabilityMask(names: readonly string[] | undefined, field: string): bigint {
+  let mask = 0n;
+  (names ?? []).forEach((name, index) => {
+    const bit = CAPABILITIES.indexOf(name);
+    if (bit < 0) throw invalidArgument('UNKNOWN_CAPABILITY', `${field}[${index}]: unknown capability ${JSON.stringify(name)}`);
+    mask |= 1n << BigInt(bit);
+  });
+  return mask;
+}
+
+export function capabilityOps(caps: LinuxCapabilities | undefined, field: string): { bounding: PlanOp; sets: PlanOp } {
+  const c = caps ?? {};
+  return {
+    bounding: { op: 'CAP_BOUNDING', ints: [capabilityMask(c.bounding, `${field}.bounding`)] },
+    sets: {
+      op: 'CAPS',
+      ints: [capabilityMask(c.effective, `${field}.effective`), capabilityMask(c.permitted, `${field}.permitted`),
+        capabilityMask(c.inheritable, `${field}.inheritable`), capabilityMask(c.ambient, `${field}.ambient`)],
+    },
+  };
+}
+
+export interface ParsedMountOptions { flags: number; propagation: number[]; data: string[]; bind: boolean; recursive: boolean }
+
+export function parseMountOptions(options: readonly string[] | undefined, type: string | undefined): ParsedMountOptions {
+  const parsed: ParsedMountOptions = { flags: 0, propagation: [], data: [], bind: type === 'bind', recursive: false };
+  for (const option of options ?? []) {
+    const flag = MOUNT_FLAG_OPTIONS[option];
+    const prop = PROPAGATION_OPTIONS[option];
+    if (option === 'bind' || option === 'rbind') {
+      parsed.bind = true;
+      parsed.recursive ||= option === 'rbind';
+    } else if (flag) parsed.flags = flag[1] ? parsed.flags & ~flag[0] : parsed.flags | flag[0];
+    else if (prop !== undefined) parsed.propagation.push(prop);
+    else parsed.data.push(option);
+  }
+  return parsed;
+}
+
+function processOps(proc: Process, field: string, seccompProgram: Buffer | undefined, waitForStart: PlanOp): PlanOp[] {
+  const ops: PlanOp[] = [];
+  if (proc.oomScoreAdj !== undefined) ops.push({ op: 'OOM_SCORE_ADJ', ints: [BigInt.asUintN(64, BigInt(proc.oomScoreAdj))] });
+  (proc.rlimits ?? []).forEach((limit, index) => {
+    const resource = RLIMITS[limit.type];
+    if (resource === undefined) throw invalidArgument('UNKNOWN_RLIMIT', `${field}.rlimits[${index}].type: unknown rlimit ${limit.type}`);
+    ops.push({ op: 'RLIMIT', ints: [resource, limit.soft, limit.hard] });
+  });
+  const caps = capabilityOps(proc.capabilities, `${field}.capabilities`);
+  ops.push(caps.bounding);
+  // without no_new_privs the filter needs CAP_SYS_ADMIN, which may be dropped below
+  if (seccompProgram && !proc.noNewPrivileges) ops.push({ op: 'SECCOMP', strs: [seccompProgram] });
+  ops.push({ op: 'CREDS', ints: [proc.user.uid, proc.user.gid, ...(proc.user.additionalGids ?? [])] });
+  if (proc.user.umask !== undefined) ops.push({ op: 'UMASK', ints: [proc.user.umask] });
+  ops.push(caps.sets);
+  if (proc.noNewPrivileges) ops.push({ op: 'NO_NEW_PRIVS' });
+  ops.push({ op: 'CHDIR', strs: [proc.cwd] });
+  ops.push(waitForStart);
+  if (seccompProgram && proc.noNewPrivileges) ops.push({ op: 'SECCOMP', strs: [seccompProgram] });
+  ops.push(execveOp(proc, field));
+  return ops;
+}
+
+function execveOp(proc: Process, field: string): PlanOp {
+  const args = proc.args ?? [];
+  if (args.length === 0) throw invalidArgument('NO_PROCESS_ARGS', `${field}.args: must name the program to run`);
+  const env = proc.env ?? [];
+  const pathValue = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+  return { op: 'EXECVE', ints: [args.length, env.length], strs: [pathValue, ...args, ...env] };
+}
+
+function terminalOps(proc: Process, consoleSocket: string | undefined, relay: boolean): { shim: PlanOp[]; child: PlanOp[] } {
+  if (!proc.terminal) return { shim: [], child: [{ op: 'SETSID' }] };
+  const shim: PlanOp[] = [];
+  if (consoleSocket) shim.push({ op: 'CONSOLE_SOCKET', strs: [consoleSocket] });
+  else shim.push({ op: 'TERMINAL_RELAY', ints: [relay ? 1 : 0] });
+  const size = proc.consoleSize;
+  return { shim, child: [{ op: 'SETSID' }, { op: 'TERMINAL', ints: [size?.width ?? 0, size?.height ?? 0] }] };
+}
+
+/** Which namespaces are new (clone/unshare) and which are joined by path. */
+function namespacePlan(spec: Spec): { cloneFlags: number; unshareFlags: number; joins: PlanOp[]; pidJoin: PlanOp[]; types: Set<NamespaceType> } {
+  const namespaces = spec.linux?.namespaces ?? [];
+  const types = new Set<NamespaceType>();
+  let newFlags = 0;
+  const joins: PlanOp[] = [];
+  const pidJoin: PlanOp[] = [];
+  namespaces.forEach((ns, index) => {
+    if (types.has(ns.type)) throw invalidArgument('DUPLICATE_NAMESPACE', `linux.namespaces[${index}]: ${ns.type} namespace listed twice`);
+    types.add(ns.type);
+    if (ns.path) {
+      const join: PlanOp = { op: 'SETNS', ints: [CLONE_FLAGS[ns.type]], strs: [ns.path] };
+      if (ns.type === 'pid') pidJoin.push(join);
+      else if (ns.type === 'user') joins.unshift(join);
+      else joins.push(join);
+    } else newFlags |= CLONE_FLAGS[ns.type];
+  });
+  // the cgroup namespace is unshared once the process sits in its cgroup
+  const withoutCgroup = newFlags & ~CLONE_FLAGS.cgroup;
+  const joinsUser = namespaces.some((ns) => ns.type === 'user' && ns.path);
+  // joining a user namespace first means new namespaces are unshared after it, inside it
+  const cloneFlags = joinsUser ? withoutCgroup & CLONE_FLAGS.pid : withoutCgroup;
+  const unshareFlags = joinsUser ? withoutCgroup & ~CLONE_FLAGS.pid : 0;
+  return { cloneFlags, unshareFlags, joins, pidJoin, types };
+}
+
+async function bindKind(source: string, field: string): Promise<1 | 2> {
+  try {
+    return (await stat(source)).isDirectory() ? 1 : 2;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw invalidArgument('MOUNT_SOURCE_MISSING', `${field}.source: ${source} does not exist`);
+    throw err;
+  }
+}
+
+async function mountOps(mount: Mount, index: number, ctx: CreatePlanContext): Promise<PlanOp[]> {
+  const field = `mounts[${index}]`;
+  const destination = mount.destination.startsWith('/') ? mount.destination : `/${mount.destination}`;
+  await resolveInRootfs(ctx.rootfs, destination, `${field}.destination`);
+  const opts = parseMountOptions(mount.options, mount.type);
+  const ops: PlanOp[] = [];
+  if (mount.type === 'cgroup' || mount.type === 'cgroup2') return cgroupMountOps(destination, opts, ctx);
+  if (opts.bind) {
+    if (!mount.source) throw invalidArgument('MOUNT_SOURCE_MISSING', `${field}.source: a bind mount needs a source`);
+    const source = path.resolve(ctx.bundleDir, mount.source);
+    const kind = await bindKind(source, field);
+    ops.push({ op: 'MOUNT', ints: [MS.BIND | (opts.recursive ? MS.REC : 0), kind, 1], strs: [source, destination, '', ''] });
+    if ((opts.flags & ~MS.REC) !== 0) {
+      ops.push({ op: 'MOUNT', ints: [MS.BIND | MS.REMOUNT | opts.flags, 0, 1], strs: ['', destination, '', ''] });
+    }
+  } else {
+    ops.push({ op: 'MOUNT', ints: [opts.flags, 1, 1], strs: [mount.source ?? mount.type ?? 'none', destination, mount.type ?? '', opts.data.join(',')] });
+  }
+  for (const prop of opts.propagation) ops.push({ op: 'MOUNT', ints: [prop, 0, 1], strs: ['', destination, '', ''] });
+  return ops;
+}
+
+/** cgroup mounts show the container's own cgroup: cgroup2 on v2, a tmpfs of per-controller binds on v1. */
+function cgroupMountOps(destination: string, opts: ParsedMountOptions, ctx: CreatePlanContext): PlanOp[] {
+  const dirs = ctx.cgroupDirectories ?? {};
+  const flags = opts.flags | MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  if (dirs['unified']) return [{ op: 'MOUNT', ints: [flags, 1, 1], strs: ['cgroup', destination, 'cgroup2', ''] }];
+  const ops: PlanOp[] = [{ op: 'MOUNT', ints: [MS.NOSUID | MS.NODEV | MS.NOEXEC, 1, 1], strs: ['tmpfs', destination, 'tmpfs', 'mode=755'] }];
+  for (const [controller, dir] of Object.entries(dirs)) {
+    const target = path.posix.join(destination, controller);
+    ops.push({ op: 'MOUNT', ints: [MS.BIND | MS.REC, 1, 1], strs: [dir, target, '', ''] });
+    ops.push({ op: 'MOUNT', ints: [MS.BIND | MS.REMOUNT | flags, 0, 1], strs: ['', target, '', ''] });
+  }
+  if (opts.flags & MS.RDONLY) ops.push({ op: 'MOUNT', ints: [MS.BIND | MS.REMOUNT | flags, 0, 1], strs: ['', destination, '', ''] });
+  return ops;
+}
+
+function deviceOps(spec: Spec, inUserNs: boolean): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const devices: Array<{ path: string; type: string; major: number; minor: number; mode: number }> =
+    DEFAULT_DEVICES.map(([p, major, minor]) => ({ path: p, type: 'c', major, minor, mode: 0o666 }));
+  for (const d of spec.linux?.devices ?? []) {
+    devices.push({ path: d.path, type: d.type, major: d.major ?? 0, minor: d.minor ?? 0, mode: d.fileMode ?? 0o666 });
+  }
+  for (const d of devices) {
+    if (inUserNs) {
+      // mknod is not allowed in a user namespace: bind the host's node instead, as runc does
+      ops.push({ op: 'MOUNT', ints: [MS.BIND, 2, 1], strs: [d.path, d.path, '', ''] });
+      continue;
+    }
+    const typeBits = d.type === 'b' ? 0o060000 : d.type === 'p' ? 0o010000 : 0o020000;
+    const dev = (BigInt(d.major & 0xfff) << 8n) | BigInt(d.minor & 0xff) | (BigInt(d.minor & ~0xff) << 12n) | (BigInt(d.major & ~0xfff) << 32n);
+    ops.push({ op: 'MKNOD', ints: [typeBits | (d.mode & 0o7777), dev], strs: [d.path] });
+  }
+  for (const [target, link] of DEV_SYMLINKS) ops.push({ op: 'SYMLINK', strs: [target, link] });
+  return ops;
+}
+
+function rootPropagation(spec: Spec): number {
+  const name = spec.linux?.rootfsPropagation;
+  return name ? (PROPAGATION_OPTIONS[name] ?? MS.SLAVE | MS.REC) | MS.REC : MS.SLAVE | MS.REC;
+}
+
+async function filesystemOps(spec: Spec, ctx: CreatePlanContext, inUserNs: boolean): Promise<PlanOp[]> {
+  const ops: PlanOp[] = [
+    { op: 'MOUNT', ints: [rootPropagation(spec), 0, 0], strs: ['', '/', '', ''] },
+    { op: 'MOUNT', ints: [MS.BIND | MS.REC, 0, 0], strs: [ctx.rootfs, ctx.rootfs, '', ''] },
+    { op: 'ROOTFS', strs: [ctx.rootfs] },
+  ];
+  const mounts = spec.mounts ?? [];
+  for (let i = 0; i < mounts.length; i++) ops.push(...await mountOps(mounts[i] as Mount, i, ctx));
+  ops.push(...deviceOps(spec, inUserNs));
+  ops.push({ op: 'PIVOT_ROOT', strs: [ctx.rootfs] });
+  const shared = spec.linux?.rootfsPropagation;
+  if (shared === 'shared' || shared === 'rshared') ops.push({ op: 'MOUNT', ints: [PROPAGATION_OPTIONS[shared] ?? 0, 0, 0], strs: ['', '/', '', ''] });
+  return ops;
+}
+
+function systemOps(spec: Spec, types: Set<NamespaceType>): PlanOp[] {
+  const ops: PlanOp[] = [];
+  if (spec.hostname !== undefined && spec.hostname !== '') {
+    if (!types.has('uts')) throw invalidArgument('HOSTNAME_WITHOUT_UTS', 'hostname: setting it needs a uts namespace in linux.namespaces');
+    ops.push({ op: 'SETHOSTNAME', strs: [spec.hostname] });
+  }
+  if (spec.domainname !== undefined && spec.domainname !== '') {
+    if (!types.has('uts')) throw invalidArgument('HOSTNAME_WITHOUT_UTS', 'domainname: setting it needs a uts namespace in linux.namespaces');
+    ops.push({ op: 'SETDOMAINNAME', strs: [spec.domainname] });
+  }
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {})) {
+    if (!/^[a-zA-Z0-9_.\-/]+$/.test(key) || key.includes('..')) throw invalidArgument('INVALID_SYSCTL', `linux.sysctl: invalid key ${JSON.stringify(key)}`);
+    ops.push({ op: 'WRITE_FILE', strs: [`/proc/sys/${key.replace(/\./g, '/')}`, value] });
+  }
+  return ops;
+}
+
+/** The plan of `create`: clone, wait for TypeScript, build the root, wait for start, exec. */
+export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promise<PlanOp[]> {
+  const proc = spec.process;
+  if (!proc) throw invalidArgument('NO_PROCESS', 'process: config.json has no process to run');
+  const ns = namespacePlan(spec);
+  const inUserNs = ns.types.has('user');
+  const term = terminalOps(proc, ctx.consoleSocket, ctx.relayTerminal);
+  const ops: PlanOp[] = [{ op: 'EXIT_FILE', strs: [ctx.exitFile] }, ...term.shim, ...ns.pidJoin, { op: 'CLONE', ints: [ns.cloneFlags] }];
+  ops.push(...ns.joins);
+  if (ns.unshareFlags) ops.push({ op: 'UNSHARE', ints: [ns.unshareFlags] });
+  ops.push({ op: 'SYNC_WAIT' });
+  if (ns.types.has('cgroup') && !spec.linux?.namespaces?.find((n) => n.type === 'cgroup')?.path) {
+    ops.push({ op: 'UNSHARE', ints: [CLONE_FLAGS.cgroup] });
+  }
+  ops.push({ op: 'FIFO_OPEN', strs: [ctx.fifoPath] });
+  if (ns.types.has('mount')) ops.push(...await filesystemOps(spec, ctx, inUserNs));
+  else ops.push({ op: 'CHDIR', strs: [ctx.rootfs] });
+  ops.push(...systemOps(spec, ns.types));
+  if (ns.types.has('mount')) {
+    for (const p of spec.linux?.readonlyPaths ?? []) ops.push({ op: 'READONLY_PATH', strs: [p] });
+    for (const p of spec.linux?.maskedPaths ?? []) ops.push({ op: 'MASK_PATH', strs: [p] });
+    if (spec.root?.readonly) ops.push({ op: 'READONLY_PATH', strs: ['/'] });
+  }
+  ops.push(...term.child);
+  ops.push(...processOps(proc, 'process', ctx.seccompProgram, { op: 'FIFO_WAIT' }));
+  return ops;
+}
+
+/** The plan of `exec`: join every namespace of the container's init, then run `proc`. */
+export function buildExecPlan(proc: Process, ctx: ExecPlanContext, field = 'process'): PlanOp[] {
+  const join = (type: NamespaceType): PlanOp => ({ op: 'SETNS', ints: [CLONE_FLAGS[type]], strs: [`/proc/${ctx.initPid}/ns/${NS_PROC_NAMES[type]}`] });
+  const term = terminalOps(proc, ctx.consoleSocket, ctx.relayTerminal);
+  const ops: PlanOp[] = [];
+  if (ctx.exitFile) ops.push({ op: 'EXIT_FILE', strs: [ctx.exitFile] });
+  ops.push(...term.shim);
+  if (ctx.namespaces.includes('pid')) ops.push(join('pid'));
+  ops.push({ op: 'CLONE', ints: [0] });
+  const order: NamespaceType[] = ['user', 'cgroup', 'ipc', 'uts', 'network', 'mount'];
+  for (const type of order) if (ctx.namespaces.includes(type)) ops.push(join(type));
+  ops.push({ op: 'SYNC_WAIT' });
+  ops.push(...term.child);
+  ops.push(...processOps(proc, field, ctx.seccompProgram, { op: 'READY' }));
+  return ops;
+}

@@ -1,0 +1,58 @@
+// Resolving paths inside a container rootfs on the host. Absolute symlinks are taken
+// relative to the rootfs (as RESOLVE_IN_ROOT, runc and crun do); a relative symlink whose
+// ".." climbs above the rootfs is an escape and rejected, naming the link.
+import { lstat, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode, invalidArgument } from '../errors/berth-error.js';
+
+const MAX_LINKS = 40;
+
+/**
+ * The host path `containerPath` names inside `rootfs`, following symlinks in-root. Missing
+ * components are fine (they will be created). Throws MOUNT_ESCAPES_ROOTFS naming `field`.
+ */
+export async function resolveInRootfs(rootfs: string, containerPath: string, field: string): Promise<string> {
+  const pending = containerPath.split('/').filter((c) => c !== '' && c !== '.');
+  const resolved: string[] = [];
+  let links = 0;
+  while (pending.length > 0) {
+    const component = pending.shift() as string;
+    if (component === '..') {
+      resolved.pop();
+      continue;
+    }
+    const hostPath = path.join(rootfs, ...resolved, component);
+    let target: string | undefined;
+    try {
+      const st = await lstat(hostPath);
+      if (st.isSymbolicLink()) target = await readlink(hostPath);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'ENOTDIR') throw err;
+    }
+    if (target === undefined) {
+      resolved.push(component);
+      continue;
+    }
+    if (++links > MAX_LINKS) {
+      throw invalidArgument('MOUNT_ESCAPES_ROOTFS', `${field} ${containerPath}: too many levels of symlinks in the rootfs`);
+    }
+    if (target.startsWith('/')) {
+      resolved.length = 0;
+    } else if (climbsAbove(resolved.length, target)) {
+      throw invalidArgument('MOUNT_ESCAPES_ROOTFS',
+        `${field} ${containerPath} escapes the rootfs through the symlink /${[...resolved, component].join('/')} -> ${target}`);
+    }
+    pending.unshift(...target.split('/').filter((c) => c !== '' && c !== '.'));
+  }
+  return path.join(rootfs, ...resolved);
+}
+
+function climbsAbove(depth: number, relativeTarget: string): boolean {
+  let level = depth;
+  for (const component of relativeTarget.split('/')) {
+    if (component === '..') level--;
+    else if (component !== '' && component !== '.') level++;
+    if (level < 0) return true;
+  }
+  return false;
+}
