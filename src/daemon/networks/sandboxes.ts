@@ -1,0 +1,268 @@
+// A container's network sandbox: its netns, one endpoint (veth) per network, the published
+// ports and the /etc/hosts + /etc/resolv.conf it gets. Called under the service's lock.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BerthError, conflict, invalidArgument, notFound, withCleanup } from '../../errors/berth-error.js';
+import { HostEntry, parseExtraHost, parseResolvConf, renderHosts, renderResolvConf } from '../../network/etc-files.js';
+import { mappingsFromBindings, PortMapping } from '../../network/ports.js';
+import { reservePort, Reservation } from '../../network/port-reserver.js';
+import { allocateEndpoint } from './allocate.js';
+import type { NetworkState } from './service.js';
+import { EndpointRecord, NetworkRecord, PublishedPort, SandboxRecord } from './store.js';
+import { EndpointConfig, SandboxSpec } from './types.js';
+
+function addressOf(cidr: string | undefined): string | undefined {
+  return cidr?.split('/')[0];
+}
+
+export class SandboxOps {
+  constructor(private readonly state: NetworkState) {}
+
+  async create(containerId: string, spec: SandboxSpec): Promise<SandboxRecord> {
+    if (!/^[0-9a-zA-Z_.-]{1,128}$/.test(containerId)) throw invalidArgument('INVALID_CONTAINER_ID', `invalid container id "${containerId}"`);
+    const stale = this.state.sandboxes.get(containerId);
+    if (stale) await this.release(stale);
+    const mode = spec.networkMode === '' || spec.networkMode === 'default' ? 'bridge' : spec.networkMode;
+    if (mode === 'host') return await this.createShared(containerId, spec, 'host');
+    if (mode.startsWith('container:')) return await this.createShared(containerId, spec, 'container', mode.slice('container:'.length));
+    const hostResolv = parseResolvConf(await this.state.hostResolvConf());
+    const record: SandboxRecord = {
+      containerId,
+      sandboxId: randomBytes(32).toString('hex'),
+      name: spec.name.replace(/^\//, ''),
+      hostname: spec.hostname || containerId.slice(0, 12),
+      domainname: spec.domainname || undefined,
+      mode: mode === 'none' ? 'none' : 'bridge',
+      netnsPath: path.join(this.state.netnsDir, containerId),
+      endpoints: [],
+      ports: [],
+      exposed: Object.keys(spec.exposedPorts ?? {}).concat(Object.keys(spec.portBindings ?? {})).filter((k, i, a) => a.indexOf(k) === i),
+      hostsContent: '',
+      resolvConfContent: '',
+    };
+    // which networks, resolved before anything is made so a bad name leaves nothing behind
+    const joins: Array<{ network: NetworkRecord; config: EndpointConfig | undefined }> = [];
+    if (record.mode === 'bridge') {
+      const primary = this.state.resolveNetwork(mode);
+      if (primary.driver !== 'bridge') throw invalidArgument('INVALID_NETWORK_MODE', `network mode "${mode}" is not a bridge network`);
+      joins.push({ network: primary, config: this.endpointConfigFor(spec, primary) });
+      for (const key of Object.keys(spec.endpoints ?? {})) {
+        const network = this.state.resolveNetwork(key);
+        if (joins.some((j) => j.network.id === network.id)) continue;
+        if (network.driver !== 'bridge') throw invalidArgument('INVALID_NETWORK_MODE', `cannot join ${network.name} together with a bridge network`);
+        joins.push({ network, config: spec.endpoints?.[key] });
+      }
+    }
+    const mappings = record.mode === 'bridge' ? mappingsFromBindings(spec.portBindings, spec.exposedPorts, spec.publishAllPorts === true) : [];
+    const defaultBridge = [...this.state.networks.values()].find((n) => n.predefined && n.name === 'bridge');
+    const extra = (spec.extraHosts ?? []).map((h) => parseExtraHost(h, defaultBridge?.ipam[0]?.Gateway));
+
+    await withCleanup(async () => {
+      this.state.sandboxes.set(containerId, record);
+      await this.state.store.saveSandbox(record);
+      await this.state.kernel.createNetns(record.netnsPath ?? '');
+      for (const join of joins) await this.addEndpoint(record, join.network, join.config);
+      await this.publish(record, mappings);
+      const firstNetwork = joins[0]?.network;
+      const userDefined = firstNetwork !== undefined && !firstNetwork.predefined;
+      record.resolvConfContent = renderResolvConf({
+        host: hostResolv,
+        embeddedDns: userDefined ? firstNetwork.ipam.find((e) => !e.Gateway.includes(':'))?.Gateway : undefined,
+        dns: spec.dns, dnsSearch: spec.dnsSearch, dnsOptions: spec.dnsOptions,
+      });
+      record.hostsContent = renderHosts({
+        hostname: record.hostname,
+        domainname: record.domainname,
+        addresses: record.endpoints.flatMap((e) => [addressOf(e.ipv4), addressOf(e.ipv6)].filter((a): a is string => a !== undefined)).slice(0, 1),
+        extra,
+        links: this.linkEntries(spec, defaultBridge),
+      });
+      await this.state.store.saveSandbox(record);
+      await this.state.applyFirewall();
+    }, async () => {
+      await this.release(record);
+      await this.state.applyFirewall();
+    });
+    for (const ep of record.endpoints) {
+      const network = this.state.networks.get(ep.networkId);
+      if (network) this.state.emit('connect', network, { container: containerId });
+    }
+    return record;
+  }
+
+  private endpointConfigFor(spec: SandboxSpec, network: NetworkRecord): EndpointConfig | undefined {
+    const endpoints = spec.endpoints ?? {};
+    return endpoints[network.name] ?? endpoints[network.id] ?? Object.entries(endpoints).find(([k]) => network.id.startsWith(k))?.[1];
+  }
+
+  /** host and container:<id> modes join a namespace that exists; nothing is created. */
+  private async createShared(containerId: string, spec: SandboxSpec, mode: 'host' | 'container', target?: string): Promise<SandboxRecord> {
+    const base = {
+      containerId, sandboxId: randomBytes(32).toString('hex'), name: spec.name.replace(/^\//, ''),
+      hostname: spec.hostname || containerId.slice(0, 12), domainname: spec.domainname || undefined,
+      endpoints: [], ports: [], exposed: [],
+    };
+    let record: SandboxRecord;
+    if (mode === 'container') {
+      const shared = this.state.sandboxes.get(target ?? '');
+      if (!shared || shared.netnsPath === null && shared.mode !== 'host') {
+        throw conflict('CONTAINER_NOT_RUNNING', `cannot join network namespace of container ${target ?? ''}: it is not running`);
+      }
+      record = { ...base, mode: 'container', sharedWith: shared.containerId, netnsPath: shared.netnsPath, hostname: shared.hostname,
+        hostsContent: shared.hostsContent, resolvConfContent: shared.resolvConfContent };
+    } else {
+      const hostFile = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
+      const defaultBridge = [...this.state.networks.values()].find((n) => n.predefined && n.name === 'bridge');
+      const extra = (spec.extraHosts ?? []).map((h) => parseExtraHost(h, defaultBridge?.ipam[0]?.Gateway));
+      record = {
+        ...base, mode: 'host', netnsPath: null,
+        hostsContent: renderHosts({ hostname: base.hostname, addresses: [], extra, links: [], hostFile }),
+        resolvConfContent: renderResolvConf({
+          host: parseResolvConf(await this.state.hostResolvConf()), hostNetwork: true,
+          dns: spec.dns, dnsSearch: spec.dnsSearch, dnsOptions: spec.dnsOptions,
+        }),
+      };
+    }
+    this.state.sandboxes.set(containerId, record);
+    await this.state.store.saveSandbox(record);
+    return record;
+  }
+
+  private linkEntries(spec: SandboxSpec, defaultBridge: NetworkRecord | undefined): HostEntry[] {
+    const out: HostEntry[] = [];
+    for (const link of spec.links ?? []) {
+      const target = this.state.sandboxes.get(link.containerId);
+      const ep = target?.endpoints.find((e) => e.networkId === defaultBridge?.id);
+      const ip = addressOf(ep?.ipv4);
+      if (!ip) throw conflict('LINK_TARGET_NOT_RUNNING', `cannot link to ${link.name}: it is not running on the default bridge network`);
+      out.push({ ip, names: [...new Set([link.alias, link.name, link.containerId.slice(0, 12)])] });
+    }
+    return out;
+  }
+
+  private async addEndpoint(record: SandboxRecord, network: NetworkRecord, config: EndpointConfig | undefined): Promise<EndpointRecord> {
+    if (record.endpoints.some((e) => e.networkId === network.id)) {
+      throw conflict('ENDPOINT_EXISTS', `endpoint with name ${record.name} already exists in network ${network.name}`);
+    }
+    const endpointId = randomBytes(32).toString('hex');
+    const used = new Set(record.endpoints.map((e) => e.ifName));
+    let index = 0;
+    while (used.has(`eth${index}`)) index++;
+    const endpoint = allocateEndpoint(network, [...this.state.sandboxes.values()], config, {
+      endpointId, hostIfName: this.state.names.veth(endpointId), ifName: `eth${index}`,
+    });
+    const hasDefaultRoute = record.endpoints.some((e) => {
+      const n = this.state.networks.get(e.networkId);
+      return n !== undefined && !n.internal;
+    });
+    record.endpoints.push(endpoint);
+    // the record (the lease) is on disk before the veth exists, so a crash leaves a sweepable name
+    await this.state.store.saveSandbox(record);
+    await this.state.kernel.addEndpoint({
+      netnsPath: record.netnsPath ?? '',
+      bridge: network.bridge ?? '',
+      hostIfName: endpoint.hostIfName,
+      ifName: endpoint.ifName,
+      mac: endpoint.mac,
+      mtu: network.mtu,
+      ipv4: endpoint.ipv4,
+      gateway4: endpoint.gateway4,
+      ipv6: endpoint.ipv6,
+      gateway6: endpoint.gateway6,
+      defaultRoute: !network.internal && !hasDefaultRoute,
+    });
+    return endpoint;
+  }
+
+  /** Reserves host ports (binding them) and records the DNAT targets on the first endpoint. */
+  private async publish(record: SandboxRecord, mappings: readonly PortMapping[]): Promise<void> {
+    if (mappings.length === 0) return;
+    const endpoint = record.endpoints.find((e) => e.ipv4);
+    const containerIp = addressOf(endpoint?.ipv4);
+    const network = endpoint ? this.state.networks.get(endpoint.networkId) : undefined;
+    if (!containerIp || !network || network.internal) return;
+    const proxy = this.state.options.publishBehindHostFirewall === true;
+    const held: Reservation[] = this.state.reservations.get(record.containerId) ?? [];
+    this.state.reservations.set(record.containerId, held);
+    for (const mapping of mappings) {
+      const reservation = await reservePort(mapping, proxy ? { ip: containerIp, port: mapping.containerPort } : undefined);
+      held.push(reservation);
+      record.ports.push({
+        protocol: mapping.protocol, containerPort: mapping.containerPort, hostIp: mapping.hostIp,
+        hostPort: reservation.hostPort, containerIp, path: proxy ? 'userland-proxy' : 'kernel-dnat',
+      });
+    }
+  }
+
+  /** After a daemon restart: bind again the host ports of sandboxes that survived. */
+  async restorePorts(): Promise<void> {
+    const proxy = this.state.options.publishBehindHostFirewall === true;
+    for (const record of this.state.sandboxes.values()) {
+      if (record.ports.length === 0 || this.state.reservations.has(record.containerId)) continue;
+      const held: Reservation[] = [];
+      this.state.reservations.set(record.containerId, held);
+      for (const p of record.ports) {
+        const mapping = { protocol: p.protocol, containerPort: p.containerPort, hostIp: p.hostIp, hostPortStart: p.hostPort, hostPortEnd: p.hostPort };
+        try {
+          held.push(await reservePort(mapping, proxy ? { ip: p.containerIp, port: p.containerPort } : undefined));
+        } catch (err) {
+          process.emitWarning(`berth: cannot re-reserve port ${p.hostPort}/${p.protocol} of container ${record.containerId}: ${String(err)}`);
+        }
+      }
+    }
+  }
+
+  /** Frees everything of a sandbox; safe to call on a half-made one. */
+  async release(record: SandboxRecord): Promise<void> {
+    for (const reservation of this.state.reservations.get(record.containerId) ?? []) await reservation.close();
+    this.state.reservations.delete(record.containerId);
+    if (record.mode === 'bridge' || record.mode === 'none') {
+      for (const ep of record.endpoints) await this.state.kernel.deleteLink(ep.hostIfName);
+      if (record.netnsPath) await this.state.kernel.destroyNetns(record.netnsPath);
+    }
+    this.state.sandboxes.delete(record.containerId);
+    await this.state.store.deleteSandbox(record.containerId);
+  }
+
+  async connect(containerId: string, network: NetworkRecord, config: EndpointConfig): Promise<SandboxRecord> {
+    const record = this.state.sandboxes.get(containerId);
+    if (!record) throw notFound('NO_SANDBOX', `container ${containerId} is not running; record the network in its config instead`);
+    if (record.mode !== 'bridge' && record.mode !== 'none') {
+      throw new BerthError('forbidden', 'SHARED_NETNS', `container ${containerId} shares a network namespace (${record.mode}) and cannot be connected to ${network.name}`);
+    }
+    if (network.driver !== 'bridge') throw new BerthError('forbidden', 'CONNECT_PREDEFINED', `container cannot be connected to the ${network.name} network`);
+    if (record.mode === 'none') throw invalidArgument('CONNECT_NONE', `container ${containerId} uses network none and cannot be connected to ${network.name}`);
+    const endpoint = await this.addEndpoint(record, network, config);
+    const ip = addressOf(endpoint.ipv4);
+    if (ip) record.hostsContent += `${ip}\t${record.hostname}\n`;
+    await this.state.store.saveSandbox(record);
+    await this.state.applyFirewall();
+    this.state.emit('connect', network, { container: containerId });
+    return record;
+  }
+
+  async disconnect(containerId: string, network: NetworkRecord, _force: boolean): Promise<SandboxRecord | undefined> {
+    const record = this.state.sandboxes.get(containerId);
+    if (!record) return undefined;
+    const endpoint = record.endpoints.find((e) => e.networkId === network.id);
+    if (!endpoint) throw notFound('NOT_CONNECTED', `container ${containerId} is not connected to network ${network.name}`);
+    await this.state.kernel.deleteLink(endpoint.hostIfName);
+    record.endpoints = record.endpoints.filter((e) => e !== endpoint);
+    const ip = addressOf(endpoint.ipv4);
+    const dropped: PublishedPort[] = record.ports.filter((p) => p.containerIp === ip);
+    if (dropped.length > 0) {
+      // ports pointed at the address that is gone: release them too
+      record.ports = record.ports.filter((p) => p.containerIp !== ip);
+      for (const r of this.state.reservations.get(containerId) ?? []) {
+        if (dropped.some((p) => p.hostPort === r.hostPort)) await r.close();
+      }
+      this.state.reservations.set(containerId, (this.state.reservations.get(containerId) ?? []).filter((r) => !dropped.some((p) => p.hostPort === r.hostPort)));
+    }
+    if (ip) record.hostsContent = record.hostsContent.split('\n').filter((l) => !l.startsWith(`${ip}\t${record.hostname}`)).join('\n');
+    await this.state.store.saveSandbox(record);
+    await this.state.applyFirewall();
+    this.state.emit('disconnect', network, { container: containerId });
+    return record;
+  }
+}

@@ -1,0 +1,385 @@
+// The engine's networks service: Docker's network API (create/list/inspect/remove/prune)
+// and the container side (sandboxes: a netns with endpoints, published ports and names).
+// Every mutation runs under one lock, is persisted atomically and ends with the firewall
+// table rebuilt whole, so the kernel state always follows the records.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BerthError, conflict, notFound, withCleanup } from '../../errors/berth-error.js';
+import { EmbeddedDns, DnsListener, NameRecords } from '../../network/dns-server.js';
+import { parseResolvConf } from '../../network/etc-files.js';
+import { FIREWALL_FAMILY, FirewallModel, renderFirewall } from '../../network/firewall.js';
+import { Cidr, parseCidr } from '../../network/ipam.js';
+import { IpKernel, listNetnsFiles, NetworkKernel } from '../../network/kernel.js';
+import { instanceFromDataRoot, instanceNames, InstanceNames } from '../../network/names.js';
+import { Reservation } from '../../network/port-reserver.js';
+import { matchesListFilters, matchesPruneFilters } from './filters.js';
+import { buildNetworkRecord, ConfigContext, DEFAULT_MTU, parseCreateRequest, predefinedNetwork } from './network-config.js';
+import { SandboxOps } from './sandboxes.js';
+import { dnsNamesOf, toNetworkResource, toNetworkSettings } from './shapes.js';
+import { NetworkRecord, NetworkStore, SandboxRecord } from './store.js';
+import {
+  EndpointConfig, NetworkCreateResponse, NetworkEvent, NetworkEventAction, NetworkResource, NetworksBackend,
+  NetworksServiceOptions, SandboxInfo, SandboxSpec,
+} from './types.js';
+
+/** Mutable state shared by the service and its sandbox operations. */
+export interface NetworkState {
+  readonly options: NetworksServiceOptions;
+  readonly names: InstanceNames;
+  readonly kernel: NetworkKernel;
+  readonly store: NetworkStore;
+  readonly networks: Map<string, NetworkRecord>;
+  readonly sandboxes: Map<string, SandboxRecord>;
+  readonly reservations: Map<string, Reservation[]>;
+  readonly netnsDir: string;
+  resolveNetwork(idOrName: string): NetworkRecord;
+  applyFirewall(): Promise<void>;
+  emit(action: NetworkEventAction, network: NetworkRecord, attributes?: Record<string, string>): void;
+  hostResolvConf(): Promise<string>;
+}
+
+export class NetworksService implements NetworksBackend, NetworkState {
+  readonly names: InstanceNames;
+  readonly kernel: NetworkKernel;
+  readonly store: NetworkStore;
+  readonly networks = new Map<string, NetworkRecord>();
+  readonly sandboxes = new Map<string, SandboxRecord>();
+  readonly reservations = new Map<string, Reservation[]>();
+  readonly netnsDir: string;
+  private readonly dnsListeners = new Map<string, DnsListener>();
+  private readonly sandboxOps: SandboxOps;
+  private dns: EmbeddedDns | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly options: NetworksServiceOptions, deps: { kernel?: NetworkKernel } = {}) {
+    this.names = instanceNames(options.instance ?? instanceFromDataRoot(path.resolve(options.dataRoot)));
+    this.kernel = deps.kernel ?? new IpKernel();
+    this.store = new NetworkStore(options.dataRoot);
+    this.netnsDir = path.join(options.execRoot, 'netns');
+    this.sandboxOps = new SandboxOps(this);
+  }
+
+  /** Runs fn after every earlier mutation finished (one writer at a time). */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------
+
+  async start(liveContainerIds: readonly string[] = []): Promise<void> {
+    await this.serialize(async () => {
+      for (const n of await this.store.loadNetworks()) this.networks.set(n.id, n);
+      for (const s of await this.store.loadSandboxes()) this.sandboxes.set(s.containerId, s);
+      await this.ensurePredefined();
+      await this.kernel.setSysctl('net/ipv4/ip_forward', '1');
+      const live = new Set(liveContainerIds);
+      await this.sweep(live);
+      for (const network of this.networks.values()) await this.bringUpNetwork(network);
+      await this.sandboxOps.restorePorts();
+      await this.applyFirewall();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.serialize(async () => {
+      for (const listener of this.dnsListeners.values()) await listener.close();
+      this.dnsListeners.clear();
+      for (const list of this.reservations.values()) for (const r of list) await r.close();
+      this.reservations.clear();
+    });
+  }
+
+  /**
+   * After a crash: sandboxes of containers that are not running are released, and links,
+   * netns files and bridges of this instance that no record explains are removed.
+   */
+  private async sweep(live: ReadonlySet<string>): Promise<void> {
+    for (const sandbox of [...this.sandboxes.values()]) {
+      if (!live.has(sandbox.containerId)) await this.sandboxOps.release(sandbox);
+    }
+    const keepVeths = new Set([...this.sandboxes.values()].flatMap((s) => s.endpoints.map((e) => e.hostIfName)));
+    for (const link of await this.kernel.listLinks(this.names.vethPrefix)) {
+      if (!keepVeths.has(link)) await this.kernel.deleteLink(link);
+    }
+    const keepBridges = new Set([...this.networks.values()].flatMap((n) => (n.bridge ? [n.bridge] : [])));
+    for (const link of await this.kernel.listLinks(this.names.bridgePrefix)) {
+      if (!keepBridges.has(link)) await this.kernel.deleteLink(link);
+    }
+    const keepNetns = new Set([...this.sandboxes.values()].flatMap((s) => (s.netnsPath && s.mode !== 'container' ? [s.netnsPath] : [])));
+    for (const file of await listNetnsFiles(this.netnsDir)) {
+      if (!keepNetns.has(file)) await this.kernel.destroyNetns(file);
+    }
+  }
+
+  private configContext(): ConfigContext {
+    return {
+      existing: [...this.networks.values()],
+      hostRoutes: [],
+      defaultMtu: this.options.mtu ?? DEFAULT_MTU,
+      bridgeName: (id) => this.names.bridge(id),
+    };
+  }
+
+  private async hostRoutes(): Promise<Cidr[]> {
+    const own = new Set([...this.networks.values()].flatMap((n) => n.ipam.map((e) => e.Subnet)));
+    const out: Cidr[] = [];
+    for (const route of await this.kernel.hostRoutes()) {
+      try {
+        const cidr = parseCidr(route);
+        if (!own.has(route)) out.push(cidr);
+      } catch {
+        // routes iproute2 prints in forms we do not need (e.g. multicast) are skipped
+      }
+    }
+    return out;
+  }
+
+  private async ensurePredefined(): Promise<void> {
+    const all = [...this.networks.values()];
+    for (const name of ['bridge', 'host', 'none'] as const) {
+      if (all.some((n) => n.predefined && n.name === name)) continue;
+      const ctx = { ...this.configContext(), hostRoutes: name === 'bridge' ? await this.hostRoutes() : [] };
+      const record = predefinedNetwork(name, ctx, name === 'bridge' ? this.options.defaultBridgeSubnet : undefined);
+      await this.store.saveNetwork(record);
+      this.networks.set(record.id, record);
+    }
+  }
+
+  /** The bridge with its gateway addresses, and the embedded DNS of a user-defined network. */
+  private async bringUpNetwork(network: NetworkRecord): Promise<void> {
+    if (network.driver !== 'bridge' || !network.bridge) return;
+    await this.kernel.ensureBridge({
+      name: network.bridge,
+      mtu: network.mtu,
+      addresses: network.ipam.map((e) => `${e.Gateway}/${e.Subnet.split('/')[1] ?? ''}`),
+    });
+    if (network.enableIPv6) await this.kernel.setSysctl('net/ipv6/conf/all/forwarding', '1');
+    if (!network.predefined && !this.dnsListeners.has(network.id)) {
+      const gateway = network.ipam.find((e) => !e.Gateway.includes(':'))?.Gateway;
+      if (gateway) this.dnsListeners.set(network.id, await (await this.embeddedDns()).listen(gateway, this.zoneOf(network.id)));
+    }
+  }
+
+  private async embeddedDns(): Promise<EmbeddedDns> {
+    if (!this.dns) {
+      const conf = parseResolvConf(await this.hostResolvConf());
+      this.dns = new EmbeddedDns(conf.nameservers);
+    }
+    return this.dns;
+  }
+
+  async hostResolvConf(): Promise<string> {
+    return await readFile(this.options.upstreamResolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
+  }
+
+  private zoneOf(networkId: string): { lookup(name: string): NameRecords | undefined; reverse(ip: string): string | undefined } {
+    return {
+      lookup: (name) => {
+        const records: NameRecords = { a: [], aaaa: [] };
+        let found = false;
+        for (const sandbox of this.sandboxes.values()) {
+          for (const ep of sandbox.endpoints) {
+            if (ep.networkId !== networkId || !dnsNamesOf(sandbox, ep).some((n) => n.toLowerCase() === name)) continue;
+            found = true;
+            if (ep.ipv4) records.a.push(ep.ipv4.split('/')[0] ?? '');
+            if (ep.ipv6) records.aaaa.push(ep.ipv6.split('/')[0] ?? '');
+          }
+        }
+        return found ? records : undefined;
+      },
+      reverse: (ip) => {
+        const network = this.networks.get(networkId);
+        for (const sandbox of this.sandboxes.values()) {
+          const ep = sandbox.endpoints.find((e) => e.networkId === networkId && e.ipv4?.split('/')[0] === ip);
+          if (ep) return `${sandbox.name}.${network?.name ?? ''}`;
+        }
+        return undefined;
+      },
+    };
+  }
+
+  async applyFirewall(): Promise<void> {
+    const model: FirewallModel = {
+      table: this.names.table,
+      publishBehindHostFirewall: this.options.publishBehindHostFirewall === true,
+      networks: [...this.networks.values()].filter((n) => n.driver === 'bridge' && n.bridge).map((n) => {
+        const listener = this.dnsListeners.get(n.id);
+        const gateway = n.ipam.find((e) => !e.Gateway.includes(':'))?.Gateway;
+        return {
+          bridge: n.bridge ?? '',
+          subnets4: n.ipam.filter((e) => !e.Subnet.includes(':')).map((e) => e.Subnet),
+          subnets6: n.ipam.filter((e) => e.Subnet.includes(':')).map((e) => e.Subnet),
+          internal: n.internal,
+          masquerade: n.masquerade,
+          ...(listener && gateway ? { dns: { gateway, udpPort: listener.udpPort, tcpPort: listener.tcpPort } } : {}),
+        };
+      }),
+      ports: [...this.sandboxes.values()].flatMap((s) => s.ports.map((p) => ({
+        protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: p.containerIp, containerPort: p.containerPort,
+      }))),
+    };
+    await this.kernel.applyFirewall(FIREWALL_FAMILY, this.names.table, renderFirewall(model));
+  }
+
+  emit(action: NetworkEventAction, network: NetworkRecord, attributes: Record<string, string> = {}): void {
+    if (!this.options.onEvent) return;
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const event: NetworkEvent = {
+      Type: 'network',
+      Action: action,
+      Actor: { ID: network.id, Attributes: { name: network.name, type: network.driver, ...attributes } },
+      time: Number(nowNs / 1_000_000_000n),
+      timeNano: Number(nowNs),
+    };
+    try {
+      this.options.onEvent(event);
+    } catch {
+      // a failing listener must not undo a network operation
+    }
+  }
+
+  // ---- networks -------------------------------------------------------------------
+
+  resolveNetwork(idOrName: string): NetworkRecord {
+    const all = [...this.networks.values()];
+    const exact = all.find((n) => n.id === idOrName) ?? all.find((n) => n.name === idOrName);
+    if (exact) return exact;
+    const byPrefix = idOrName.length > 0 ? all.filter((n) => n.id.startsWith(idOrName)) : [];
+    if (byPrefix.length === 1 && byPrefix[0]) return byPrefix[0];
+    if (byPrefix.length > 1) throw new BerthError('invalid_argument', 'AMBIGUOUS_NETWORK', `network ${idOrName} is ambiguous (${byPrefix.length} matches found based on ID prefix)`);
+    throw notFound('NO_SUCH_NETWORK', `network ${idOrName} not found`);
+  }
+
+  async resolve(idOrName: string): Promise<{ id: string; name: string; driver: string }> {
+    await Promise.resolve();
+    const n = this.resolveNetwork(idOrName);
+    return { id: n.id, name: n.name, driver: n.driver };
+  }
+
+  async create(body: unknown): Promise<NetworkCreateResponse> {
+    const request = parseCreateRequest(body);
+    return await this.serialize(async () => {
+      const record = buildNetworkRecord(request, { ...this.configContext(), hostRoutes: await this.hostRoutes() });
+      await withCleanup(async () => {
+        this.networks.set(record.id, record);
+        await this.store.saveNetwork(record);
+        await this.bringUpNetwork(record);
+        await this.applyFirewall();
+      }, async () => {
+        this.networks.delete(record.id);
+        await this.dnsListeners.get(record.id)?.close();
+        this.dnsListeners.delete(record.id);
+        if (record.bridge) await this.kernel.deleteLink(record.bridge);
+        await this.store.deleteNetwork(record.id);
+        await this.applyFirewall();
+      });
+      this.emit('create', record);
+      return { Id: record.id, Warning: '' };
+    });
+  }
+
+  private endpointCount(networkId: string): number {
+    let count = 0;
+    for (const s of this.sandboxes.values()) count += s.endpoints.filter((e) => e.networkId === networkId).length;
+    return count;
+  }
+
+  async list(filters: Record<string, string[]> = {}): Promise<NetworkResource[]> {
+    await Promise.resolve();
+    const sandboxes = [...this.sandboxes.values()];
+    const behind = this.options.publishBehindHostFirewall === true;
+    return [...this.networks.values()]
+      .filter((n) => matchesListFilters(n, filters, this.endpointCount(n.id)))
+      .sort((a, b) => a.created.localeCompare(b.created))
+      .map((n) => toNetworkResource(n, sandboxes, behind));
+  }
+
+  async inspect(idOrName: string): Promise<NetworkResource> {
+    await Promise.resolve();
+    return toNetworkResource(this.resolveNetwork(idOrName), [...this.sandboxes.values()], this.options.publishBehindHostFirewall === true);
+  }
+
+  async remove(idOrName: string): Promise<void> {
+    await this.serialize(async () => {
+      const network = this.resolveNetwork(idOrName);
+      await this.removeLocked(network);
+    });
+  }
+
+  private async removeLocked(network: NetworkRecord): Promise<void> {
+    if (network.predefined) {
+      throw new BerthError('forbidden', 'PREDEFINED_NETWORK', `${network.name} is a pre-defined network and cannot be removed`);
+    }
+    if (this.endpointCount(network.id) > 0) {
+      throw conflict('NETWORK_IN_USE', `error while removing network: network ${network.name} id ${network.id} has active endpoints`);
+    }
+    await this.dnsListeners.get(network.id)?.close();
+    this.dnsListeners.delete(network.id);
+    this.networks.delete(network.id);
+    await this.applyFirewall();
+    if (network.bridge) await this.kernel.deleteLink(network.bridge);
+    await this.store.deleteNetwork(network.id);
+    this.emit('destroy', network);
+  }
+
+  async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] }> {
+    return await this.serialize(async () => {
+      const deleted: string[] = [];
+      for (const network of [...this.networks.values()]) {
+        if (network.predefined || this.endpointCount(network.id) > 0 || !matchesPruneFilters(network, filters)) continue;
+        await this.removeLocked(network);
+        deleted.push(network.name);
+      }
+      return { NetworksDeleted: deleted };
+    });
+  }
+
+  // ---- containers -----------------------------------------------------------------
+
+  async createSandbox(containerId: string, spec: SandboxSpec): Promise<SandboxInfo> {
+    return await this.serialize(async () => this.info(await this.sandboxOps.create(containerId, spec)));
+  }
+
+  async destroySandbox(containerId: string): Promise<void> {
+    await this.serialize(async () => {
+      const sandbox = this.sandboxes.get(containerId);
+      if (!sandbox) return;
+      await this.sandboxOps.release(sandbox);
+      await this.applyFirewall();
+      for (const ep of sandbox.endpoints) {
+        const network = this.networks.get(ep.networkId);
+        if (network) this.emit('disconnect', network, { container: containerId });
+      }
+    });
+  }
+
+  async connect(containerId: string, network: string, config: EndpointConfig = {}): Promise<SandboxInfo> {
+    return await this.serialize(async () => this.info(await this.sandboxOps.connect(containerId, this.resolveNetwork(network), config)));
+  }
+
+  async disconnect(containerId: string, network: string, force = false): Promise<SandboxInfo | undefined> {
+    return await this.serialize(async () => {
+      const record = this.resolveNetwork(network);
+      const sandbox = await this.sandboxOps.disconnect(containerId, record, force);
+      return sandbox ? this.info(sandbox) : undefined;
+    });
+  }
+
+  sandbox(containerId: string): SandboxInfo | undefined {
+    const record = this.sandboxes.get(containerId);
+    return record ? this.info(record) : undefined;
+  }
+
+  private info(record: SandboxRecord): SandboxInfo {
+    return {
+      containerId: record.containerId,
+      netnsPath: record.netnsPath,
+      hostsContent: record.hostsContent,
+      resolvConfContent: record.resolvConfContent,
+      hostnameContent: `${record.hostname}\n`,
+      settings: toNetworkSettings(record, this.networks),
+    };
+  }
+}
