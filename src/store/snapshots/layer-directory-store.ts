@@ -1,0 +1,123 @@
+// The layer half shared by both snapshotters: <root>/layers/<chain hex>/{fs,layer.json},
+// unpacked in <root>/tmp and renamed into place only after the diff ID was verified.
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { errnoCode, invalidArgument, notFound, withCleanup } from '../../errors/berth-error.js';
+import { digestHex, isDigest, type Digest } from '../../oci/digest.js';
+import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { applyLayer, type ApplyOptions } from './apply-layer.js';
+import { drain, hashingStream, type LayerInfo, type LayerStore } from './snapshotter.js';
+import type { TarLimits } from '../archive/tar-reader.js';
+
+export abstract class LayerDirectoryStore implements LayerStore {
+  protected readonly layersDir: string;
+  protected readonly tmpDir: string;
+
+  constructor(readonly root: string, protected readonly limits?: TarLimits) {
+    this.layersDir = path.join(root, 'layers');
+    this.tmpDir = path.join(root, 'tmp');
+  }
+
+  /** How whiteouts are applied in this store's layer directories. */
+  protected abstract readonly whiteouts: ApplyOptions['whiteouts'];
+
+  /** Fill a fresh layer directory before the tar is applied (the copier copies the parent). */
+  protected abstract seedLayer(fs: string, parent: Digest | undefined): Promise<void>;
+
+  layerDir(chainId: Digest): string {
+    return path.join(this.layersDir, digestHex(chainId));
+  }
+
+  layerFs(chainId: Digest): string {
+    return path.join(this.layerDir(chainId), 'fs');
+  }
+
+  async hasLayer(chainId: Digest): Promise<boolean> {
+    return await stat(path.join(this.layerDir(chainId), 'layer.json')).then(() => true, () => false);
+  }
+
+  async layerInfo(chainId: Digest): Promise<LayerInfo> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(path.join(this.layerDir(chainId), 'layer.json'), 'utf8'));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw notFound('LAYER_NOT_FOUND', `layer ${chainId} is not unpacked`);
+      throw err;
+    }
+    return parseLayerInfo(raw, chainId);
+  }
+
+  async unpackLayer(chainId: Digest, parent: Digest | undefined, diffId: Digest, tar: AsyncIterable<Uint8Array>): Promise<LayerInfo> {
+    if (await this.hasLayer(chainId)) return await this.layerInfo(chainId);
+    if (parent !== undefined && !(await this.hasLayer(parent))) {
+      throw notFound('LAYER_NOT_FOUND', `cannot unpack layer ${chainId}: parent layer ${parent} is not unpacked`);
+    }
+    const work = path.join(this.tmpDir, `${digestHex(chainId).slice(0, 16)}-${randomBytes(4).toString('hex')}`);
+    const fs = path.join(work, 'fs');
+    return await withCleanup(async () => {
+      await mkdir(fs, { recursive: true, mode: 0o755 });
+      await this.seedLayer(fs, parent);
+      const { stream, digester } = hashingStream(tar);
+      const result = await applyLayer(fs, stream, { whiteouts: this.whiteouts, allowDevices: process.getuid?.() === 0, ...(this.limits ? { limits: this.limits } : {}) });
+      await drain(stream);
+      const actual = digester.digest();
+      if (actual !== diffId) {
+        throw invalidArgument('DIFF_ID_MISMATCH', `layer ${chainId}: uncompressed content hashes to ${actual}, expected diff ID ${diffId}`);
+      }
+      const info: LayerInfo = { chainId, diffId, size: result.size, createdAt: Date.now(), ...(parent !== undefined ? { parent } : {}) };
+      await writeJsonAtomic(path.join(work, 'layer.json'), info);
+      await mkdir(this.layersDir, { recursive: true });
+      try {
+        await rename(work, this.layerDir(chainId));
+      } catch (err) {
+        // another unpack of the same layer won the race: keep theirs
+        if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'EEXIST') throw err;
+        await rm(work, { recursive: true, force: true });
+      }
+      return info;
+    }, async () => { await rm(work, { recursive: true, force: true }); });
+  }
+
+  async listLayers(): Promise<LayerInfo[]> {
+    const names = await readdir(this.layersDir).catch(() => [] as string[]);
+    const out: LayerInfo[] = [];
+    for (const name of names) {
+      const chainId = `sha256:${name}`;
+      if (!isDigest(chainId)) continue;
+      const info = await this.layerInfo(chainId).catch(() => undefined);
+      if (info !== undefined) out.push(info);
+    }
+    return out;
+  }
+
+  async removeLayer(chainId: Digest): Promise<void> {
+    const dir = this.layerDir(chainId);
+    // rename first so a crash never leaves a half-deleted layer that looks whole
+    const doomed = path.join(this.tmpDir, `removed-${digestHex(chainId).slice(0, 16)}-${randomBytes(4).toString('hex')}`);
+    await mkdir(this.tmpDir, { recursive: true });
+    try {
+      await rename(dir, doomed);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  /** Delete half-unpacked and half-removed layers left by a crash. */
+  protected async sweepTmp(): Promise<void> {
+    await rm(this.tmpDir, { recursive: true, force: true });
+  }
+}
+
+function parseLayerInfo(raw: unknown, chainId: Digest): LayerInfo {
+  if (typeof raw !== 'object' || raw === null) throw invalidArgument('CORRUPT_LAYER_METADATA', `layer ${chainId}: bad layer.json`);
+  const r = raw as Record<string, unknown>;
+  if (r.chainId !== chainId || !isDigest(r.diffId) || typeof r.size !== 'number' || (r.parent !== undefined && !isDigest(r.parent))) {
+    throw invalidArgument('CORRUPT_LAYER_METADATA', `layer ${chainId}: bad layer.json`);
+  }
+  const info: LayerInfo = { chainId, diffId: r.diffId, size: r.size, createdAt: typeof r.createdAt === 'number' ? r.createdAt : 0 };
+  if (isDigest(r.parent)) info.parent = r.parent;
+  return info;
+}

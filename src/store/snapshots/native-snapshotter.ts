@@ -1,0 +1,92 @@
+// The copying fallback (containerd's "native"): each layer directory holds the whole tree
+// up to that layer, a container root is a full copy. Slow and large, but it works on any
+// file system, including ones overlayfs cannot use as upper (e.g. overlay itself, tmpfs
+// in some kernels). `cp -a` keeps owners, modes, xattrs, hardlinks and devices.
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
+import { isDigest, type Digest } from '../../oci/digest.js';
+import { runProgram } from '../../sys/exec.js';
+import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { directoryDiff } from './diff-layer.js';
+import { LayerDirectoryStore } from './layer-directory-store.js';
+import { checkSnapshotKey, type ActiveSnapshot, type Snapshotter } from './snapshotter.js';
+
+async function copyTree(from: string, to: string): Promise<void> {
+  await runProgram('cp', ['-a', '--reflink=auto', '--', `${from}/.`, `${to}/`]);
+}
+
+export class NativeSnapshotter extends LayerDirectoryStore implements Snapshotter {
+  readonly driver = 'native' as const;
+  protected readonly whiteouts = 'remove' as const;
+
+  protected async seedLayer(fs: string, parent: Digest | undefined): Promise<void> {
+    if (parent !== undefined) await copyTree(this.layerFs(parent), fs);
+  }
+
+  private activeDir(key: string): string {
+    return path.join(this.root, 'active', checkSnapshotKey(key));
+  }
+
+  async prepare(key: string, parent: Digest | undefined): Promise<ActiveSnapshot> {
+    const existing = await this.readActive(key).catch(() => undefined);
+    if (existing !== undefined) {
+      if (existing.parent !== parent) throw invalidArgument('SNAPSHOT_EXISTS', `snapshot ${key} exists with another parent`);
+      return existing;
+    }
+    if (parent !== undefined && !(await this.hasLayer(parent))) throw notFound('LAYER_NOT_FOUND', `layer ${parent} is not unpacked`);
+    const dir = this.activeDir(key);
+    const fs = path.join(dir, 'fs');
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(fs, { recursive: true, mode: 0o755 });
+    if (parent !== undefined) await copyTree(this.layerFs(parent), fs);
+    const snapshot: ActiveSnapshot = { key, root: fs, createdAt: Date.now(), ...(parent !== undefined ? { parent } : {}) };
+    // written last: a snapshot without active.json is a half-made copy that prepare redoes
+    await writeJsonAtomic(path.join(dir, 'active.json'), snapshot);
+    return snapshot;
+  }
+
+  private async readActive(key: string): Promise<ActiveSnapshot> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(path.join(this.activeDir(key), 'active.json'), 'utf8'));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw notFound('SNAPSHOT_NOT_FOUND', `snapshot ${key} not found`);
+      throw err;
+    }
+    if (typeof raw !== 'object' || raw === null || !('key' in raw) || raw.key !== key) {
+      throw invalidArgument('CORRUPT_SNAPSHOT_METADATA', `snapshot ${key}: bad active.json`);
+    }
+    const parent = 'parent' in raw ? raw.parent : undefined;
+    if (parent !== undefined && !isDigest(parent)) throw invalidArgument('CORRUPT_SNAPSHOT_METADATA', `snapshot ${key}: bad parent`);
+    const createdAt = 'createdAt' in raw && typeof raw.createdAt === 'number' ? raw.createdAt : 0;
+    return { key, root: path.join(this.activeDir(key), 'fs'), createdAt, ...(parent !== undefined ? { parent } : {}) };
+  }
+
+  async unmount(): Promise<void> {
+    // nothing is mounted
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.activeDir(key), { recursive: true, force: true });
+  }
+
+  async listActive(): Promise<ActiveSnapshot[]> {
+    const names = await readdir(path.join(this.root, 'active')).catch(() => [] as string[]);
+    const out: ActiveSnapshot[] = [];
+    for (const name of names) {
+      const snapshot = await this.readActive(name).catch(() => undefined);
+      if (snapshot !== undefined) out.push(snapshot);
+    }
+    return out;
+  }
+
+  async *diff(key: string): AsyncGenerator<Buffer> {
+    const snapshot = await this.readActive(key);
+    yield* directoryDiff(snapshot.parent === undefined ? undefined : this.layerFs(snapshot.parent), snapshot.root);
+  }
+
+  async sweep(): Promise<void> {
+    await this.sweepTmp();
+  }
+}

@@ -1,0 +1,151 @@
+// Container roots as overlayfs: the image's layer directories (short links in <root>/l so
+// that many layers fit in one page of mount options) below, the container's own upper and
+// work dirs above. Every mount's source is "berth-<key>" and its target lies under
+// <root>/active, so leftovers are found in /proc/self/mountinfo and swept after a crash.
+import { mkdir, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
+import { digestHex, isDigest, type Digest } from '../../oci/digest.js';
+import { MNT_DETACH, mount, umount } from '../../sys/fs-native.js';
+import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { overlayUpperDiff } from './diff-layer.js';
+import { LayerDirectoryStore } from './layer-directory-store.js';
+import { checkSnapshotKey, type ActiveSnapshot, type Snapshotter } from './snapshotter.js';
+
+const MAX_MOUNT_DATA = 4000;
+
+export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshotter {
+  readonly driver = 'overlay' as const;
+  protected readonly whiteouts = 'overlay' as const;
+
+  constructor(root: string) {
+    super(root);
+    if (/[,:]/.test(root)) throw invalidArgument('INVALID_SNAPSHOT_ROOT', `overlay snapshot root "${root}" may not contain "," or ":"`);
+  }
+
+  protected async seedLayer(): Promise<void> {
+    // overlay layer directories hold only their own diff
+  }
+
+  private activeDir(key: string): string {
+    return path.join(this.root, 'active', checkSnapshotKey(key));
+  }
+
+  /** Short link to a layer's fs dir: <root>/l/<first 24 hex of chain ID>. */
+  private async shortLink(chainId: Digest): Promise<string> {
+    const link = path.join(this.root, 'l', digestHex(chainId).slice(0, 24));
+    await mkdir(path.dirname(link), { recursive: true });
+    await symlink(path.relative(path.dirname(link), this.layerFs(chainId)), link).catch((err: unknown) => {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    });
+    return link;
+  }
+
+  /** The lower dirs for a chain, top first, as overlay wants them. */
+  private async lowerDirs(parent: Digest | undefined): Promise<string[]> {
+    const dirs: string[] = [];
+    for (let chainId = parent; chainId !== undefined;) {
+      const info = await this.layerInfo(chainId);
+      dirs.push(await this.shortLink(chainId));
+      chainId = info.parent;
+      if (dirs.length > 500) throw invalidArgument('TOO_MANY_LAYERS', `layer chain of ${parent} is too long`);
+    }
+    if (dirs.length === 0) {
+      const empty = path.join(this.root, 'empty');
+      await mkdir(empty, { recursive: true, mode: 0o755 });
+      dirs.push(empty);
+    }
+    return dirs;
+  }
+
+  async prepare(key: string, parent: Digest | undefined): Promise<ActiveSnapshot> {
+    const dir = this.activeDir(key);
+    const existing = await this.readActive(key).catch(() => undefined);
+    if (existing !== undefined && existing.parent !== parent) {
+      throw invalidArgument('SNAPSHOT_EXISTS', `snapshot ${key} exists with another parent (${existing.parent ?? 'none'})`);
+    }
+    const merged = path.join(dir, 'merged');
+    for (const sub of ['upper', 'work', 'merged']) await mkdir(path.join(dir, sub), { recursive: true, mode: 0o755 });
+    const snapshot: ActiveSnapshot = existing ?? { key, root: merged, createdAt: Date.now(), ...(parent !== undefined ? { parent } : {}) };
+    if (existing === undefined) await writeJsonAtomic(path.join(dir, 'active.json'), snapshot);
+    if (!(await isMountPoint(merged))) {
+      const data = `lowerdir=${(await this.lowerDirs(parent)).join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
+      if (data.length > MAX_MOUNT_DATA) throw invalidArgument('TOO_MANY_LAYERS', `snapshot ${key}: too many layers for one overlay mount`);
+      mount(`berth-${key}`, merged, 'overlay', 0, data);
+    }
+    return snapshot;
+  }
+
+  private async readActive(key: string): Promise<ActiveSnapshot> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(path.join(this.activeDir(key), 'active.json'), 'utf8'));
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw notFound('SNAPSHOT_NOT_FOUND', `snapshot ${key} not found`);
+      throw err;
+    }
+    return parseActive(raw, key, path.join(this.activeDir(key), 'merged'));
+  }
+
+  async unmount(key: string): Promise<void> {
+    const merged = path.join(this.activeDir(key), 'merged');
+    if (await isMountPoint(merged)) umount(merged, MNT_DETACH);
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.unmount(key);
+    await rm(this.activeDir(key), { recursive: true, force: true });
+  }
+
+  async listActive(): Promise<ActiveSnapshot[]> {
+    const names = await readdir(path.join(this.root, 'active')).catch(() => [] as string[]);
+    const out: ActiveSnapshot[] = [];
+    for (const name of names) {
+      const snapshot = await this.readActive(name).catch(() => undefined);
+      if (snapshot !== undefined) out.push(snapshot);
+    }
+    return out;
+  }
+
+  diff(key: string): AsyncGenerator<Buffer> {
+    return overlayUpperDiff(path.join(this.activeDir(key), 'upper'));
+  }
+
+  async sweep(): Promise<void> {
+    const activeRoot = path.join(this.root, 'active') + path.sep;
+    for (const target of await mountPointsUnder(activeRoot)) umount(target, MNT_DETACH);
+    await this.sweepTmp();
+  }
+
+  override async removeLayer(chainId: Digest): Promise<void> {
+    await rm(path.join(this.root, 'l', digestHex(chainId).slice(0, 24)), { force: true });
+    await super.removeLayer(chainId);
+  }
+}
+
+function parseActive(raw: unknown, key: string, root: string): ActiveSnapshot {
+  if (typeof raw !== 'object' || raw === null || !('key' in raw) || raw.key !== key) {
+    throw invalidArgument('CORRUPT_SNAPSHOT_METADATA', `snapshot ${key}: bad active.json`);
+  }
+  const parent = 'parent' in raw ? raw.parent : undefined;
+  const createdAt = 'createdAt' in raw && typeof raw.createdAt === 'number' ? raw.createdAt : 0;
+  if (parent !== undefined && !isDigest(parent)) throw invalidArgument('CORRUPT_SNAPSHOT_METADATA', `snapshot ${key}: bad parent`);
+  return { key, root, createdAt, ...(parent !== undefined ? { parent } : {}) };
+}
+
+/** Mount points from /proc/self/mountinfo (field 5, octal escapes decoded). */
+export async function mountPoints(): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  return text.split('\n').filter((l) => l !== '').map((line) =>
+    (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))));
+}
+
+export async function mountPointsUnder(prefix: string): Promise<string[]> {
+  // deepest first, so nested mounts come off before their parents
+  return (await mountPoints()).filter((m) => m.startsWith(prefix)).sort((a, b) => b.length - a.length);
+}
+
+async function isMountPoint(dir: string): Promise<boolean> {
+  if (!(await stat(dir).then(() => true, () => false))) return false;
+  return (await mountPoints()).includes(dir);
+}
