@@ -92,6 +92,20 @@ export class NetworksService implements NetworksBackend, NetworkState {
   }
 
   /**
+   * Removes everything this instance made on the host: sandboxes, bridges, the firewall
+   * table (records of user-defined networks stay). For tests and `berthd --cleanup`.
+   */
+  async teardown(): Promise<void> {
+    await this.serialize(async () => {
+      for (const sandbox of [...this.sandboxes.values()]) await this.sandboxOps.release(sandbox);
+      for (const listener of this.dnsListeners.values()) await listener.close();
+      this.dnsListeners.clear();
+      for (const network of this.networks.values()) if (network.bridge) await this.kernel.deleteLink(network.bridge);
+      await this.kernel.deleteFirewall(FIREWALL_FAMILY, this.names.table);
+    });
+  }
+
+  /**
    * After a crash: sandboxes of containers that are not running are released, and links,
    * netns files and bridges of this instance that no record explains are removed.
    */

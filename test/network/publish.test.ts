@@ -1,0 +1,75 @@
+// Published ports through the kernel path (DNAT): from the host at 127.0.0.1, from a
+// "remote" client host, UDP, hairpin from the container to its own published port.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { requires } from '../support/requirements.js';
+import {
+  freePort, makeClientHost, runInNetns, spawnInNetns, startService, tcpEchoClientArgv, tcpRoundTrip,
+  udpEchoClientArgv, waitForListener,
+} from './support.js';
+
+test('a published echo server answers from 127.0.0.1, a remote client and itself (hairpin)', { skip: requires('root') }, async () => {
+  const t = await startService();
+  const hostPort = await freePort();
+  const id = `c${t.instance}echo`;
+  let client: Awaited<ReturnType<typeof makeClientHost>> | undefined;
+  let server: ReturnType<typeof spawnInNetns> | undefined;
+  try {
+    client = await makeClientHost(t.instance, path.dirname(t.execRoot), 41);
+    const info = await t.service.createSandbox(id, {
+      name: 'echo', hostname: 'echo', networkMode: 'default',
+      portBindings: { '50000/tcp': [{ HostIp: '', HostPort: String(hostPort) }] },
+    });
+    server = spawnInNetns(info.netnsPath ?? '', ['busybox', 'nc', '-ll', '-p', '50000', '-e', 'cat']);
+    await waitForListener(info.netnsPath ?? '', 50000);
+    assert.equal(info.settings.Ports['50000/tcp']?.[0]?.HostPort, String(hostPort));
+    assert.match(info.settings.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.equal(await tcpRoundTrip('127.0.0.1', hostPort, 'from-localhost'), 'from-localhost');
+    const remote = await runInNetns(client.netns, tcpEchoClientArgv(client.hostIp, hostPort, 'from-remote'));
+    assert.equal(remote.stdout, 'from-remote', remote.stderr);
+    // hairpin: the container reaches its own published port through the host's address
+    const hairpin = await runInNetns(info.netnsPath ?? '', tcpEchoClientArgv(info.settings.Gateway, hostPort, 'hairpin'));
+    assert.equal(hairpin.stdout, 'hairpin', hairpin.stderr);
+    // the host port is held: a second publish of it is refused at start, and nothing is left half-made
+    await assert.rejects(t.service.createSandbox(`c${t.instance}dup`, {
+      name: 'dup', hostname: 'dup', networkMode: 'default',
+      portBindings: { '80/tcp': [{ HostIp: '', HostPort: String(hostPort) }] },
+    }), /already in use/);
+    assert.equal(t.service.sandbox(`c${t.instance}dup`), undefined);
+  } finally {
+    server?.kill('SIGKILL');
+    await t.service.destroySandbox(id);
+    await client?.destroy();
+    await t.finish();
+  }
+});
+
+test('UDP publishing and -P ephemeral ports', { skip: requires('root') }, async () => {
+  const t = await startService();
+  const id = `c${t.instance}udp`;
+  const info = await t.service.createSandbox(id, {
+    name: 'udp', hostname: 'udp', networkMode: 'bridge',
+    exposedPorts: { '5353/udp': {} }, publishAllPorts: true,
+  });
+  const netns = info.netnsPath ?? '';
+  const server = spawnInNetns(netns, [process.execPath, '-e',
+    "const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(m,r.port,r.address));s.bind(5353)"]);
+  try {
+    await waitForListener(netns, 5353, 'udp');
+    const hostPort = Number(info.settings.Ports['5353/udp']?.[0]?.HostPort);
+    assert.ok(hostPort > 1024, `ephemeral host port chosen: ${hostPort}`);
+    const client = await makeClientHost(t.instance, path.dirname(t.execRoot), 42);
+    try {
+      const reply = await runInNetns(client.netns, udpEchoClientArgv(client.hostIp, hostPort, 'udp-hello'));
+      assert.equal(reply.stdout, 'udp-hello', reply.stderr);
+    } finally {
+      await client.destroy();
+    }
+  } finally {
+    server.kill('SIGKILL');
+    await t.service.destroySandbox(id);
+    await t.finish();
+  }
+  assert.ok(path.isAbsolute(info.netnsPath ?? ''));
+});
