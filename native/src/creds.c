@@ -56,7 +56,8 @@ int op_caps(const struct op *op) {
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return fail("ambient_clear", NULL);
   for (int cap = 0; cap <= 63; cap++) {
     if (!(amb & (1ULL << cap))) continue;
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) return fail("ambient_raise", NULL);
+    /* a capability missing from the inheritable set cannot be ambient: skipped, as runc does */
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EPERM) return fail("ambient_raise", NULL);
   }
   return 0;
 }

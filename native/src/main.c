@@ -59,6 +59,15 @@ static _Noreturn void report_failure(size_t index) {
   _exit(1);
 }
 
+/* Made before CLONE by the helper itself (a container root in a user namespace may not
+ * write to the state dir); the child inherits the O_PATH fd. */
+static int open_fifo(struct child_ctx *ctx, const char *path) {
+  if (mkfifo(path, 0622) < 0 && errno != EEXIST) return fail("mkfifo", path);
+  if (chmod(path, 0622) < 0) return fail("chmod_fifo", path);
+  ctx->fifofd = open(path, O_PATH | O_CLOEXEC);
+  return ctx->fifofd < 0 ? fail("open_exec_fifo", path) : 0;
+}
+
 static int run_child_op(struct child_ctx *ctx, const struct op *op) {
   switch (op->code) {
   case OP_SETNS: return op_setns(op);
@@ -93,9 +102,7 @@ static int run_child_op(struct child_ctx *ctx, const struct op *op) {
   case OP_CHDIR: return chdir(op->strs[0]) < 0 ? fail("chdir", op->strs[0]) : 0;
   case OP_SETSID: return setsid() < 0 ? fail("setsid", NULL) : 0;
   case OP_TERMINAL: return op_terminal(ctx, op);
-  case OP_FIFO_OPEN:
-    ctx->fifofd = open(op->strs[0], O_PATH | O_CLOEXEC);
-    return ctx->fifofd < 0 ? fail("open_exec_fifo", op->strs[0]) : 0;
+  case OP_FIFO_OPEN: return open_fifo(ctx, op->strs[0]);
   case OP_FIFO_WAIT: {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", ctx->fifofd);
@@ -118,8 +125,8 @@ static int run_child_op(struct child_ctx *ctx, const struct op *op) {
   }
 }
 
-static _Noreturn void run_child(const struct plan *plan, size_t from, int ttysock) {
-  struct child_ctx ctx = { .rootfd = -1, .fifofd = -1, .ttysock = ttysock };
+static _Noreturn void run_child(const struct plan *plan, size_t from, int ttysock, int fifofd) {
+  struct child_ctx ctx = { .rootfd = -1, .fifofd = fifofd, .ttysock = ttysock };
   for (size_t i = from; i < plan->nops; i++) {
     if (run_child_op(&ctx, &plan->ops[i]) < 0) {
       /* after the sync fd is gone (start has begun) the only witness is stderr */
@@ -184,6 +191,7 @@ int main(int argc, char **argv) {
   if (plan_read(PLAN_FD, &plan) < 0) report_failure(0);
   close(PLAN_FD);
   struct shim_opts opts = { 0 };
+  struct child_ctx pre = { .rootfd = -1, .fifofd = -1, .ttysock = -1 };
   for (size_t i = 0; i < plan.nops; i++) {
     const struct op *op = &plan.ops[i];
     if (op->code == OP_EXIT_FILE) opts.exit_file = op->strs[0];
@@ -195,14 +203,16 @@ int main(int argc, char **argv) {
     const struct op *op = &plan.ops[i];
     if (op->code == OP_SETNS && op_setns(op) < 0) report_failure(i);
     else if (op->code == OP_CLOSE_FD) close((int)op->ints[0]);
+    else if (op->code == OP_FIFO_OPEN && open_fifo(&pre, op->strs[0]) < 0) report_failure(i);
     else if (op->code == OP_CLONE) {
       int pair[2] = { -1, -1 };
       if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) { fail("socketpair", NULL); report_failure(i); }
       pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)op->ints[0] | SIGCHLD, NULL, NULL, NULL, NULL);
       if (pid < 0) { fail("clone", NULL); report_failure(i); }
-      if (pid == 0) { close(pair[0]); run_child(&plan, i + 1, pair[1]); }
+      if (pid == 0) { close(pair[0]); run_child(&plan, i + 1, pair[1], pre.fifofd); }
       if (!opts.terminal) close(pair[0]);
       close(pair[1]);
+      if (pre.fifofd >= 0) close(pre.fifofd);
       run_shim(pid, pair[0], &opts);
     }
   }

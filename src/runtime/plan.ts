@@ -260,14 +260,16 @@ export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promi
   const ns = namespacePlan(spec);
   const inUserNs = ns.types.has('user');
   const term = terminalOps(proc, ctx.consoleSocket, ctx.relayTerminal);
-  const ops: PlanOp[] = [{ op: 'EXIT_FILE', strs: [ctx.exitFile] }, ...term.shim, ...ns.pidJoin, { op: 'CLONE', ints: [ns.cloneFlags] }];
+  const ops: PlanOp[] = [
+    { op: 'EXIT_FILE', strs: [ctx.exitFile] }, ...term.shim, { op: 'FIFO_OPEN', strs: [ctx.fifoPath] },
+    ...ns.pidJoin, { op: 'CLONE', ints: [ns.cloneFlags] },
+  ];
   ops.push(...ns.joins);
   if (ns.unshareFlags) ops.push({ op: 'UNSHARE', ints: [ns.unshareFlags] });
   ops.push({ op: 'SYNC_WAIT' });
   if (ns.types.has('cgroup') && !spec.linux?.namespaces?.find((n) => n.type === 'cgroup')?.path) {
     ops.push({ op: 'UNSHARE', ints: [CLONE_FLAGS.cgroup] });
   }
-  ops.push({ op: 'FIFO_OPEN', strs: [ctx.fifoPath] });
   if (ns.types.has('mount')) ops.push(...await filesystemOps(spec, ctx, inUserNs));
   else ops.push({ op: 'CHDIR', strs: [ctx.rootfs] });
   ops.push(...systemOps(spec, ns.types));

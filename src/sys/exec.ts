@@ -8,6 +8,10 @@ export interface RunOptions {
   cwd?: string;
   /** do not throw on a non-zero exit; the caller inspects `code` */
   allowFailure?: boolean;
+  /** SIGKILL the program after this many milliseconds (it then counts as failed) */
+  timeoutMs?: number;
+  /** argv[0] as the program sees it (OCI hooks: args[0]) */
+  argv0?: string;
 }
 
 export interface RunResult {
@@ -22,6 +26,9 @@ export async function runProgram(file: string, args: readonly string[], options:
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
+      argv0: options.argv0,
+      timeout: options.timeoutMs,
+      killSignal: 'SIGKILL',
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -43,6 +50,7 @@ export async function runProgram(file: string, args: readonly string[], options:
       }
       resolve(result);
     });
+    child.stdin.on('error', () => undefined); // a program that does not read its input is fine
     child.stdin.end(options.input ?? '');
   });
 }

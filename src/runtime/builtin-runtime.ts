@@ -1,0 +1,354 @@
+// The built-in OCI runtime: a bundle becomes a helper plan (plan.ts), one helper spawn
+// clones the container and stays as its shim; TypeScript writes the id maps and places the
+// pid in its cgroup while the child waits. State lives under <root>/<id> (state-store.ts).
+import { open, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import path from 'node:path';
+import { Duplex } from 'node:stream';
+import { BerthError, conflict, errnoCode, invalidArgument, withCleanup } from '../errors/berth-error.js';
+import { parseRuntimeSpec, type LinuxDeviceCgroup, type LinuxResources, type LinuxSeccomp, type Process, type Spec, type State } from '../oci/runtime-spec.js';
+import { startHelper, type HelperSession } from '../sys/helper.js';
+import type { PlanOp } from '../sys/plan-writer.js';
+import type { CgroupHandle, CgroupManager } from './cgroups/manager.js';
+import { runHooks } from './hooks.js';
+import { signalName, signalNumber } from './linux-constants.js';
+import { buildCreatePlan, buildExecPlan } from './plan.js';
+import type { ContainerProcessInfo, DeleteOptions, ExitStatus, IoOptions, KillOptions, ProcessHandle, ProcessIo, Runtime } from './runtime.js';
+import { DEFAULT_RUNTIME_ROOT, processStartTime, StateStore, type ContainerRecord } from './state-store.js';
+
+/** Compiles a seccomp section to BPF (engineer B's runtime/seccomp/compile.ts). */
+export type SeccompCompiler = (seccomp: LinuxSeccomp) => Buffer;
+
+export interface BuiltinRuntimeOptions {
+  /** state directory root (runc's --root) */
+  root?: string;
+  /** the cgroup manager, or a function that finds it on first use */
+  cgroups: CgroupManager | (() => Promise<CgroupManager>);
+  compileSeccomp?: SeccompCompiler;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function pidAlive(pid: number, startTime: string): Promise<boolean> {
+  return await processStartTime(pid) === startTime;
+}
+
+function toExitStatus(exit: { exitCode: number; signal: number }): ExitStatus {
+  return { exitCode: exit.exitCode, signal: exit.signal ? signalName(exit.signal) : null };
+}
+
+export class BuiltinRuntime implements Runtime {
+  readonly name = 'berth';
+  readonly store: StateStore;
+  private managerPromise: Promise<CgroupManager> | undefined;
+
+  constructor(private readonly options: BuiltinRuntimeOptions) {
+    this.store = new StateStore(options.root ?? DEFAULT_RUNTIME_ROOT);
+  }
+
+  private async cgroups(): Promise<CgroupManager> {
+    const source = this.options.cgroups;
+    this.managerPromise ??= typeof source === 'function' ? source() : Promise.resolve(source);
+    return await this.managerPromise;
+  }
+
+  async create(id: string, bundleDir: string, io: IoOptions = {}): Promise<ProcessHandle> {
+    this.store.dir(id);
+    const bundle = path.resolve(bundleDir);
+    const spec = await loadBundleSpec(bundle);
+    const rootfs = await checkRootfs(bundle, spec);
+    const seccompProgram = this.compileSeccomp(spec.linux?.seccomp);
+    const dir = await this.store.claim(id);
+    const cgroupsPath = spec.linux?.cgroupsPath ?? `/berth/${id}`;
+    let cgroup: CgroupHandle | undefined;
+    let session: HelperSession | undefined;
+    return await withCleanup(async () => {
+      cgroup = await (await this.cgroups()).create(cgroupsPath, withDefaultDevices(spec));
+      const plan = await buildCreatePlan(spec, {
+        rootfs, bundleDir: bundle, fifoPath: this.store.fifoPath(id), exitFile: this.store.exitPath(id),
+        consoleSocket: io.consoleSocket, relayTerminal: (io.stdio ?? 'pipe') === 'pipe', seccompProgram,
+        cgroupDirectories: cgroup.directories,
+      });
+      session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false });
+      const pid = await session.pid;
+      await writeIdMappings(spec, pid);
+      await cgroup.addProcess(pid);
+      const record: ContainerRecord = {
+        id, ociVersion: spec.ociVersion, bundle, rootfs, pid, pidStartTime: await processStartTime(pid) ?? '',
+        created: new Date().toISOString(), annotations: spec.annotations, cgroupsPath,
+        namespaces: (spec.linux?.namespaces ?? []).map((ns) => ns.type), hooks: spec.hooks,
+      };
+      await this.store.save(record);
+      const state = this.store.toState(record, 'creating');
+      await runHooks(spec.hooks, 'prestart', state);
+      await runHooks(spec.hooks, 'createRuntime', state);
+      await runHooks(spec.hooks, 'createContainer', state);
+      session.go();
+      await session.ready;
+      if (io.pidFile) await writeFile(io.pidFile, String(pid));
+      return this.handleFor(session, pid, spec.process, io);
+    }, async () => {
+      await this.abandon(session, cgroup, dir);
+    });
+  }
+
+  private compileSeccomp(seccomp: LinuxSeccomp | undefined): Buffer | undefined {
+    if (!seccomp) return undefined;
+    if (!this.options.compileSeccomp) {
+      throw new BerthError('not_implemented', 'SECCOMP_UNAVAILABLE', 'linux.seccomp: this runtime was built without a seccomp compiler');
+    }
+    return this.options.compileSeccomp(seccomp);
+  }
+
+  /** Undo a failed create: kill what was started, release the cgroup, remove the state dir. */
+  private async abandon(session: HelperSession | undefined, cgroup: CgroupHandle | undefined, dir: string): Promise<void> {
+    if (session) {
+      const pid = await session.pid.catch(() => undefined);
+      if (pid) killQuietly(pid, 'SIGKILL');
+      session.child.kill('SIGKILL');
+      await session.exit.catch(() => undefined);
+    }
+    if (cgroup) await cgroup.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  private handleFor(session: HelperSession, pid: number, proc: Process | undefined, io: IoOptions): ProcessHandle {
+    const exit = session.exit.then(toExitStatus);
+    if (io.detach) session.detach();
+    let processIo: ProcessIo = { kind: 'none' };
+    if ((io.stdio ?? 'pipe') === 'pipe' && session.stdin && session.stdout && session.stderr) {
+      if (proc?.terminal && !io.consoleSocket) {
+        const terminal = Duplex.from({ readable: session.stdout, writable: session.stdin });
+        processIo = { kind: 'terminal', terminal, resize: async (cols, rows) => { session.resize(cols, rows); } };
+      } else {
+        processIo = { kind: 'pipes', stdin: session.stdin, stdout: session.stdout, stderr: session.stderr };
+      }
+    }
+    return { pid, io: processIo, exit };
+  }
+
+  async start(id: string): Promise<void> {
+    const record = await this.store.load(id);
+    const status = await this.store.status(record);
+    if (status !== 'created') throw conflict('CONTAINER_NOT_CREATED', `container ${id} is ${status}, not created`);
+    await runHooks(record.hooks, 'startContainer', this.store.toState(record, status));
+    await this.releaseFifo(record);
+    await runHooks(record.hooks, 'poststart', this.store.toState(record, 'running')).catch((err: unknown) => {
+      process.emitWarning(`container ${id}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  /** Open the exec fifo for reading: the container's init is blocked writing to it. */
+  private async releaseFifo(record: ContainerRecord): Promise<void> {
+    const fifo = this.store.fifoPath(record.id);
+    const reader = open(fifo, fsConstants.O_RDONLY);
+    let settled = false;
+    void reader.finally(() => { settled = true; }).catch(() => undefined);
+    // if init dies before opening its end, unblock our open by opening a writer ourselves
+    while (!settled) {
+      await Promise.race([reader.then(() => undefined, () => undefined), sleep(50)]);
+      if (!settled && !await pidAlive(record.pid, record.pidStartTime)) {
+        const writer = await open(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK).catch(() => undefined);
+        await writer?.close();
+      }
+    }
+    const handle = await reader;
+    try {
+      const { bytesRead } = await handle.read(Buffer.alloc(1), 0, 1);
+      if (bytesRead !== 1) throw conflict('CONTAINER_NOT_CREATED', `container ${record.id} exited before it started`);
+    } finally {
+      await handle.close();
+      await unlink(fifo).catch(() => undefined);
+    }
+  }
+
+  async state(id: string): Promise<State> {
+    const record = await this.store.load(id);
+    return this.store.toState(record, await this.statusOf(record));
+  }
+
+  private async statusOf(record: ContainerRecord): Promise<State['status']> {
+    const status = await this.store.status(record);
+    if (status !== 'running') return status;
+    const cgroup = await this.openCgroup(record);
+    return cgroup && await cgroup.state() === 'frozen' ? 'paused' : status;
+  }
+
+  private async openCgroup(record: ContainerRecord): Promise<CgroupHandle | undefined> {
+    try {
+      return await (await this.cgroups()).open(record.cgroupsPath);
+    } catch (err) {
+      if (err instanceof BerthError && err.kind === 'not_found') return undefined;
+      throw err;
+    }
+  }
+
+  async kill(id: string, signal: string | number, options: KillOptions = {}): Promise<void> {
+    const number = signalNumber(signal);
+    if (number === undefined) throw invalidArgument('UNKNOWN_SIGNAL', `unknown signal ${JSON.stringify(signal)}`);
+    const record = await this.store.load(id);
+    const status = await this.store.status(record);
+    if (options.all) {
+      const cgroup = await this.openCgroup(record);
+      if (cgroup) await cgroup.killAll(number);
+      return;
+    }
+    if (status === 'stopped') throw conflict('CONTAINER_NOT_RUNNING', `container ${id} is not running`);
+    try {
+      process.kill(record.pid, number);
+    } catch (err) {
+      if (errnoCode(err) !== 'ESRCH') throw err;
+    }
+  }
+
+  async delete(id: string, options: DeleteOptions = {}): Promise<void> {
+    const record = await this.store.load(id);
+    const status = await this.statusOf(record);
+    if (status !== 'stopped' && !options.force) {
+      throw conflict('CONTAINER_RUNNING', `container ${id} is ${status}: stop it first or use --force`);
+    }
+    const cgroup = await this.openCgroup(record);
+    if (status !== 'stopped') {
+      if (cgroup) await cgroup.killAll('SIGKILL');
+      else process.kill(record.pid, 'SIGKILL');
+      if (status === 'paused' && cgroup) await cgroup.thaw();
+    }
+    for (let i = 0; i < 200 && await pidAlive(record.pid, record.pidStartTime); i++) await sleep(10);
+    if (cgroup) await cgroup.destroy();
+    await this.store.remove(id);
+    await runHooks(record.hooks, 'poststop', this.store.toState(record, 'stopped')).catch((err: unknown) => {
+      process.emitWarning(`container ${id}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  async exec(id: string, proc: Process, io: IoOptions = {}): Promise<ProcessHandle> {
+    const record = await this.store.load(id);
+    const status = await this.store.status(record);
+    if (status !== 'running' && status !== 'created') throw conflict('CONTAINER_NOT_RUNNING', `container ${id} is ${status}`);
+    const spec = await loadBundleSpec(record.bundle).catch(() => undefined);
+    const plan: PlanOp[] = buildExecPlan(proc, {
+      initPid: record.pid, namespaces: record.namespaces.filter((type) => type !== 'time'),
+      consoleSocket: io.consoleSocket, relayTerminal: (io.stdio ?? 'pipe') === 'pipe',
+      seccompProgram: this.compileSeccomp(spec?.linux?.seccomp),
+    });
+    const session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false });
+    return await withCleanup(async () => {
+      const pid = await session.pid;
+      const cgroup = await this.openCgroup(record);
+      if (cgroup) await cgroup.addProcess(pid);
+      session.go();
+      await session.ready;
+      if (io.pidFile) await writeFile(io.pidFile, String(pid));
+      return this.handleFor(session, pid, proc, io);
+    }, async () => {
+      session.child.kill('SIGKILL');
+      await session.exit.catch(() => undefined);
+    });
+  }
+
+  async pause(id: string): Promise<void> {
+    const cgroup = await this.runningCgroup(id, 'pause');
+    await cgroup.freeze();
+  }
+
+  async resume(id: string): Promise<void> {
+    const cgroup = await this.runningCgroup(id, 'resume');
+    await cgroup.thaw();
+  }
+
+  private async runningCgroup(id: string, verb: string): Promise<CgroupHandle> {
+    const record = await this.store.load(id);
+    const status = await this.store.status(record);
+    if (status !== 'running') throw conflict('CONTAINER_NOT_RUNNING', `cannot ${verb} container ${id}: it is ${status}`);
+    const cgroup = await this.openCgroup(record);
+    if (!cgroup) throw new BerthError('internal', 'CGROUP_MISSING', `the cgroup ${record.cgroupsPath} of container ${id} is gone`);
+    return cgroup;
+  }
+
+  async ps(id: string): Promise<ContainerProcessInfo[]> {
+    const record = await this.store.load(id);
+    const cgroup = await this.openCgroup(record);
+    const pids = cgroup ? await cgroup.pids() : [];
+    const infos: ContainerProcessInfo[] = [];
+    for (const pid of pids) {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      infos.push({ pid, args: cmdline.split('\0').filter((arg, i, all) => arg !== '' || i < all.length - 1) });
+    }
+    return infos;
+  }
+
+  async list(): Promise<State[]> {
+    const states: State[] = [];
+    for (const id of await this.store.ids()) {
+      try {
+        states.push(await this.state(id));
+      } catch (err) {
+        if (!(err instanceof BerthError && err.kind === 'not_found')) throw err;
+      }
+    }
+    return states;
+  }
+}
+
+export async function loadBundleSpec(bundle: string): Promise<Spec> {
+  const file = path.join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw invalidArgument('BUNDLE_INVALID', `no config.json in bundle ${bundle}`);
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw invalidArgument('INVALID_RUNTIME_SPEC', `${file} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return parseRuntimeSpec(json, file);
+}
+
+async function checkRootfs(bundle: string, spec: Spec): Promise<string> {
+  if (!spec.root) throw invalidArgument('NO_ROOT', 'root: config.json names no root filesystem');
+  const rootfs = path.resolve(bundle, spec.root.path);
+  const st = await stat(rootfs).catch(() => undefined);
+  if (!st?.isDirectory()) throw invalidArgument('ROOTFS_MISSING', `root.path: rootfs ${rootfs} does not exist or is not a directory`);
+  return rootfs;
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals | number): void {
+  try {
+    process.kill(pid, signal);
+  } catch (err) {
+    if (errnoCode(err) !== 'ESRCH') throw err;
+  }
+}
+
+/** The device nodes every container gets (as runc allows them), after the spec's own rules. */
+const DEFAULT_DEVICE_RULES: LinuxDeviceCgroup[] = [
+  { allow: true, type: 'c', major: null, minor: null, access: 'm' }, { allow: true, type: 'b', major: null, minor: null, access: 'm' },
+  ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2], [10, 200]].map(([major, minor]) =>
+    ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' },
+];
+
+function withDefaultDevices(spec: Spec): LinuxResources | undefined {
+  const resources = spec.linux?.resources;
+  if (!resources?.devices) return resources;
+  const specDevices: LinuxDeviceCgroup[] = (spec.linux?.devices ?? []).map((d) =>
+    ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major ?? null, minor: d.minor ?? null, access: 'rwm' }));
+  return { ...resources, devices: [...resources.devices, ...DEFAULT_DEVICE_RULES, ...specDevices] };
+}
+
+async function writeIdMappings(spec: Spec, pid: number): Promise<void> {
+  const userNs = spec.linux?.namespaces?.find((ns) => ns.type === 'user');
+  if (!userNs || userNs.path) return;
+  const format = (maps: Array<{ containerID: number; hostID: number; size: number }> | undefined): string =>
+    (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  try {
+    await writeFile(`/proc/${pid}/uid_map`, format(spec.linux?.uidMappings));
+    await writeFile(`/proc/${pid}/gid_map`, format(spec.linux?.gidMappings));
+  } catch (cause) {
+    throw invalidArgument('INVALID_ID_MAPPING', `linux.uidMappings/gidMappings: the kernel refused them (${errnoCode(cause) ?? 'error'})`, { cause });
+  }
+}

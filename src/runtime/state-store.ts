@@ -1,0 +1,129 @@
+// The state directory of the built-in runtime: <root>/<id>/ holds state.json (what the
+// runtime needs after create), exec.fifo while created-not-started, and exit.json written
+// by the shim when init exits. Status is derived from these and /proc, never cached.
+import { mkdir, readdir, readFile, rm, access } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { conflict, errnoCode, invalidArgument, notFound } from '../errors/berth-error.js';
+import { writeJsonAtomic } from '../util/atomic-file.js';
+import { hooksSchema, namespaceTypes, type ContainerStatus, type State } from '../oci/runtime-spec.js';
+
+export const DEFAULT_RUNTIME_ROOT = '/run/berth/runtime';
+
+const recordSchema = z.object({
+  id: z.string(),
+  ociVersion: z.string(),
+  bundle: z.string(),
+  rootfs: z.string(),
+  pid: z.number().int(),
+  /** field 22 of /proc/<pid>/stat: tells a recycled pid from ours */
+  pidStartTime: z.string(),
+  created: z.string(),
+  annotations: z.record(z.string()).optional(),
+  cgroupsPath: z.string(),
+  namespaces: z.array(z.enum(namespaceTypes)),
+  hooks: hooksSchema.optional(),
+});
+export type ContainerRecord = z.infer<typeof recordSchema>;
+
+const exitSchema = z.object({ exitCode: z.number().int(), signal: z.number().int() });
+export type RecordedExit = z.infer<typeof exitSchema>;
+
+export function validateContainerId(id: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,1023}$/.test(id)) {
+    throw invalidArgument('INVALID_CONTAINER_ID', `invalid container id ${JSON.stringify(id)}: use letters, digits, '_', '.', '-'`);
+  }
+}
+
+export async function processStartTime(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // the command name may contain spaces and parentheses: fields start after the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export class StateStore {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    validateContainerId(id);
+    return path.join(this.root, id);
+  }
+
+  fifoPath(id: string): string { return path.join(this.dir(id), 'exec.fifo'); }
+  exitPath(id: string): string { return path.join(this.dir(id), 'exit.json'); }
+
+  /** Claim the directory for a new container; conflict when the id is taken. */
+  async claim(id: string): Promise<string> {
+    const dir = this.dir(id);
+    await mkdir(this.root, { recursive: true, mode: 0o711 });
+    try {
+      await mkdir(dir, { mode: 0o711 });
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') throw conflict('CONTAINER_EXISTS', `container ${id} already exists`);
+      throw err;
+    }
+    return dir;
+  }
+
+  async save(record: ContainerRecord): Promise<void> {
+    await writeJsonAtomic(path.join(this.dir(record.id), 'state.json'), record, 0o600);
+  }
+
+  async load(id: string): Promise<ContainerRecord> {
+    let text: string;
+    try {
+      text = await readFile(path.join(this.dir(id), 'state.json'), 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw notFound('NO_SUCH_CONTAINER', `container ${id} does not exist`);
+      throw err;
+    }
+    const parsed = recordSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) throw invalidArgument('CORRUPT_STATE', `state of container ${id} is unreadable: ${parsed.error.issues[0]?.message ?? ''}`);
+    return parsed.data;
+  }
+
+  async exit(id: string): Promise<RecordedExit | undefined> {
+    try {
+      const parsed = exitSchema.safeParse(JSON.parse(await readFile(this.exitPath(id), 'utf8')));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** created (fifo still there), running, or stopped; paused is decided by the caller's cgroup */
+  async status(record: ContainerRecord): Promise<ContainerStatus> {
+    if (await this.exit(record.id)) return 'stopped';
+    if (await processStartTime(record.pid) !== record.pidStartTime) return 'stopped';
+    try {
+      await access(this.fifoPath(record.id));
+      return 'created';
+    } catch {
+      return 'running';
+    }
+  }
+
+  toState(record: ContainerRecord, status: ContainerStatus): State {
+    const state: State = { ociVersion: record.ociVersion, id: record.id, status, pid: status === 'stopped' ? 0 : record.pid, bundle: record.bundle };
+    if (record.annotations) state.annotations = record.annotations;
+    return state;
+  }
+
+  async ids(): Promise<string[]> {
+    try {
+      return (await readdir(this.root, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
+  }
+}
