@@ -1,0 +1,92 @@
+// Writes a container's OCI bundle for one run: /etc files from its network sandbox (or
+// berth's own defaults), the working directory, the user resolved in the image, then
+// config.json pointing at the mounted rootfs.
+import { mkdir, readFile, writeFile, chown } from 'node:fs/promises';
+import path from 'node:path';
+import type { LinuxSeccomp } from '../../oci/runtime-spec.js';
+import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { buildSpec } from './oci-spec.js';
+import type { SandboxProvider, SandboxResult } from './ports.js';
+import type { ContainerRecord } from './record.js';
+import { resolveInRoot } from './root-path.js';
+import { resolveUser } from './user.js';
+
+export interface BundleOptions {
+  initBinary: string | undefined;
+  defaultSeccomp: LinuxSeccomp | undefined;
+  convertSeccomp: (json: string) => LinuxSeccomp;
+  cgroupsPath: string;
+}
+
+export async function prepareBundle(bundleDir: string, rootfs: string, record: ContainerRecord, containerDir: string,
+  options: BundleOptions, networks: SandboxProvider | undefined): Promise<void> {
+  await mkdir(bundleDir, { recursive: true, mode: 0o700 });
+  const user = await resolveUser(rootfs, record.Config.User ?? '', record.HostConfig.GroupAdd ?? []);
+  await ensureWorkdir(rootfs, record.Config.WorkingDir || '/', user.uid, user.gid);
+  const sandbox = await joinNetwork(record, networks);
+  const etcFiles = {
+    hosts: path.join(containerDir, 'hosts'),
+    hostname: path.join(containerDir, 'hostname'),
+    resolvConf: path.join(containerDir, 'resolv.conf'),
+  };
+  await writeFile(etcFiles.hosts, sandbox.hostsContent);
+  await writeFile(etcFiles.hostname, sandbox.hostnameContent);
+  await writeFile(etcFiles.resolvConf, sandbox.resolvConfContent);
+  const spec = buildSpec({
+    record, rootfs, user, netnsPath: sandbox.netnsPath, etcFiles, initBinary: options.initBinary,
+    defaultSeccomp: options.defaultSeccomp, convertSeccomp: options.convertSeccomp, cgroupsPath: options.cgroupsPath,
+  });
+  await writeJsonAtomic(path.join(bundleDir, 'config.json'), spec, 0o600);
+}
+
+async function ensureWorkdir(rootfs: string, workdir: string, uid: number, gid: number): Promise<void> {
+  const dir = await resolveInRoot(rootfs, workdir);
+  await mkdir(dir, { recursive: true, mode: 0o755 }).then(async (created) => {
+    if (created !== undefined && (uid !== 0 || gid !== 0)) await chown(dir, uid, gid).catch(() => undefined);
+  });
+}
+
+/** The networks service when it is wired and the mode needs it; berth's defaults otherwise. */
+type JoinedNetwork = Omit<SandboxResult, 'settings' | 'netnsPath'> & {
+  /** null: the host's namespace; undefined: a new empty one */
+  netnsPath: string | null | undefined;
+};
+
+async function joinNetwork(record: ContainerRecord, networks: SandboxProvider | undefined): Promise<JoinedNetwork> {
+  const mode = record.HostConfig.NetworkMode || 'bridge';
+  const hostname = record.Config.Hostname ?? record.Id.slice(0, 12);
+  if (networks && mode !== 'none') {
+    return await networks.createSandbox(record.Id, {
+      name: record.Name.replace(/^\//, ''), hostname, domainname: record.Config.Domainname || undefined, networkMode: mode,
+      endpoints: (record.NetworkingConfig?.EndpointsConfig ?? undefined) as Record<string, Record<string, unknown>> | undefined,
+      portBindings: normalizePortBindings(record.HostConfig.PortBindings),
+      publishAllPorts: record.HostConfig.PublishAllPorts ?? false,
+      exposedPorts: record.Config.ExposedPorts ?? undefined,
+      dns: record.HostConfig.Dns ?? undefined, dnsSearch: record.HostConfig.DnsSearch ?? undefined,
+      dnsOptions: record.HostConfig.DnsOptions ?? undefined, extraHosts: record.HostConfig.ExtraHosts ?? undefined,
+    });
+  }
+  const host = mode === 'host';
+  return {
+    netnsPath: host ? null : undefined,
+    hostsContent: host ? await readFile('/etc/hosts', 'utf8').catch(() => '')
+      : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${mode === 'none' ? '' : `127.0.1.1\t${hostname}\n`}`,
+    resolvConfContent: await hostResolvConf(),
+    hostnameContent: `${host ? (await readFile('/etc/hostname', 'utf8').catch(() => hostname)).trim() : hostname}\n`,
+  };
+}
+
+function normalizePortBindings(bindings: ContainerRecord['HostConfig']['PortBindings']): Record<string, Array<{ HostIp: string; HostPort: string }> | null> | undefined {
+  if (!bindings) return undefined;
+  const out: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
+  for (const [port, list] of Object.entries(bindings)) out[port] = list ? list.map((b) => ({ HostIp: b.HostIp ?? '', HostPort: b.HostPort ?? '' })) : null;
+  return out;
+}
+
+/** The host's resolv.conf without loopback resolvers (unreachable from a container), as docker does. */
+async function hostResolvConf(): Promise<string> {
+  const text = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const lines = text.split('\n').filter((line) => !/^\s*nameserver\s+(127\.|::1)/.test(line));
+  if (!lines.some((line) => /^\s*nameserver\s/.test(line))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
+  return lines.join('\n').trim() + '\n';
+}

@@ -1,0 +1,82 @@
+// Docker's rules for a new container: the request's Config merged with the image config
+// (Entrypoint/Cmd, Env, WorkingDir, User, Labels, ...), and the checks made at create time.
+import { BerthError, invalidArgument } from '../../errors/berth-error.js';
+import type { ContainerConfig as ImageContainerConfig } from '../../oci/image.js';
+import { commandList, type ContainerConfig, type CreateRequest, type HostConfig } from './create-request.js';
+import { capabilities, userMounts } from './oci-spec.js';
+import { checkResources } from './resources.js';
+
+export function mergeImageConfig(request: ContainerConfig, image: ImageContainerConfig, id: string): ContainerConfig {
+  const merged: ContainerConfig = { ...request };
+  let entrypoint = commandList(request.Entrypoint);
+  let cmd = commandList(request.Cmd);
+  if (entrypoint !== undefined && entrypoint.length === 1 && entrypoint[0] === '') {
+    entrypoint = [];   // --entrypoint "" resets the image's entrypoint
+  } else if (entrypoint === undefined || entrypoint.length === 0) {
+    entrypoint = image.Entrypoint ?? undefined;
+    if (cmd === undefined || cmd.length === 0) cmd = image.Cmd ?? undefined;
+  }
+  merged.Entrypoint = entrypoint && entrypoint.length > 0 ? entrypoint : null;
+  merged.Cmd = cmd && cmd.length > 0 ? cmd : null;
+  merged.Env = mergeEnv(image.Env ?? [], request.Env ?? []);
+  merged.WorkingDir = request.WorkingDir || image.WorkingDir || '';
+  merged.User = request.User || image.User || '';
+  merged.Labels = { ...(image.Labels ?? {}), ...(request.Labels ?? {}) };
+  const exposed = { ...(image.ExposedPorts ?? {}), ...(request.ExposedPorts ?? {}) };
+  if (Object.keys(exposed).length > 0) merged.ExposedPorts = exposed;
+  const volumes = { ...(image.Volumes ?? {}), ...(request.Volumes ?? {}) };
+  if (Object.keys(volumes).length > 0) merged.Volumes = volumes;
+  if (!request.StopSignal && image.StopSignal) merged.StopSignal = image.StopSignal;
+  if (!request.Healthcheck && image.Healthcheck) merged.Healthcheck = image.Healthcheck;
+  if (request.OnBuild === undefined && image.OnBuild) merged.OnBuild = image.OnBuild;
+  merged.Hostname = request.Hostname || id.slice(0, 12);
+  merged.Domainname = request.Domainname ?? '';
+  merged.AttachStdin = request.AttachStdin ?? false;
+  merged.AttachStdout = request.AttachStdout ?? false;
+  merged.AttachStderr = request.AttachStderr ?? false;
+  merged.Tty = request.Tty ?? false;
+  merged.OpenStdin = request.OpenStdin ?? false;
+  merged.StdinOnce = request.StdinOnce ?? false;
+  return merged;
+}
+
+function mergeEnv(image: readonly string[], request: readonly string[]): string[] {
+  const env = new Map<string, string>();
+  for (const entry of [...image, ...request]) {
+    const eq = entry.indexOf('=');
+    const key = eq < 0 ? entry : entry.slice(0, eq);
+    if (key === '') throw invalidArgument('BAD_ENV', `invalid environment variable: ${entry}`);
+    env.set(key, entry);
+  }
+  return [...env.values()];
+}
+
+/** The checks dockerd makes before it creates anything. */
+export function checkCreateRequest(request: CreateRequest, host: HostConfig, runtimeNames: readonly string[]): void {
+  if (!request.Image) throw invalidArgument('NO_IMAGE', 'no image specified');
+  const policy = host.RestartPolicy?.Name ?? '';
+  if (host.AutoRemove && policy !== '' && policy !== 'no') {
+    throw invalidArgument('AUTOREMOVE_CONFLICT', `can't create 'AutoRemove' container with restart policy`);
+  }
+  if (policy !== 'on-failure' && (host.RestartPolicy?.MaximumRetryCount ?? 0) > 0) {
+    throw invalidArgument('BAD_RESTART_POLICY', `invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  }
+  checkResources(host);
+  const logType = host.LogConfig?.Type ?? '';
+  if (!['', 'json-file', 'none'].includes(logType)) {
+    throw new BerthError('invalid_argument', 'LOG_DRIVER', `logging driver "${logType}" is not supported by berth (json-file, none)`);
+  }
+  if (host.Runtime && !runtimeNames.includes(host.Runtime)) {
+    throw invalidArgument('UNKNOWN_RUNTIME', `unknown or invalid runtime name: ${host.Runtime}`);
+  }
+  for (const [key] of Object.entries(host.Sysctls ?? {})) {
+    if (!/^(kernel\.(msg|sem|shm)|fs\.mqueue\.|net\.)/.test(key)) {
+      throw invalidArgument('BAD_SYSCTL', `sysctl '${key}' is not allowed`);
+    }
+  }
+  if (host.PidMode || host.UTSMode || !['', 'private', 'shareable', undefined].includes(host.IpcMode)) {
+    throw new BerthError('not_implemented', 'NAMESPACE_MODE', 'pid, ipc and uts sharing modes are not supported yet');
+  }
+  capabilities(host.Privileged === true, host.CapAdd ?? [], host.CapDrop ?? []);
+  userMounts(host);
+}

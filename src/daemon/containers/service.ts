@@ -1,0 +1,475 @@
+// The container service: create, start, stop, kill, restart, pause, wait, remove, rename,
+// update over the OCI runtime, with state persisted atomically and recovered at startup.
+// Queries (inspect, list), I/O (logs, attach), exec, archive and stats live beside it.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { BerthError, conflict, invalidArgument, isBerthError } from '../../errors/berth-error.js';
+import type { ExitStatus } from '../../runtime/runtime.js';
+import type { EventBus } from '../events/event-bus.js';
+import { checkCreateRequest, mergeImageConfig } from './create.js';
+import { hostConfigSchema, type CreateRequest, type UpdateRequest } from './create-request.js';
+import { KeyedLock } from './keyed-lock.js';
+import { DEFAULT_LOG_OPTIONS, parseLogOptions, type LogOptions } from './logs/json-file.js';
+import type { Monitor, MonitoredProcess } from './monitor.js';
+import { randomName } from './names.js';
+import type { CgroupAccess, ContainerImage, ContainerRootfs, ImageLookup, RuntimeSet, SandboxProvider } from './ports.js';
+import { exitedState, initialState, nowRfc3339, runningState, shortId, type ContainerRecord } from './record.js';
+import { checkResources, toLinuxResources } from './resources.js';
+import { RestartTracker } from './restart-policy.js';
+import { prepareBundle, type BundleOptions } from './bundle.js';
+import { ContainerStore } from './store.js';
+import { StreamHub } from './stream-hub.js';
+import { parseSignal } from './signals.js';
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface ContainerServiceDeps {
+  dataRoot: string;
+  execRoot: string;
+  images: ImageLookup;
+  rootfs: ContainerRootfs;
+  runtimes: RuntimeSet;
+  monitor: Monitor;
+  events: EventBus;
+  log: Logger;
+  networks?: SandboxProvider;
+  cgroups?: CgroupAccess;
+  bundle: Omit<BundleOptions, 'cgroupsPath'>;
+  /** --cgroup-parent: containers live in <parent>/<id> */
+  cgroupParent: string;
+  /** daemon-wide log-opts (daemon.json) */
+  logOptions?: LogOptions;
+}
+
+/** What is alive about a container while berthd runs (not persisted). */
+interface Live {
+  hub: StreamHub;
+  process: MonitoredProcess | undefined;
+  exits: EventEmitter;
+  restart: RestartTracker;
+  restartTimer: NodeJS.Timeout | undefined;
+  startedAtMs: number;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface WaitResult {
+  StatusCode: number;
+  Error: { Message: string } | null;
+}
+
+export class ContainerService {
+  readonly store: ContainerStore;
+  private readonly live = new Map<string, Live>();
+  private readonly lock = new KeyedLock();
+  private shuttingDown = false;
+
+  constructor(readonly deps: ContainerServiceDeps) {
+    this.store = new ContainerStore(path.join(deps.dataRoot, 'containers'));
+  }
+
+  // ---- create / remove / rename / update ------------------------------------------
+
+  async create(request: CreateRequest, name: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
+    const host = hostConfigSchema.parse(request.HostConfig ?? {});
+    checkCreateRequest(request, host, this.deps.runtimes.names());
+    const image = await this.deps.images.resolve(request.Image as string);
+    const id = randomBytes(32).toString('hex');
+    const fullName = `/${name ?? randomName((n) => this.store.hasName(n))}`;
+    this.store.reserveName(fullName, id);
+    try {
+      const record = this.newRecord(id, fullName, request, host, image);
+      await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
+      await this.deps.rootfs.mount(id, image.id);
+      await this.deps.rootfs.unmount(id);
+      await this.store.save(record);
+      this.liveOf(id);
+      this.emit(record, 'create');
+      return { Id: id, Warnings: [] };
+    } catch (err) {
+      this.store.releaseName(fullName, id);
+      await this.deps.rootfs.remove(id).catch(() => undefined);
+      await rm(this.store.dir(id), { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private newRecord(id: string, name: string, request: CreateRequest, host: ContainerRecord['HostConfig'], image: ContainerImage): ContainerRecord {
+    const { HostConfig: _h, NetworkingConfig, ...configPart } = request;
+    const config = mergeImageConfig(configPart, image.config, id);
+    config.Image = request.Image ?? image.id;
+    const args = [...(config.Entrypoint ?? []), ...(Array.isArray(config.Cmd) ? config.Cmd : [])];
+    if (args.length === 0) throw invalidArgument('NO_COMMAND', 'no command specified');
+    const hostConfig = { ...host, NetworkMode: host.NetworkMode || 'bridge', LogConfig: { Type: host.LogConfig?.Type || 'json-file', Config: host.LogConfig?.Config ?? {} },
+      RestartPolicy: { Name: host.RestartPolicy?.Name || 'no', MaximumRetryCount: host.RestartPolicy?.MaximumRetryCount ?? 0 } };
+    return {
+      Id: id, Created: nowRfc3339(), Path: args[0] ?? '', Args: args.slice(1), Name: name, Image: image.id,
+      Config: config, HostConfig: hostConfig, NetworkingConfig: NetworkingConfig ?? null,
+      State: initialState(), RestartCount: 0, ManuallyStopped: false,
+      Runtime: host.Runtime || this.deps.runtimes.defaultName, CgroupsPath: path.posix.join(this.deps.cgroupParent, id), ExecIDs: [],
+    };
+  }
+
+  async remove(idOrName: string, options: { force?: boolean } = {}): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    await this.lock.run(record.Id, async () => {
+      const current = this.store.get(record.Id);
+      if (!current) return;
+      if (current.State.Running || current.State.Restarting) {
+        if (!options.force) {
+          throw conflict('CONTAINER_RUNNING', `cannot remove container "${current.Name}": container is running: stop the container before removing or force remove`);
+        }
+        this.cancelRestart(current.Id);
+        await this.killAndWait(current, 'SIGKILL', 10_000);
+      }
+      await this.destroy(current);
+    });
+  }
+
+  private async destroy(record: ContainerRecord): Promise<void> {
+    const live = this.live.get(record.Id);
+    this.cancelRestart(record.Id);
+    await this.deps.rootfs.remove(record.Id);
+    await rm(this.bundleDir(record.Id), { recursive: true, force: true });
+    await this.store.remove(record);
+    this.emit(record, 'destroy');
+    live?.exits.emit('removed', record.State.ExitCode, record.State.Error);
+    this.live.delete(record.Id);
+  }
+
+  async rename(idOrName: string, newName: string): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    const full = newName.startsWith('/') ? newName : `/${newName}`;
+    if (full === record.Name) throw conflict('SAME_NAME', `Renaming a container with the same name as its current name`);
+    this.store.reserveName(full, record.Id);
+    const oldName = record.Name;
+    try {
+      await this.store.save({ ...record, Name: full });
+    } catch (err) {
+      this.store.releaseName(full, record.Id);
+      throw err;
+    }
+    this.store.releaseName(oldName, record.Id);
+    this.emit({ ...record, Name: full }, 'rename', { oldName });
+  }
+
+  async update(idOrName: string, request: UpdateRequest): Promise<{ Warnings: string[] }> {
+    const record = this.store.resolve(idOrName);
+    return await this.lock.run(record.Id, async () => {
+      const current = this.store.resolve(record.Id);
+      const { RestartPolicy, ...resources } = request;
+      const host = { ...current.HostConfig };
+      for (const [key, value] of Object.entries(resources)) if (value !== undefined && value !== null) (host as Record<string, unknown>)[key] = value;
+      if (RestartPolicy) {
+        if (host.AutoRemove && RestartPolicy.Name && RestartPolicy.Name !== 'no') {
+          throw invalidArgument('AUTOREMOVE_CONFLICT', 'Restart policy cannot be updated because AutoRemove is enabled for the container');
+        }
+        host.RestartPolicy = { Name: RestartPolicy.Name || 'no', MaximumRetryCount: RestartPolicy.MaximumRetryCount ?? 0 };
+      }
+      checkResources(host);
+      if (current.State.Running && this.deps.cgroups) {
+        await this.deps.cgroups.update(current.CgroupsPath, toLinuxResources(resources));
+      }
+      await this.store.save({ ...current, HostConfig: host });
+      this.emit(current, 'update');
+      return { Warnings: [] };
+    });
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------
+
+  async start(idOrName: string): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    await this.lock.run(record.Id, async () => {
+      const current = this.store.resolve(record.Id);
+      if (current.State.Paused) throw conflict('CONTAINER_PAUSED', 'cannot start a paused container, try unpause instead');
+      if (current.State.Running) throw new BerthError('not_modified', 'ALREADY_STARTED', `container ${current.Id} is already running`);
+      this.cancelRestart(current.Id);
+      await this.startLocked({ ...current, ManuallyStopped: false });
+    });
+  }
+
+  private async startLocked(record: ContainerRecord): Promise<void> {
+    const live = this.liveOf(record.Id);
+    const logOptions = parseLogOptions(record.HostConfig.LogConfig?.Config, this.deps.logOptions ?? DEFAULT_LOG_OPTIONS);
+    const runtime = this.deps.runtimes.get(record.Runtime);
+    const bundleDir = this.bundleDir(record.Id);
+    let process: MonitoredProcess;
+    try {
+      // a leftover of a crashed run would make create fail
+      await runtime.delete(record.Id, { force: true }).catch(() => undefined);
+      const rootfs = await this.deps.rootfs.mount(record.Id, record.Image);
+      await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), { ...this.deps.bundle, cgroupsPath: record.CgroupsPath },
+        this.deps.networks);
+      process = await this.deps.monitor.start({
+        id: record.Id, bundleDir, runtime, tty: record.Config.Tty === true, openStdin: record.Config.OpenStdin === true,
+        logFile: this.logPath(record.Id), logOptions,
+      }, live.hub);
+    } catch (err) {
+      await this.cleanupRun(record);
+      const message = err instanceof Error ? err.message : String(err);
+      await this.store.save({ ...record, State: { ...exitedState(record.State, 128, message), Status: record.State.Status === 'created' ? 'created' : 'exited' } });
+      throw err instanceof BerthError ? err : new BerthError('internal', 'START_FAILED', `failed to start container ${shortId(record.Id)}: ${message}`, { cause: err });
+    }
+    live.process = process;
+    live.startedAtMs = Date.now();
+    const running = { ...record, State: runningState(record.State, process.pid) };
+    await this.store.save(running);
+    this.emit(running, 'start');
+    void process.exit.then((status) => this.onExit(record.Id, process, status));
+  }
+
+  /** The process ended: release its resources, record the exit, maybe restart or remove. */
+  private async onExit(id: string, process: MonitoredProcess, status: ExitStatus): Promise<void> {
+    await this.lock.run(id, async () => {
+      const live = this.live.get(id);
+      const record = this.store.get(id);
+      if (!live || live.process !== process || !record) return;
+      live.process = undefined;
+      await this.cleanupRun(record);
+      const exited: ContainerRecord = { ...record, State: exitedState(record.State, status.exitCode) };
+      await this.store.save(exited);
+      this.emit(exited, 'die', { exitCode: String(status.exitCode) });
+      live.exits.emit('exit', status.exitCode, '');
+      if (this.shuttingDown) return;
+      const decision = live.restart.decide(record.HostConfig.RestartPolicy, status.exitCode, record.ManuallyStopped,
+        Date.now() - live.startedAtMs, record.RestartCount);
+      if (decision.restart) {
+        await this.store.save({ ...exited, State: { ...exited.State, Status: 'restarting', Restarting: true } });
+        live.restartTimer = setTimeout(() => { void this.restartAfterBackoff(id); }, decision.delayMs);
+      } else if (record.HostConfig.AutoRemove) {
+        await this.destroy(exited).catch((err: unknown) => this.deps.log.warn(`auto-remove of ${shortId(id)}: ${String(err)}`));
+      }
+    });
+  }
+
+  private async restartAfterBackoff(id: string): Promise<void> {
+    await this.lock.run(id, async () => {
+      const live = this.live.get(id);
+      const record = this.store.get(id);
+      if (!live || !record || !record.State.Restarting) return;
+      live.restartTimer = undefined;
+      try {
+        await this.startLocked({ ...record, RestartCount: record.RestartCount + 1 });
+      } catch (err) {
+        this.deps.log.warn(`restart of ${shortId(id)} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
+
+  private cancelRestart(id: string): void {
+    const live = this.live.get(id);
+    if (live?.restartTimer) {
+      clearTimeout(live.restartTimer);
+      live.restartTimer = undefined;
+    }
+  }
+
+  private async cleanupRun(record: ContainerRecord): Promise<void> {
+    const runtime = this.deps.runtimes.get(record.Runtime);
+    const steps: Array<[string, () => Promise<void>]> = [
+      ['runtime delete', () => runtime.delete(record.Id, { force: true })],
+      ['network sandbox', async () => { await this.deps.networks?.destroySandbox(record.Id); }],
+      ['rootfs unmount', () => this.deps.rootfs.unmount(record.Id)],
+    ];
+    for (const [what, step] of steps) {
+      await step().catch((err: unknown) => {
+        if (!isBerthError(err, 'not_found')) this.deps.log.warn(`${what} of ${shortId(record.Id)}: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
+  }
+
+  async stop(idOrName: string, options: { signal?: string; timeoutSeconds?: number } = {}): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    await this.lock.run(record.Id, async () => {
+      const current = this.store.resolve(record.Id);
+      this.cancelRestart(current.Id);
+      if (current.State.Restarting) {
+        await this.store.save({ ...current, ManuallyStopped: true, State: { ...current.State, Status: 'exited', Restarting: false } });
+        return;
+      }
+      if (!current.State.Running) throw new BerthError('not_modified', 'ALREADY_STOPPED', `container ${current.Id} is already stopped`);
+      await this.store.save({ ...current, ManuallyStopped: true });
+      await this.stopLocked(current, options);
+    });
+    // the exit handler queued behind us records the exit before stop answers
+    await this.lock.run(record.Id, async () => undefined);
+  }
+
+  private async stopLocked(record: ContainerRecord, options: { signal?: string; timeoutSeconds?: number }): Promise<void> {
+    const signal = parseSignal(options.signal || record.Config.StopSignal || 'SIGTERM');
+    const timeout = options.timeoutSeconds ?? record.Config.StopTimeout ?? 10;
+    this.emit(record, 'kill', { signal: String(signal.number) });
+    const exited = await this.killAndWait(record, signal.name, timeout < 0 ? undefined : timeout * 1000);
+    if (!exited) {
+      this.emit(record, 'kill', { signal: '9' });
+      await this.killAndWait(record, 'SIGKILL', 30_000);
+    }
+    this.emit(record, 'stop');
+  }
+
+  /** Signal the container and wait for its exit; false when it did not exit in time. */
+  private async killAndWait(record: ContainerRecord, signal: string, timeoutMs: number | undefined): Promise<boolean> {
+    const live = this.live.get(record.Id);
+    const process = live?.process;
+    if (!live || !process) return true;
+    const runtime = this.deps.runtimes.get(record.Runtime);
+    if (record.State.Paused) await runtime.resume(record.Id).catch(() => undefined);
+    await runtime.kill(record.Id, signal, { all: signal === 'SIGKILL' }).catch((err: unknown) => {
+      if (!isBerthError(err, 'not_found') && !isBerthError(err, 'conflict')) throw err;
+    });
+    const exited = process.exit.then(() => true);
+    if (timeoutMs === undefined) return await exited;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
+    try {
+      return await Promise.race([exited, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async restart(idOrName: string, options: { signal?: string; timeoutSeconds?: number } = {}): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    await this.lock.run(record.Id, async () => {
+      const current = this.store.resolve(record.Id);
+      this.cancelRestart(current.Id);
+      if (current.State.Running) await this.stopLocked(current, options);
+    });
+    // the exit handler runs under the lock too: start once it has recorded the exit
+    await this.lock.run(record.Id, async () => {
+      const current = this.store.resolve(record.Id);
+      if (current.State.Running) return;
+      await this.startLocked({ ...current, ManuallyStopped: false, State: { ...current.State, Restarting: false } });
+    });
+    this.emit(record, 'restart');
+  }
+
+  async kill(idOrName: string, signalName: string | undefined): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    if (!record.State.Running) throw conflict('NOT_RUNNING', `cannot kill container: ${idOrName}: container ${record.Id} is not running`);
+    const signal = parseSignal(signalName || 'SIGKILL');
+    const runtime = this.deps.runtimes.get(record.Runtime);
+    if (signal.name === 'SIGKILL' || signal.name === (record.Config.StopSignal ?? 'SIGTERM')) {
+      await this.store.save({ ...record, ManuallyStopped: true });
+    }
+    await runtime.kill(record.Id, signal.name, { all: signal.name === 'SIGKILL' });
+    this.emit(record, 'kill', { signal: String(signal.number) });
+  }
+
+  async pause(idOrName: string): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    await this.lock.run(record.Id, async () => {
+      const current = this.store.resolve(record.Id);
+      if (!current.State.Running) throw conflict('NOT_RUNNING', `container ${current.Id} is not running`);
+      if (current.State.Paused) throw conflict('ALREADY_PAUSED', `container ${current.Id} is already paused`);
+      await this.deps.runtimes.get(current.Runtime).pause(current.Id);
+      const paused = { ...current, State: { ...current.State, Paused: true, Status: 'paused' as const } };
+      await this.store.save(paused);
+      this.emit(paused, 'pause');
+    });
+  }
+
+  async unpause(idOrName: string): Promise<void> {
+    const record = this.store.resolve(idOrName);
+    await this.lock.run(record.Id, async () => {
+      const current = this.store.resolve(record.Id);
+      if (!current.State.Paused) throw conflict('NOT_PAUSED', `container ${current.Id} is not paused`);
+      await this.deps.runtimes.get(current.Runtime).resume(current.Id);
+      const running = { ...current, State: { ...current.State, Paused: false, Status: 'running' as const } };
+      await this.store.save(running);
+      this.emit(running, 'unpause');
+    });
+  }
+
+  /** Resolve the wait condition; `signal` ends the wait when the client goes away. */
+  async wait(idOrName: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
+    const record = this.store.resolve(idOrName);
+    const live = this.liveOf(record.Id);
+    if (condition === 'not-running' && !record.State.Running && !record.State.Restarting) {
+      return { StatusCode: record.State.ExitCode, Error: null };
+    }
+    const event = condition === 'removed' ? 'removed' : 'exit';
+    return await new Promise<WaitResult>((resolve, reject) => {
+      const onEvent = (exitCode: number, error: string): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve({ StatusCode: exitCode, Error: error ? { Message: error } : null });
+      };
+      const onAbort = (): void => {
+        live.exits.off(event, onEvent);
+        reject(new BerthError('unavailable', 'CLIENT_GONE', 'client went away'));
+      };
+      live.exits.once(event, onEvent);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  // ---- helpers for the other container modules -------------------------------------
+
+  liveOf(id: string): Live {
+    let live = this.live.get(id);
+    if (!live) {
+      live = { hub: new StreamHub(), process: undefined, exits: new EventEmitter(), restart: new RestartTracker(),
+        restartTimer: undefined, startedAtMs: 0 };
+      live.exits.setMaxListeners(0);
+      this.live.set(id, live);
+    }
+    return live;
+  }
+
+  runningProcess(id: string): MonitoredProcess | undefined {
+    return this.live.get(id)?.process;
+  }
+
+  bundleDir(id: string): string {
+    return path.join(this.deps.execRoot, 'containers', id);
+  }
+
+  logPath(id: string): string {
+    return path.join(this.store.dir(id), `${id}-json.log`);
+  }
+
+  emit(record: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.deps.events.publish('container', action, record.Id, {
+      ...(record.Config.Labels ?? {}), image: record.Config.Image ?? record.Image, name: record.Name.replace(/^\//, ''), ...extra,
+    });
+  }
+
+  // ---- daemon start and shutdown ---------------------------------------------------
+
+  /** Load records; containers that were running when berthd died are marked exited. */
+  async recover(): Promise<ContainerRecord[]> {
+    for (const warning of await this.store.load()) this.deps.log.warn(`container ${warning.id}: ${warning.message}`);
+    const wasRunning: ContainerRecord[] = [];
+    for (const record of this.store.all()) {
+      this.liveOf(record.Id);
+      if (record.State.Running || record.State.Restarting || record.State.Status === 'removing') {
+        wasRunning.push(record);
+        await this.cleanupRun(record);
+        const exited = { ...record, State: exitedState(record.State, 255, record.State.Running ? 'daemon exited while the container was running' : '') };
+        await this.store.save(exited);
+      }
+    }
+    return wasRunning;
+  }
+
+  /** Stop every running container with its stop signal and timeout (daemon shutdown). */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    const running = this.store.all().filter((r) => r.State.Running);
+    for (const record of this.store.all()) this.cancelRestart(record.Id);
+    await Promise.all(running.map(async (record) => {
+      await this.lock.run(record.Id, () => this.stopLocked(record, {})).catch((err: unknown) =>
+        this.deps.log.warn(`stopping ${shortId(record.Id)}: ${String(err)}`));
+    }));
+    // let the exit handlers record the exits
+    await Promise.all(running.map((record) => this.lock.run(record.Id, async () => undefined)));
+  }
+}

@@ -1,0 +1,110 @@
+// The set of containers: an in-memory index (ids, names) over the persisted records. All
+// lookups by name, full id or unique id prefix go through resolve().
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { BerthError, conflict, errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
+import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { recordSchema, type ContainerRecord } from './record.js';
+
+export const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+export interface StoreWarning {
+  id: string;
+  message: string;
+}
+
+export class ContainerStore {
+  private readonly byId = new Map<string, ContainerRecord>();
+  private readonly byName = new Map<string, string>();
+
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return path.join(this.root, id);
+  }
+
+  /** Load every record; unreadable ones are reported, not fatal (they are left on disk). */
+  async load(): Promise<StoreWarning[]> {
+    await mkdir(this.root, { recursive: true, mode: 0o710 });
+    const warnings: StoreWarning[] = [];
+    for (const entry of await readdir(this.root)) {
+      if (!/^[0-9a-f]{64}$/.test(entry)) continue;
+      try {
+        const raw: unknown = JSON.parse(await readFile(path.join(this.root, entry, 'config.v2.json'), 'utf8'));
+        const record = recordSchema.parse(raw);
+        this.byId.set(record.Id, record);
+        this.byName.set(record.Name, record.Id);
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') {
+          // created but never persisted: a crash in the middle of create
+          await rm(path.join(this.root, entry), { recursive: true, force: true });
+          continue;
+        }
+        warnings.push({ id: entry, message: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    return warnings;
+  }
+
+  all(): ContainerRecord[] {
+    return [...this.byId.values()];
+  }
+
+  get(id: string): ContainerRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  /** by exact name ("web" or "/web"), full id, or unique id prefix */
+  resolve(idOrName: string): ContainerRecord {
+    if (idOrName === '') throw invalidArgument('EMPTY_CONTAINER_ID', 'no container name or id given');
+    const exact = this.byId.get(idOrName);
+    if (exact) return exact;
+    const named = this.byName.get(idOrName.startsWith('/') ? idOrName : `/${idOrName}`);
+    if (named) return this.byId.get(named) as ContainerRecord;
+    if (/^[0-9a-f]+$/.test(idOrName)) {
+      const matches = [...this.byId.keys()].filter((id) => id.startsWith(idOrName));
+      if (matches.length > 1) {
+        throw new BerthError('invalid_argument', 'AMBIGUOUS_CONTAINER_ID',
+          `multiple containers found with provided prefix: ${idOrName}`);
+      }
+      const only = matches[0];
+      if (only) return this.byId.get(only) as ContainerRecord;
+    }
+    throw notFound('NO_SUCH_CONTAINER', `No such container: ${idOrName}`);
+  }
+
+  /** Claim a name for an id; a name in use by another container is a conflict. */
+  reserveName(name: string, id: string): void {
+    if (!NAME_RE.test(name)) {
+      throw invalidArgument('INVALID_CONTAINER_NAME',
+        `Invalid container name (${name.replace(/^\//, '')}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    const full = name.startsWith('/') ? name : `/${name}`;
+    const holder = this.byName.get(full);
+    if (holder !== undefined && holder !== id) {
+      throw conflict('NAME_IN_USE', `Conflict. The container name "${full}" is already in use by container "${holder}". `
+        + 'You have to remove (or rename) that container to be able to reuse that name.');
+    }
+    this.byName.set(full, id);
+  }
+
+  releaseName(name: string, id: string): void {
+    if (this.byName.get(name) === id) this.byName.delete(name);
+  }
+
+  hasName(name: string): boolean {
+    return this.byName.has(name.startsWith('/') ? name : `/${name}`);
+  }
+
+  async save(record: ContainerRecord): Promise<void> {
+    this.byId.set(record.Id, record);
+    this.byName.set(record.Name, record.Id);
+    await writeJsonAtomic(path.join(this.dir(record.Id), 'config.v2.json'), record, 0o600);
+  }
+
+  async remove(record: ContainerRecord): Promise<void> {
+    this.byId.delete(record.Id);
+    this.releaseName(record.Name, record.Id);
+    await rm(this.dir(record.Id), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,64 @@
+// `User` of a container ("name", "uid", "name:group", "uid:gid") resolved against the
+// image's /etc/passwd and /etc/group, read through resolveInRoot.
+import { readFile } from 'node:fs/promises';
+import { errnoCode, invalidArgument } from '../../errors/berth-error.js';
+import { resolveInRoot } from './root-path.js';
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  home: string;
+}
+
+interface PasswdEntry { name: string; uid: number; gid: number; home: string }
+interface GroupEntry { name: string; gid: number; members: string[] }
+
+async function readRootFile(root: string, file: string): Promise<string> {
+  try {
+    return await readFile(await resolveInRoot(root, file), 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return '';
+    throw err;
+  }
+}
+
+export function parsePasswd(text: string): PasswdEntry[] {
+  return text.split('\n').map((line) => line.split(':')).filter((f) => f.length >= 6 && /^\d+$/.test(f[2] ?? '') && /^\d+$/.test(f[3] ?? ''))
+    .map((f) => ({ name: f[0] ?? '', uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '/' }));
+}
+
+export function parseGroup(text: string): GroupEntry[] {
+  return text.split('\n').map((line) => line.split(':')).filter((f) => f.length >= 3 && /^\d+$/.test(f[2] ?? ''))
+    .map((f) => ({ name: f[0] ?? '', gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
+}
+
+export async function resolveUser(root: string, user: string, groupAdd: readonly string[] = []): Promise<ResolvedUser> {
+  const [userPart = '', groupPart] = user === '' ? ['0'] : user.split(':');
+  const passwd = parsePasswd(await readRootFile(root, '/etc/passwd'));
+  const groups = parseGroup(await readRootFile(root, '/etc/group'));
+  let entry: PasswdEntry | undefined;
+  let uid: number;
+  if (/^\d+$/.test(userPart)) {
+    uid = Number(userPart);
+    entry = passwd.find((p) => p.uid === uid);
+  } else {
+    entry = passwd.find((p) => p.name === userPart);
+    if (!entry) throw invalidArgument('NO_SUCH_USER', `unable to find user ${userPart}: no matching entries in passwd file`);
+    uid = entry.uid;
+  }
+  let gid = entry?.gid ?? 0;
+  if (groupPart !== undefined && groupPart !== '') gid = lookupGroup(groups, groupPart);
+  const supplementary = new Set<number>();
+  const name = entry?.name;
+  if (name !== undefined) for (const g of groups) if (g.members.includes(name) && g.gid !== gid) supplementary.add(g.gid);
+  for (const extra of groupAdd) supplementary.add(lookupGroup(groups, extra));
+  return { uid, gid, additionalGids: [...supplementary], home: entry?.home ?? '/' };
+}
+
+function lookupGroup(groups: GroupEntry[], group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  const found = groups.find((g) => g.name === group);
+  if (!found) throw invalidArgument('NO_SUCH_GROUP', `unable to find group ${group}: no matching entries in group file`);
+  return found.gid;
+}
