@@ -1,0 +1,22 @@
+/* Prints "arch name number" for each syscall name read from stdin that libseccomp knows
+ * on x86_64, x86, x32, aarch64 and arm. Used by generate.sh; not part of the build. */
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+
+int main(void) {
+  static const struct { const char *name; uint32_t token; } arches[] = {
+    {"x86_64", SCMP_ARCH_X86_64}, {"x86", SCMP_ARCH_X86}, {"x32", SCMP_ARCH_X32},
+    {"aarch64", SCMP_ARCH_AARCH64}, {"arm", SCMP_ARCH_ARM},
+  };
+  char line[256];
+  while (fgets(line, sizeof line, stdin) != NULL) {
+    line[strcspn(line, "\n")] = '\0';
+    if (line[0] == '\0') continue;
+    for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) {
+      int nr = seccomp_syscall_resolve_name_arch(arches[i].token, line);
+      if (nr >= 0) printf("%s %s %d\n", arches[i].name, line, nr);
+    }
+  }
+  return 0;
+}
