@@ -52,7 +52,8 @@ async function* blobChunks(repo: RepositoryClient, descriptor: Descriptor, optio
     try {
       response = await requestFrom(repo, descriptor, position);
     } catch (err) {
-      if (!isRetryable(err) || ++failures > maxRetries) throw lost(what, position, err);
+      if (!isRetryable(err)) throw err;
+      if (++failures > maxRetries) throw lost(what, position, err);
       await sleep(100 * failures);
       continue;
     }

@@ -53,13 +53,16 @@ export async function pullImage(client: RegistryClient, store: PullStore, refere
   const repo = client.repository(ref.domain, ref.path);
   const emit = options.onProgress ?? (() => undefined);
   emit({ id: ref.digest ?? ref.tag ?? 'latest', status: `Pulling from ${ref.path}` });
-  const resolved = await resolveManifest(repo, store.content, ref, options.platform ?? hostPlatform());
+  // documents are checked in memory first and stored last, so a stored manifest always has its blobs
+  const resolved = await resolveManifest(repo, ref, options.platform ?? hostPlatform());
   const config = await fetchConfig(repo, store.content, resolved.manifest, resolved.manifestDescriptor);
   checkLayers(resolved.manifest, config.config, repo.display(resolved.manifestDescriptor.digest));
   const fetched = await fetchLayers(repo, store.content, resolved.manifest.layers, options);
+  let stored = 0;
+  for (const doc of [config.document, ...resolved.documents]) if (!(await storeDocument(store.content, doc.descriptor, doc.bytes))) stored++;
   const image: PulledImage = {
     reference: ref, target: resolved.target, manifestDescriptor: resolved.manifestDescriptor, manifest: resolved.manifest,
-    configDescriptor: resolved.manifest.config, config: config.config, upToDate: fetched === 0 && !config.fetched && resolved.upToDate,
+    configDescriptor: resolved.manifest.config, config: config.config, upToDate: fetched === 0 && stored === 0,
   };
   if (resolved.index !== undefined) image.index = resolved.index;
   await store.unpack(image, options.onProgress);
@@ -70,20 +73,26 @@ export async function pullImage(client: RegistryClient, store: PullStore, refere
   return image;
 }
 
+interface Document {
+  descriptor: Descriptor;
+  bytes: Buffer;
+}
+
 interface ResolvedManifest {
   target: Descriptor;
   manifestDescriptor: Descriptor;
   manifest: Manifest;
   index?: Index;
-  upToDate: boolean;
+  /** the manifest and any indexes above it, innermost first (the order to store them in) */
+  documents: Document[];
 }
 
-/** Fetch the named document; walk an index down to the manifest for `platform`. Stores each document. */
-async function resolveManifest(repo: RepositoryClient, content: ContentStore, ref: ImageReference, platform: Platform): Promise<ResolvedManifest> {
+/** Fetch the named document; walk an index down to the manifest for `platform`. */
+async function resolveManifest(repo: RepositoryClient, ref: ImageReference, platform: Platform): Promise<ResolvedManifest> {
   const fetched = await repo.getManifest(ref.digest ?? ref.tag ?? 'latest');
   let doc = parseManifestOrIndex(fetched.bytes, fetched.mediaType, `manifest ${formatReference(ref)}`);
   const target: Descriptor = { mediaType: doc.mediaType, digest: fetched.digest, size: fetched.bytes.byteLength };
-  let upToDate = await storeDocument(content, target, fetched.bytes);
+  const documents: Document[] = [{ descriptor: target, bytes: fetched.bytes }];
   let descriptor = target;
   let index: Index | undefined;
   for (let depth = 0; doc.kind === 'index'; depth++) {
@@ -104,9 +113,9 @@ async function resolveManifest(repo: RepositoryClient, content: ContentStore, re
     doc = parseManifestOrIndex(child.bytes, isIndexMediaType(chosen.mediaType) ? chosen.mediaType : child.mediaType || chosen.mediaType,
       `manifest ${repo.display(chosen.digest)}`);
     descriptor = { mediaType: doc.mediaType, digest: chosen.digest, size: chosen.size, ...(chosen.platform ? { platform: chosen.platform } : {}) };
-    upToDate = (await storeDocument(content, descriptor, child.bytes)) && upToDate;
+    documents.unshift({ descriptor, bytes: child.bytes });
   }
-  const result: ResolvedManifest = { target, manifestDescriptor: descriptor, manifest: doc.manifest, upToDate };
+  const result: ResolvedManifest = { target, manifestDescriptor: descriptor, manifest: doc.manifest, documents };
   if (index !== undefined) result.index = index;
   return result;
 }
@@ -127,16 +136,13 @@ async function storeDocument(content: ContentStore, descriptor: Descriptor, byte
   return false;
 }
 
-async function fetchConfig(repo: RepositoryClient, content: ContentStore, manifest: Manifest, manifestDescriptor: Descriptor): Promise<{ config: ImageConfig; fetched: boolean }> {
+async function fetchConfig(repo: RepositoryClient, content: ContentStore, manifest: Manifest, manifestDescriptor: Descriptor): Promise<{ config: ImageConfig; document: Document }> {
   const descriptor = manifest.config;
   const what = `config ${descriptor.digest} of ${repo.display(manifestDescriptor.digest)}`;
-  if (await has(content, descriptor.digest)) {
-    return { config: parseImageConfig(await content.readBlob(descriptor.digest, MAX_CONFIG_BYTES), what), fetched: false };
-  }
-  const bytes = await repo.readBlob(descriptor, MAX_CONFIG_BYTES);
-  const config = parseImageConfig(bytes, what); // parse before storing: bad JSON never enters the store
-  await storeDocument(content, descriptor, bytes);
-  return { config, fetched: true };
+  const bytes = await has(content, descriptor.digest)
+    ? await content.readBlob(descriptor.digest, MAX_CONFIG_BYTES)
+    : await repo.readBlob(descriptor, MAX_CONFIG_BYTES);
+  return { config: parseImageConfig(bytes, what), document: { descriptor, bytes } };
 }
 
 function checkLayers(manifest: Manifest, config: ImageConfig, what: string): void {
