@@ -25,6 +25,7 @@ export interface DnsListener {
 }
 
 const TTL = 600;
+const RCODES = { NOERROR: 0, SERVFAIL: 2 } as const;
 const UPSTREAM_TIMEOUT_MS = 2000;
 const MAX_TCP_MESSAGE = 65535;
 
@@ -132,16 +133,16 @@ export class EmbeddedDns {
     return this.reply(query, 'NOERROR', answers);
   }
 
-  private reply(query: dnsPacket.Packet, rcode: string, answers: dnsPacket.Answer[]): Buffer {
-    // RD is echoed and RA set, since we recurse through the host's resolvers
+  private reply(query: dnsPacket.Packet, rcode: 'NOERROR' | 'SERVFAIL', answers: dnsPacket.Answer[]): Buffer {
+    // RD is echoed and RA set, since we recurse through the host's resolvers; the rcode is
+    // the low 4 bits of the flags
     const flags = (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED;
     return dnsPacket.encode({
       type: 'response',
       id: query.id ?? 0,
-      flags: flags | dnsPacket.RECURSION_AVAILABLE | dnsPacket.AUTHORITATIVE_ANSWER,
+      flags: flags | dnsPacket.RECURSION_AVAILABLE | dnsPacket.AUTHORITATIVE_ANSWER | RCODES[rcode],
       questions: query.questions ?? [],
       answers,
-      ...({ rcode } as object),
     });
   }
 

@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderFirewall } from './firewall.js';
+
+const base = {
+  table: 'berth-x',
+  networks: [
+    { bridge: 'bbxa', subnets4: ['172.17.0.0/16'], subnets6: [], internal: false, masquerade: true },
+    { bridge: 'bbxb', subnets4: ['172.18.0.0/16'], subnets6: ['fd00::/64'], internal: true, masquerade: true, dns: { gateway: '172.18.0.1', udpPort: 40000, tcpPort: 40001 } },
+  ],
+  ports: [
+    { protocol: 'tcp' as const, hostIp: '', hostPort: 8080, containerIp: '172.17.0.2', containerPort: 80 },
+    { protocol: 'udp' as const, hostIp: '127.0.0.1', hostPort: 53, containerIp: '172.17.0.2', containerPort: 5353 },
+  ],
+  publishBehindHostFirewall: false,
+};
+
+test('the ruleset DNATs published ports for other hosts, the host and containers', () => {
+  const text = renderFirewall(base);
+  assert.match(text, /meta nfproto ipv4 tcp dport 8080 dnat ip to 172\.17\.0\.2:80/);
+  assert.match(text, /ip daddr 127\.0\.0\.1 udp dport 53 dnat ip to 172\.17\.0\.2:5353/);
+  assert.match(text, /chain prerouting \{\n {4}type nat hook prerouting[^\n]*\n(.*\n)*? {4}fib daddr type local jump published-ports/);
+  assert.match(text, /chain output \{\n[^\n]*\n {4}fib daddr type local jump published-ports/);
+  assert.match(text, /oifname "bbxa" ip saddr 127\.0\.0\.0\/8 masquerade/);
+  assert.match(text, /oifname "bbxa" ct status dnat ip saddr 172\.17\.0\.0\/16 masquerade/);
+});
+
+test('internal networks get no masquerade and are cut off; networks are isolated', () => {
+  const text = renderFirewall(base);
+  assert.match(text, /oifname != "bbxa" ip saddr 172\.17\.0\.0\/16 masquerade/);
+  assert.doesNotMatch(text, /oifname != "bbxb" ip saddr/);
+  assert.match(text, /iifname "bbxb" oifname != "bbxb" drop/);
+  assert.match(text, /iifname "bbxa" oifname \{ "bbxb" \} drop/);
+  assert.match(text, /iifname "bbxb" ip daddr 172\.18\.0\.1 udp dport 53 dnat ip to 172\.18\.0\.1:40000/);
+});
+
+test('behind the host firewall, only bridge traffic is DNATed in prerouting', () => {
+  const text = renderFirewall({ ...base, publishBehindHostFirewall: true });
+  assert.match(text, /iifname \{ "bbxa", "bbxb" \} fib daddr type local jump published-ports/);
+  assert.doesNotMatch(text, /\n {4}fib daddr type local jump published-ports\n {2}\}\n {2}chain output/);
+});
