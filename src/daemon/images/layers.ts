@@ -1,0 +1,127 @@
+// Layers between the content store (compressed blobs) and the snapshotter (unpacked
+// directories): decompression by media type (or by sniffing, for archives), unpacking a
+// manifest's chain, and turning a tar stream into a stored gzip layer with its diff ID.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createGunzip, createGzip, constants as zlib } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BerthError, invalidArgument } from '../../errors/berth-error.js';
+import { Digester, type Digest } from '../../oci/digest.js';
+import { layerCompression, MediaType, type Descriptor } from '../../oci/image.js';
+import type { ContentStore } from '../../store/content/content-store.js';
+import { writeBlobFromStream } from '../../store/content/file-content-store.js';
+import { chainIds, type Snapshotter } from '../../store/snapshots/snapshotter.js';
+
+/** Uncompressed bytes of a stream that may be gzip (sniffed by its magic bytes) or plain. */
+export async function* decompressSniffed(source: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Buffer> {
+  const iterator = source[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done === true) return;
+  const head = Buffer.from(first.value);
+  const rest = (async function* () {
+    yield head;
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield Buffer.from(next.value);
+  })();
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    yield* gunzip(rest, what);
+  } else if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
+    throw new BerthError('not_implemented', 'ZSTD_UNSUPPORTED', `${what} is zstd-compressed, which berth cannot decompress yet`);
+  } else {
+    yield* rest;
+  }
+}
+
+async function* gunzip(source: AsyncIterable<Buffer>, what: string): AsyncGenerator<Buffer> {
+  const gz = createGunzip({ chunkSize: 256 * 1024 });
+  const input = Readable.from(source);
+  input.on('error', (err) => gz.destroy(err));
+  input.pipe(gz);
+  try {
+    for await (const chunk of gz) yield chunk as Buffer;
+  } catch (cause) {
+    if (cause instanceof BerthError) throw cause;
+    throw invalidArgument('BAD_LAYER_COMPRESSION', `${what}: gzip data is corrupt: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** The uncompressed tar of a layer blob from the content store. */
+export async function* openLayer(content: ContentStore, layer: Descriptor): AsyncGenerator<Buffer> {
+  const compression = layerCompression(layer.mediaType);
+  if (compression === 'zstd') {
+    throw new BerthError('not_implemented', 'ZSTD_UNSUPPORTED', `layer ${layer.digest} is zstd-compressed, which berth cannot decompress yet`);
+  }
+  const stream = await content.open(layer.digest);
+  yield* decompressSniffed(stream, `layer ${layer.digest}`);
+}
+
+/** Unpack every layer of an image (skipping those present); returns the top chain ID. */
+export async function unpackLayers(content: ContentStore, snapshotter: Snapshotter, layers: readonly Descriptor[],
+  diffIds: readonly Digest[], onLayer?: (layer: Descriptor, state: 'exists' | 'unpacked') => void): Promise<Digest | undefined> {
+  if (layers.length !== diffIds.length) {
+    throw invalidArgument('LAYER_COUNT_MISMATCH', `image has ${layers.length} layers but ${diffIds.length} diff_ids`);
+  }
+  const chain = chainIds(diffIds);
+  for (let i = 0; i < layers.length; i++) {
+    const chainId = chain[i] as Digest;
+    const layer = layers[i] as Descriptor;
+    if (await snapshotter.hasLayer(chainId)) {
+      onLayer?.(layer, 'exists');
+      continue;
+    }
+    await snapshotter.unpackLayer(chainId, chain[i - 1], diffIds[i] as Digest, openLayer(content, layer));
+    onLayer?.(layer, 'unpacked');
+  }
+  return chain[chain.length - 1];
+}
+
+export interface StoredLayer {
+  /** the gzip blob in the content store */
+  descriptor: Descriptor;
+  /** digest of the uncompressed tar */
+  diffId: Digest;
+  uncompressedSize: number;
+}
+
+/**
+ * Store an uncompressed tar stream as a gzip layer: one pass computes the diff ID and the
+ * compressed digest while writing a temp file, which is then ingested (and re-verified).
+ */
+export async function storeLayerTar(content: ContentStore, tmpDir: string, tar: AsyncIterable<Uint8Array>,
+  options: { compress?: boolean } = {}): Promise<StoredLayer> {
+  await mkdir(tmpDir, { recursive: true });
+  const temp = path.join(tmpDir, `layer-${randomBytes(6).toString('hex')}`);
+  try {
+    const diff = new Digester();
+    const blob = new Digester();
+    const compress = options.compress !== false;
+    const tap = async function* (source: AsyncIterable<Uint8Array>) {
+      for await (const chunk of source) {
+        diff.update(chunk);
+        yield chunk;
+      }
+    };
+    const count = async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        blob.update(chunk);
+        yield chunk;
+      }
+    };
+    if (compress) {
+      await pipeline(Readable.from(tap(tar)), createGzip({ level: zlib.Z_BEST_SPEED }), count, createWriteStream(temp));
+    } else {
+      await pipeline(Readable.from(tap(tar)), count, createWriteStream(temp));
+    }
+    const descriptor: Descriptor = {
+      mediaType: compress ? MediaType.ociLayerGzip : MediaType.ociLayer,
+      digest: blob.digest(),
+      size: blob.size,
+    };
+    await writeBlobFromStream(content, `layer-${descriptor.digest}`, createReadStream(temp), descriptor);
+    return { descriptor, diffId: diff.digest(), uncompressedSize: diff.size };
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
