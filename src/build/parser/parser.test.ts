@@ -71,10 +71,10 @@ test('heredocs: plain, chomped, quoted delimiter, several on one line', () => {
   assert.equal(parseHeredocMarker('3<<EOF')?.fileDescriptor, 3);
 });
 
-function only<K extends Instruction['kind']>(text: string, kind: K): Extract<Instruction, { kind: K }> {
+function only<K extends Instruction['kind']>(text: string, kind: K): Instruction & { kind: K } {
   const found = parseStages(`FROM scratch\n${text}\n`).stages[0]?.instructions[0];
   assert.equal(found?.kind, kind);
-  return found as Extract<Instruction, { kind: K }>;
+  return found as Instruction & { kind: K };
 }
 
 test('exec and shell forms', () => {

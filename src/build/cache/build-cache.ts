@@ -1,0 +1,134 @@
+// The build cache, classic-builder semantics: a step is reused when its parent image, its
+// instruction (as evaluated) and its inputs (COPY/ADD content, build args) are the same.
+// One small JSON file per entry under the cache dir, so it survives daemon restarts;
+// least-recently-used pruning keeps it under a size cap. On a miss it can say why.
+import { readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import { writeJsonAtomic } from '../../util/atomic-file.js';
+
+const entrySchema = z.object({
+  key: z.string().regex(/^[a-f0-9]{64}$/),
+  parent: z.string(),
+  instruction: z.string(),
+  inputs: z.record(z.string(), z.string()),
+  imageId: z.string(),
+  size: z.number().nonnegative(),
+  created: z.number(),
+  lastUsed: z.number(),
+});
+export type CacheEntry = z.infer<typeof entrySchema>;
+
+export interface StepIdentity {
+  /** id of the image the step runs on */
+  parent: string;
+  /** the instruction text as written (for explanations) */
+  instruction: string;
+  /** everything that determines the result: history text, config, flags */
+  definition: string;
+  /** named inputs (files -> checksum, `arg:NAME` -> value) */
+  inputs: ReadonlyMap<string, string>;
+}
+
+/** Inputs beyond this many are folded into the key but not kept per name. */
+const MAX_EXPLAINED_INPUTS = 20_000;
+
+export function stepKey(step: StepIdentity): string {
+  const hash = createHash('sha256');
+  hash.update(`${step.parent}\n${step.definition}\n`);
+  for (const [name, value] of [...step.inputs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) hash.update(`${name}\0${value}\n`);
+  return hash.digest('hex');
+}
+
+function describeInputChange(before: Record<string, string>, after: ReadonlyMap<string, string>): string | undefined {
+  const changes: string[] = [];
+  for (const [name, value] of after) {
+    const old = before[name];
+    const label = name.startsWith('arg:') ? `build arg ${name.slice(4)}` : `file ${name}`;
+    if (old === undefined) changes.push(`${label} added`);
+    else if (old !== value) changes.push(name.startsWith('arg:') ? `${label} changed (${old} -> ${value})` : `${label} changed`);
+  }
+  for (const name of Object.keys(before)) {
+    if (!after.has(name)) changes.push(`${name.startsWith('arg:') ? `build arg ${name.slice(4)}` : `file ${name}`} removed`);
+  }
+  if (changes.length === 0) return undefined;
+  return changes.length > 3 ? `${changes.slice(0, 3).join(', ')} and ${changes.length - 3} more changes` : changes.join(', ');
+}
+
+export class BuildCache {
+  private readonly entries = new Map<string, CacheEntry>();
+
+  private constructor(private readonly dir: string, private readonly maxBytes: number) {}
+
+  /** Load the cache kept in `dir`; unreadable entries (a crash mid-write) are dropped. */
+  static async open(dir: string, maxBytes = 20 * 1024 ** 3): Promise<BuildCache> {
+    const cache = new BuildCache(dir, maxBytes);
+    await mkdir(dir, { recursive: true });
+    for (const name of await readdir(dir)) {
+      if (!name.endsWith('.json')) continue;
+      try {
+        const entry = entrySchema.parse(JSON.parse(await readFile(path.join(dir, name), 'utf8')));
+        cache.entries.set(entry.key, entry);
+      } catch {
+        await rm(path.join(dir, name), { force: true });
+      }
+    }
+    return cache;
+  }
+
+  get size(): number { return [...this.entries.values()].reduce((sum, e) => sum + e.size, 0); }
+  get count(): number { return this.entries.size; }
+
+  lookup(step: StepIdentity): CacheEntry | undefined {
+    return this.entries.get(stepKey(step));
+  }
+
+  /** Mark an entry used (LRU); written without fsync, a lost update only ages the entry. */
+  async touch(entry: CacheEntry): Promise<void> {
+    entry.lastUsed = Date.now();
+    await writeFile(path.join(this.dir, `${entry.key}.json`), JSON.stringify(entry));
+  }
+
+  async forget(entry: CacheEntry): Promise<void> {
+    this.entries.delete(entry.key);
+    await rm(path.join(this.dir, `${entry.key}.json`), { force: true });
+  }
+
+  async record(step: StepIdentity, imageId: string, size: number): Promise<CacheEntry> {
+    const now = Date.now();
+    const inputs = step.inputs.size <= MAX_EXPLAINED_INPUTS ? Object.fromEntries(step.inputs) : {};
+    const entry: CacheEntry = { key: stepKey(step), parent: step.parent, instruction: step.instruction, inputs, imageId, size, created: now, lastUsed: now };
+    this.entries.set(entry.key, entry);
+    await writeJsonAtomic(path.join(this.dir, `${entry.key}.json`), entry);
+    return entry;
+  }
+
+  /** Why a step missed: the input that changed, or that nothing like it was built on this parent. */
+  explainMiss(step: StepIdentity): string {
+    const sameParent = [...this.entries.values()].filter((e) => e.parent === step.parent && e.instruction === step.instruction);
+    const latest = sameParent.sort((a, b) => b.lastUsed - a.lastUsed)[0];
+    if (latest) return describeInputChange(latest.inputs, step.inputs) ?? 'the evaluated instruction changed (variables or config)';
+    if ([...this.entries.values()].some((e) => e.instruction === step.instruction)) return 'the parent image changed';
+    return 'no earlier build of this step';
+  }
+
+  /**
+   * Remove least-recently-used entries until the cache holds at most `keepBytes` (default:
+   * the configured cap); `all` empties it. Returns the removed entries so the caller can
+   * delete images nothing else uses.
+   */
+  async prune(options: { all?: boolean; keepBytes?: number } = {}): Promise<CacheEntry[]> {
+    const limit = options.all ? 0 : options.keepBytes ?? this.maxBytes;
+    const byAge = [...this.entries.values()].sort((a, b) => a.lastUsed - b.lastUsed);
+    const removed: CacheEntry[] = [];
+    let total = this.size;
+    for (const entry of byAge) {
+      if (total <= limit && !options.all) break;
+      await this.forget(entry);
+      total -= entry.size;
+      removed.push(entry);
+    }
+    return removed;
+  }
+}
