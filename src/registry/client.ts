@@ -12,7 +12,7 @@ import { pushBlob, type BlobPushOptions, type BlobPushResult } from './blob-uplo
 import { registryError } from './errors.js';
 import { resolveEndpoint, type RegistryHostPolicy } from './hosts.js';
 import { RegistrySession, type CredentialSource, type PingResult } from './session.js';
-import { discardBody, headerValue, HttpTransport, readBody } from './transport.js';
+import { discardBody, headerValue, HttpTransport, readBody, type Transport } from './transport.js';
 import type { Readable } from 'node:stream';
 
 /** What a manifest GET asks for: every image manifest and index type berth understands. */
@@ -22,7 +22,7 @@ export const MANIFEST_ACCEPT = [
 
 export interface RegistryClientOptions extends RegistryHostPolicy {
   credentials?: CredentialSource;
-  transport?: HttpTransport;
+  transport?: Transport;
 }
 
 export interface FetchedManifest {
@@ -38,7 +38,7 @@ export interface ManifestHead {
 }
 
 export class RegistryClient {
-  readonly transport: HttpTransport;
+  readonly transport: Transport;
   private readonly tokens: TokenCache;
   private readonly sessions = new Map<string, RegistrySession>();
 

@@ -7,7 +7,7 @@ import { parseChallenges, type AuthChallenge } from './auth/challenge.js';
 import type { Credentials } from './auth/credentials.js';
 import { basicAuthorization, TokenCache, type BearerChallenge } from './auth/tokens.js';
 import type { RegistryEndpoint } from './hosts.js';
-import { discardBody, HttpTransport, type HttpMethod, type HttpRequest, type HttpResponse } from './transport.js';
+import { discardBody, type Transport, type HttpMethod, type HttpRequest, type HttpResponse } from './transport.js';
 
 export interface CredentialSource {
   get(registry: string): Promise<Credentials | undefined>;
@@ -37,7 +37,7 @@ export class RegistrySession {
   private pinging: Promise<PingResult> | undefined;
   private credentials: Promise<Credentials | undefined> | undefined;
 
-  constructor(readonly endpoint: RegistryEndpoint, private readonly transport: HttpTransport,
+  constructor(readonly endpoint: RegistryEndpoint, private readonly transport: Transport,
     private readonly tokens: TokenCache, private readonly credentialSource: CredentialSource | undefined,
     explicitCredentials?: Credentials) {
     if (explicitCredentials !== undefined) this.credentials = Promise.resolve(explicitCredentials);

@@ -4,7 +4,7 @@
 // credentials or signed query strings.
 import http from 'node:http';
 import https from 'node:https';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { BerthError, errnoCode } from '../errors/berth-error.js';
 
@@ -27,7 +27,13 @@ export interface HttpResponse {
   headers: IncomingHttpHeaders;
   /** the URL that answered, after redirects */
   url: URL;
-  body: IncomingMessage;
+  body: Readable;
+}
+
+/** The one method the registry client needs; HttpTransport is the real one, tests may fake it. */
+export interface Transport {
+  request(req: HttpRequest): Promise<HttpResponse>;
+  close(): void;
 }
 
 export interface TransportOptions {
@@ -39,7 +45,7 @@ export interface TransportOptions {
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-export class HttpTransport {
+export class HttpTransport implements Transport {
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly maxRedirects: number;

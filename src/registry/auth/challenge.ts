@@ -10,6 +10,7 @@ export interface AuthChallenge {
 }
 
 const TOKEN = /[!#$%&'*+\-.^_`|~0-9A-Za-z]+/y;
+const BARE = /[^,\s]*/y;
 
 export function parseChallenges(header: string | readonly string[] | undefined): AuthChallenge[] {
   if (header === undefined) return [];
@@ -45,7 +46,7 @@ function readParams(cursor: Cursor, params: Record<string, string>): void {
     }
     cursor.at++;
     skipSpaces(cursor);
-    params[name.toLowerCase()] = cursor.text[cursor.at] === '"' ? readQuoted(cursor) : (readToken(cursor) ?? '');
+    params[name.toLowerCase()] = cursor.text[cursor.at] === '"' ? readQuoted(cursor) : readBare(cursor);
   }
 }
 
@@ -57,6 +58,14 @@ function readToken(cursor: Cursor): string | undefined {
   if (!match) return undefined;
   cursor.at = TOKEN.lastIndex;
   return match[0];
+}
+
+/** Unquoted values: a token by the RFC, but registries send bare URLs too, so read to the next comma or space. */
+function readBare(cursor: Cursor): string {
+  BARE.lastIndex = cursor.at;
+  const match = BARE.exec(cursor.text);
+  cursor.at = BARE.lastIndex;
+  return match?.[0] ?? '';
 }
 
 function readQuoted(cursor: Cursor): string {

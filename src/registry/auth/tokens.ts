@@ -4,7 +4,7 @@
 // caches it per scope until shortly before it expires.
 import { z } from 'zod';
 import { BerthError } from '../../errors/berth-error.js';
-import { HttpTransport, readBody, redactUrl } from '../transport.js';
+import { readBody, redactUrl, type Transport } from '../transport.js';
 import type { Credentials } from './credentials.js';
 
 export interface BearerChallenge {
@@ -27,7 +27,7 @@ interface CachedToken { token: string; expiresAt: number }
 export class TokenCache {
   private readonly tokens = new Map<string, CachedToken>();
 
-  constructor(private readonly transport: HttpTransport, private readonly now: () => number = Date.now) {}
+  constructor(private readonly transport: Transport, private readonly now: () => number = Date.now) {}
 
   async token(challenge: BearerChallenge, scopes: readonly string[], credentials: Credentials | undefined): Promise<string> {
     const key = `${challenge.realm}|${challenge.service ?? ''}|${[...scopes].sort().join(' ')}|${credentials?.username ?? ''}`;
@@ -46,7 +46,7 @@ export class TokenCache {
 }
 
 /** Asks the token realm for a token; the result is validated, failures name the realm only. */
-export async function fetchToken(transport: HttpTransport, challenge: BearerChallenge, scopes: readonly string[],
+export async function fetchToken(transport: Transport, challenge: BearerChallenge, scopes: readonly string[],
   credentials: Credentials | undefined): Promise<{ token: string; expiresIn: number; refreshToken?: string }> {
   const realm = parseRealm(challenge.realm);
   const response = credentials?.identityToken !== undefined
