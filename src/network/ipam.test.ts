@@ -28,7 +28,7 @@ test('allocation skips gateway and leases, honours range and static requests', (
   const pool = makePool('10.5.0.0/24', '10.5.0.128/25', undefined);
   assert.equal(formatAddress(4, pool.gateway), '10.5.0.1');
   const used = new Set([parseAddress('10.5.0.128').value]);
-  assert.equal(formatAddress(4, allocateAddress(pool, used)), '10.5.0.129');
+  assert.equal(formatAddress(4, allocateAddress(pool, used)), '10.5.0.129', 'the range starts at .128, which is leased');
   assert.equal(formatAddress(4, allocateAddress(pool, used, '10.5.0.9')), '10.5.0.9');
   assert.throws(() => allocateAddress(pool, used, '10.5.0.128'), /already in use/);
   assert.throws(() => allocateAddress(pool, used, '10.5.0.1'), /already in use/);

@@ -164,7 +164,8 @@ export function allocateAddress(pool: PoolConfig, used: ReadonlySet<bigint>, req
     if (want.value < low || want.value > high) throw invalidArgument('ADDRESS_RESERVED', `address ${requested} is reserved in subnet ${cidrText}`);
     return want.value;
   }
-  const [low, high] = usableBounds(pool.range ?? pool.subnet);
+  // a range is used whole; only the subnet's own network/broadcast addresses are excluded
+  const [low, high] = pool.range ? [pool.range.network, broadcast(pool.range)] : usableBounds(pool.subnet);
   const [subLow, subHigh] = usableBounds(pool.subnet);
   const start = low < subLow ? subLow : low;
   const end = high > subHigh ? subHigh : high;

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, conflict, notFound, withCleanup } from '../../errors/berth-error.js';
-import { EmbeddedDns, DnsListener, NameRecords } from '../../network/dns-server.js';
+import { EmbeddedDns, DnsListener, DnsZone, NameRecords } from '../../network/dns-server.js';
 import { parseResolvConf } from '../../network/etc-files.js';
 import { FIREWALL_FAMILY, FirewallModel, renderFirewall } from '../../network/firewall.js';
 import { Cidr, parseCidr } from '../../network/ipam.js';
@@ -49,9 +49,14 @@ export class NetworksService implements NetworksBackend, NetworkState {
   private readonly dnsListeners = new Map<string, DnsListener>();
   private readonly sandboxOps: SandboxOps;
   private dns: EmbeddedDns | undefined;
+  private readonly listenDns: ((address: string, zone: DnsZone) => Promise<DnsListener>) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly options: NetworksServiceOptions, deps: { kernel?: NetworkKernel } = {}) {
+  constructor(
+    readonly options: NetworksServiceOptions,
+    deps: { kernel?: NetworkKernel; listenDns?: (address: string, zone: DnsZone) => Promise<DnsListener> } = {},
+  ) {
+    this.listenDns = deps.listenDns;
     this.names = instanceNames(options.instance ?? instanceFromDataRoot(path.resolve(options.dataRoot)));
     this.kernel = deps.kernel ?? new IpKernel();
     this.store = new NetworkStore(options.dataRoot);
@@ -172,7 +177,10 @@ export class NetworksService implements NetworksBackend, NetworkState {
     if (network.enableIPv6) await this.kernel.setSysctl('net/ipv6/conf/all/forwarding', '1');
     if (!network.predefined && !this.dnsListeners.has(network.id)) {
       const gateway = network.ipam.find((e) => !e.Gateway.includes(':'))?.Gateway;
-      if (gateway) this.dnsListeners.set(network.id, await (await this.embeddedDns()).listen(gateway, this.zoneOf(network.id)));
+      if (!gateway) return;
+      const zone = this.zoneOf(network.id);
+      const listener = this.listenDns ? await this.listenDns(gateway, zone) : await (await this.embeddedDns()).listen(gateway, zone);
+      this.dnsListeners.set(network.id, listener);
     }
   }
 
@@ -188,7 +196,7 @@ export class NetworksService implements NetworksBackend, NetworkState {
     return await readFile(this.options.upstreamResolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
   }
 
-  private zoneOf(networkId: string): { lookup(name: string): NameRecords | undefined; reverse(ip: string): string | undefined } {
+  private zoneOf(networkId: string): DnsZone {
     return {
       lookup: (name) => {
         const records: NameRecords = { a: [], aaaa: [] };
