@@ -155,8 +155,20 @@ static void write_exit_file(const char *path, int code, int sig) {
 
 struct shim_opts {
   const char *exit_file, *console_socket;
-  int relay, terminal;
+  int relay, terminal, subreaper;
 };
+
+/* External runtime mode: our child is `runc create`; once it succeeds the container's
+ * init has been reparented to us, and its exit is the one to report. */
+static int reap_adopted(pid_t runtime_pid, int *status) {
+  int st = 0;
+  while (waitpid(runtime_pid, &st, 0) < 0 && errno == EINTR) {}
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { *status = st; return 0; }
+  sync_send(MSG_READY, 0, 0, NULL, NULL);
+  pid_t pid;
+  while ((pid = waitpid(-1, &st, 0)) > 0 || errno == EINTR) if (pid > 0) *status = st;
+  return 0;
+}
 
 static _Noreturn void run_shim(pid_t child, int ttysock, const struct shim_opts *opts) {
   signal(SIGPIPE, SIG_IGN);
@@ -172,7 +184,8 @@ static _Noreturn void run_shim(pid_t child, int ttysock, const struct shim_opts 
     close(master);
     master = -1;
   }
-  if (master >= 0 && opts->relay) shim_relay(master, child, &status);
+  if (opts->subreaper) reap_adopted(child, &status);
+  else if (master >= 0 && opts->relay) shim_relay(master, child, &status);
   else {
     if (master >= 0) close(master);
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
@@ -198,7 +211,11 @@ int main(int argc, char **argv) {
     else if (op->code == OP_CONSOLE_SOCKET) opts.console_socket = op->strs[0];
     else if (op->code == OP_TERMINAL_RELAY) opts.relay = (int)op->ints[0];
     else if (op->code == OP_TERMINAL) opts.terminal = 1;
+    else if (op->code == OP_SUBREAPER) opts.subreaper = 1;
   }
+  if (opts.subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) { fail("subreaper", NULL); report_failure(0); }
+  /* the sync channel never leaks into the programs we exec; the shim keeps it */
+  fcntl(SYNC_FD, F_SETFD, FD_CLOEXEC);
   for (size_t i = 0; i < plan.nops; i++) {
     const struct op *op = &plan.ops[i];
     if (op->code == OP_SETNS && op_setns(op) < 0) report_failure(i);

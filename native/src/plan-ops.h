@@ -36,7 +36,8 @@
 #define OP_TERMINAL_RELAY 31
 #define OP_CLOSE_FD 32
 #define OP_OOM_SCORE_ADJ 33
-#define OP_MAX 33
+#define OP_SUBREAPER 34
+#define OP_MAX 34
 static const char *const plan_op_names[] = {
   [0] = "none",
   [1] = "clone",
@@ -72,6 +73,7 @@ static const char *const plan_op_names[] = {
   [31] = "terminal_relay",
   [32] = "close_fd",
   [33] = "oom_score_adj",
+  [34] = "subreaper",
 };
 
 #define MSG_PID 1

@@ -84,6 +84,12 @@ export const PLAN_OPS = {
   CLOSE_FD: 32,
   /** ints: score; writes /proc/self/oom_score_adj */
   OOM_SCORE_ADJ: 33,
+  /**
+   * The shim becomes a child subreaper (external runtimes): when its direct child (e.g.
+   * `runc create`) exits 0 it sends MSG_READY and then reports the exit of the process
+   * that was reparented to it (the container's init).
+   */
+  SUBREAPER: 34,
 } as const;
 
 export type PlanOpName = keyof typeof PLAN_OPS;

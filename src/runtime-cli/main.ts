@@ -1,0 +1,45 @@
+// berth-runtime: the runc-compatible command line of the built-in OCI runtime.
+// Errors print "berth-runtime: <message>" and exit 1, as runc does.
+import { Command, CommanderError } from 'commander';
+import { BerthError } from '../errors/berth-error.js';
+import { DEFAULT_RUNTIME_ROOT } from '../runtime/state-store.js';
+import { makeContext, type GlobalOptions } from './context.js';
+import { registerCreate } from './create.js';
+import { registerDelete } from './delete.js';
+import { registerExec } from './exec.js';
+import { registerKill } from './kill.js';
+import { registerList } from './list.js';
+import { registerPause } from './pause.js';
+import { registerPs } from './ps.js';
+import { registerRun } from './run.js';
+import { registerStart } from './start.js';
+import { registerState } from './state.js';
+
+const program = new Command('berth-runtime')
+  .description('an OCI runtime (runc-compatible command line)')
+  .option('--root <dir>', 'state directory', process.env['BERTH_RUNTIME_ROOT'] ?? DEFAULT_RUNTIME_ROOT)
+  .option('--log <file>', 'accepted for runc compatibility')
+  .option('--log-format <format>', 'accepted for runc compatibility')
+  .option('--debug', 'accepted for runc compatibility')
+  .option('--systemd-cgroup', 'accepted for runc compatibility (cgroupfs is always used)')
+  .option('--rootless <value>', 'accepted for runc compatibility')
+  .enablePositionalOptions()
+  .exitOverride();
+
+const ctx = makeContext(() => program.opts<GlobalOptions>());
+for (const register of [registerCreate, registerStart, registerState, registerKill, registerDelete, registerRun,
+  registerExec, registerList, registerPs, registerPause]) register(program, ctx);
+
+try {
+  await program.parseAsync(process.argv);
+  process.exitCode = ctx.exitCode;
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 1;
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`berth-runtime: ${message}\n`);
+    if (err instanceof BerthError && err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    process.exitCode = 1;
+  }
+}
