@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { LinuxSeccomp } from '../../src/oci/runtime-spec.js';
+import { defaultSeccompProfile } from '../../src/oci/seccomp-default.js';
 import { syscallNumber } from '../../src/runtime/seccomp/arch.js';
 import { compileSeccomp } from '../../src/runtime/seccomp/compile.js';
 import { REPO_ROOT } from '../support/busybox-rootfs.js';
@@ -89,4 +90,16 @@ test('the default action applies to everything not listed', { skip }, () => {
   assert.ok(callUnder(program, 'getppid')[0] > 0);
   // getpid is denied: the loader's printf (write) still works to tell us
   assert.deepEqual(callUnder(program, 'getpid'), [-1, 95]);
+});
+
+test("docker's default profile: a shell works, unshare and mount are refused", { skip }, () => {
+  const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+    'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+  const program = writeProgram(defaultSeccompProfile(caps, process.arch));
+  const dir = path.join(work, 'docker-profile-dir');
+  const shell = spawnSync(loader, [program, 'exec', '/bin/busybox', 'sh', '-c', `echo hi; ls / >/dev/null; mkdir ${dir}; rmdir ${dir}; sleep 0`], { encoding: 'utf8' });
+  assert.equal(shell.status, 0, shell.stderr);
+  assert.equal(shell.stdout, 'hi\n');
+  assert.deepEqual(callUnder(program, 'unshare', [0x04000000 /* CLONE_NEWUTS */]), [-1, 1]);
+  assert.deepEqual(callUnder(program, 'mount', [0, 0, 0]), [-1, 1]);
 });

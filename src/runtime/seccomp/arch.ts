@@ -41,6 +41,16 @@ export const FOREIGN_ARCHES: ReadonlySet<string> = new Set([
   'SCMP_ARCH_M68K', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB',
 ]);
 
+/**
+ * Syscalls that exist only on architectures without a table here; profiles such as
+ * Docker's default name them, and they are skipped without a warning.
+ */
+export const FOREIGN_SYSCALLS: ReadonlySet<string> = new Set([
+  'recv', 'send', 'riscv_flush_icache', 'riscv_hwprobe', 's390_pci_mmio_read', 's390_pci_mmio_write',
+  's390_runtime_instr', 's390_guarded_storage', 's390_sthyi', 'swapcontext', 'sync_file_range2', 'spu_run',
+  'spu_create', 'subpage_prot', 'sys_debug_setcontext', 'cacheflush', 'sysmips',
+]);
+
 export function isSupportedArch(name: string): name is SupportedArch {
   return Object.hasOwn(ARCHES, name);
 }

@@ -6,6 +6,7 @@ import type { LinuxSeccomp, SeccompOperator } from '../../oci/runtime-spec.js';
 import { ARCHES, X32_SYSCALL_BIT, hostArch } from './arch.js';
 import { BPF, decodeProgram } from './bpf.js';
 import { runSeccompProgram } from './bpf-interpreter.js';
+import { defaultSeccompProfile } from '../../oci/seccomp-default.js';
 import { RET, compileSeccomp, compileSeccompWithReport } from './compile.js';
 
 const X86_64 = ARCHES.SCMP_ARCH_X86_64.audit;
@@ -198,4 +199,29 @@ test('hostArch maps Node architectures', () => {
   assert.equal(hostArch('x64'), 'SCMP_ARCH_X86_64');
   assert.equal(hostArch('arm64'), 'SCMP_ARCH_AARCH64');
   assert.throws(() => hostArch('mips'), /mips/);
+});
+
+test("docker's default profile compiles and decides like dockerd's does", () => {
+  const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+    'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+  const report = compileSeccompWithReport(defaultSeccompProfile(caps, 'x64'), 'SCMP_ARCH_X86_64');
+  assert.deepEqual(report.warnings, []);
+  const p = report.program;
+  assert.ok(p.length / 8 < 4096);
+  const nr = (name: string): number => ARCHES.SCMP_ARCH_X86_64.syscalls[name] ?? -1;
+  assert.equal(run(p, X86_64, nr('read')), RET.ALLOW);
+  assert.equal(run(p, X86_64, nr('mkdir')), RET.ALLOW);
+  assert.equal(run(p, X86_64, nr('mount')), ERRNO(1));
+  assert.equal(run(p, X86_64, nr('unshare')), ERRNO(1));
+  assert.equal(run(p, X86_64, nr('clone'), [0x11 /* SIGCHLD */]), RET.ALLOW);
+  assert.equal(run(p, X86_64, nr('clone'), [0x00020000 /* CLONE_NEWNS */ | 0x11]), ERRNO(1));
+  assert.equal(run(p, X86_64, nr('clone3')), ERRNO(38));
+  assert.equal(run(p, X86_64, nr('personality'), [8]), RET.ALLOW);
+  assert.equal(run(p, X86_64, nr('personality'), [1]), ERRNO(1));
+  assert.equal(run(p, X86_64, nr('socket'), [2]), RET.ALLOW);
+  assert.equal(run(p, X86_64, nr('socket'), [40 /* AF_VSOCK */]), ERRNO(1));
+  assert.equal(run(p, X86_64, 1000), ERRNO(38));
+  assert.equal(run(p, I386, ARCHES.SCMP_ARCH_X86.syscalls.mount ?? -1), ERRNO(1));
+  assert.equal(run(p, I386, ARCHES.SCMP_ARCH_X86.syscalls.socketcall ?? -1), RET.ALLOW);
+  assert.equal(run(p, X86_64, ARCHES.SCMP_ARCH_X32.syscalls.read ?? -1), RET.ALLOW);
 });

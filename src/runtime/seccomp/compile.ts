@@ -20,7 +20,7 @@
 //     compared, as libseccomp does.
 import { BerthError, invalidArgument } from '../../errors/berth-error.js';
 import type { LinuxSeccomp, LinuxSeccompArg, SeccompOperator } from '../../oci/runtime-spec.js';
-import { ARCHES, type ArchInfo, FOREIGN_ARCHES, type SupportedArch, X32_SYSCALL_BIT, hostArch, isSupportedArch,
+import { ARCHES, type ArchInfo, FOREIGN_ARCHES, FOREIGN_SYSCALLS, type SupportedArch, X32_SYSCALL_BIT, hostArch, isSupportedArch,
   syscallNumber } from './arch.js';
 import { Assembler, type Label, encodeProgram } from './bpf.js';
 
@@ -196,7 +196,7 @@ function addRules(table: Map<number, SyscallRules>, nr: number, rules: Rule[], w
 
 const knownNames = new Set(Object.values(ARCHES).flatMap((a) => Object.keys(a.syscalls)));
 function isKnownAnywhere(name: string): boolean {
-  return knownNames.has(name);
+  return knownNames.has(name) || FOREIGN_SYSCALLS.has(name);
 }
 
 // ---- code generation ----
