@@ -43,6 +43,8 @@ export interface ResolvedImage {
 
 export interface NewImage {
   config: ImageConfig;
+  /** the config exactly as received (load keeps its bytes, so the image ID stays the same) */
+  configBytes?: Buffer;
   layers: Descriptor[];
   parent?: Digest;
   /** names (tags or name@digest) to point at the new image */
@@ -240,15 +242,16 @@ export class ImageService {
 
   /** Write config + OCI manifest for new layers (build, commit, import, load) and record the image. */
   async createImage(image: NewImage): Promise<ImageRecord> {
-    const configBytes = Buffer.from(JSON.stringify(image.config));
+    const configBytes = image.configBytes ?? Buffer.from(JSON.stringify(image.config));
     const configDescriptor: Descriptor = { mediaType: MediaType.ociConfig, digest: digestOf(configBytes), size: configBytes.length };
     await writeBlob(this.content, configBytes, configDescriptor);
     const manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config: configDescriptor, layers: image.layers };
     const manifestBytes = Buffer.from(JSON.stringify(manifest));
     const manifestDescriptor: Descriptor = { mediaType: MediaType.ociManifest, digest: digestOf(manifestBytes), size: manifestBytes.length };
     await writeBlob(this.content, manifestBytes, manifestDescriptor);
+    // unpack before recording: a hostile layer is rejected before any name points at it
+    await unpackLayers(this.content, this.snapshotter, image.layers, image.config.rootfs.diff_ids);
     const record = await this.registerImage(manifestDescriptor, image.parent !== undefined ? { parent: image.parent } : {});
-    await this.unpack(record.id);
     if (image.names !== undefined) await this.setNames(record.id, image.names);
     return record;
   }
