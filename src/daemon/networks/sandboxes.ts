@@ -105,7 +105,7 @@ export class SandboxOps {
     };
     let record: SandboxRecord;
     if (mode === 'container') {
-      const shared = this.state.sandboxes.get(target ?? '');
+      const shared = this.findSandbox(target ?? '');
       if (!shared || shared.netnsPath === null && shared.mode !== 'host') {
         throw conflict('CONTAINER_NOT_RUNNING', `cannot join network namespace of container ${target ?? ''}: it is not running`);
       }
@@ -129,10 +129,21 @@ export class SandboxOps {
     return record;
   }
 
+  /** a running container's sandbox by full id, name or unique id prefix */
+  private findSandbox(ref: string): SandboxRecord | undefined {
+    const exact = this.state.sandboxes.get(ref);
+    if (exact) return exact;
+    const all = [...this.state.sandboxes.values()];
+    const byName = all.find((s) => s.name === ref.replace(/^\//, ''));
+    if (byName) return byName;
+    const byPrefix = ref.length >= 3 ? all.filter((s) => s.containerId.startsWith(ref)) : [];
+    return byPrefix.length === 1 ? byPrefix[0] : undefined;
+  }
+
   private linkEntries(spec: SandboxSpec, defaultBridge: NetworkRecord | undefined): HostEntry[] {
     const out: HostEntry[] = [];
     for (const link of spec.links ?? []) {
-      const target = this.state.sandboxes.get(link.containerId);
+      const target = this.findSandbox(link.containerId);
       const ep = target?.endpoints.find((e) => e.networkId === defaultBridge?.id);
       const ip = addressOf(ep?.ipv4);
       if (!ip) throw conflict('LINK_TARGET_NOT_RUNNING', `cannot link to ${link.name}: it is not running on the default bridge network`);
