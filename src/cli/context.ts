@@ -1,0 +1,69 @@
+// What a command gets to work with: the daemon client (connected on first use), the
+// standard streams and the name it was called by (for docker-style messages).
+import { DockerClient } from '../client/api.js';
+import { parseHost } from '../client/host.js';
+import { ApiTransport } from '../client/transport.js';
+
+export interface Streams {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+}
+
+export class CliContext {
+  private cached: DockerClient | undefined;
+
+  constructor(
+    readonly host: string,
+    readonly env: NodeJS.ProcessEnv,
+    readonly streams: Streams,
+    /** "berth run", "berth container ls" */
+    readonly commandPath: string,
+    readonly apiVersion?: string,
+  ) {}
+
+  client(): DockerClient {
+    this.cached ??= new DockerClient(new ApiTransport(parseHost(this.host), this.apiVersion));
+    return this.cached;
+  }
+
+  out(text: string): void {
+    if (text !== '') this.streams.stdout.write(text);
+  }
+
+  err(text: string): void {
+    if (text !== '') this.streams.stderr.write(text);
+  }
+
+  close(): void {
+    this.cached?.transport.close();
+  }
+}
+
+/** Checked access to parsed flags (commander hands back an untyped record). */
+export class Flags {
+  constructor(private readonly values: Record<string, unknown>) {}
+
+  bool(name: string): boolean {
+    return this.values[name] === true;
+  }
+
+  str(name: string): string | undefined {
+    const value = this.values[name];
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  num(name: string): number | undefined {
+    const value = this.values[name];
+    return typeof value === 'number' ? value : undefined;
+  }
+
+  list(name: string): string[] {
+    const value = this.values[name];
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  }
+
+  has(name: string): boolean {
+    return this.values[name] !== undefined;
+  }
+}

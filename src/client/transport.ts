@@ -1,0 +1,201 @@
+// HTTP/1.1 to the daemon over a unix socket or TCP, with API version negotiation
+// (/_ping's API-Version header, then /v1.xx/ prefixed paths), daemon errors turned into
+// BerthErrors, and hijacked connections for attach and exec.
+import http from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
+import { BerthError, errnoCode, type ErrorKind } from '../errors/berth-error.js';
+import type { Endpoint } from './host.js';
+
+/** The newest API version this client speaks; the daemon may lower it. */
+export const CLIENT_API_VERSION = '1.43';
+export const MIN_API_VERSION = '1.24';
+
+export type QueryValue = string | number | boolean | undefined | readonly string[];
+
+export interface ApiRequest {
+  method?: string;
+  path: string;
+  query?: Record<string, QueryValue>;
+  /** a JSON body, or raw bytes / a stream sent as-is */
+  json?: unknown;
+  raw?: Buffer | Readable;
+  headers?: Record<string, string>;
+}
+
+export interface Hijacked {
+  socket: Duplex;
+  /** bytes that arrived with the upgrade response */
+  head: Buffer;
+}
+
+export function compareVersions(a: string, b: string): number {
+  const [amaj = 0, amin = 0] = a.split('.').map(Number);
+  const [bmaj = 0, bmin = 0] = b.split('.').map(Number);
+  return amaj !== bmaj ? amaj - bmaj : amin - bmin;
+}
+
+export function buildQuery(query: Record<string, QueryValue> | undefined): string {
+  if (query === undefined) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) params.append(key, String(item));
+    else params.append(key, typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+  }
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+const STATUS_KINDS: Record<number, ErrorKind> = {
+  304: 'not_modified', 400: 'invalid_argument', 401: 'unauthorized', 403: 'forbidden',
+  404: 'not_found', 409: 'conflict', 501: 'not_implemented', 503: 'unavailable',
+};
+
+export class ApiTransport {
+  private version: string | undefined;
+  private negotiation: Promise<string> | undefined;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+  constructor(readonly endpoint: Endpoint, pinnedVersion?: string) {
+    this.version = pinnedVersion;
+  }
+
+  /** The API version in use: asks the daemon once, then remembers. */
+  async apiVersion(): Promise<string> {
+    if (this.version !== undefined) return this.version;
+    this.negotiation ??= this.ping().then((headers) => {
+      const server = headers['api-version'];
+      const version = typeof server === 'string' && compareVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
+      this.version = version;
+      return version;
+    });
+    return await this.negotiation;
+  }
+
+  async ping(): Promise<http.IncomingHttpHeaders> {
+    const res = await this.send({ method: 'GET', path: '/_ping' }, false);
+    res.resume();
+    return res.headers;
+  }
+
+  /** Send a request; a status >= 400 becomes a BerthError with the daemon's message. */
+  async request(req: ApiRequest): Promise<http.IncomingMessage> {
+    const res = await this.send(req, true);
+    if ((res.statusCode ?? 500) >= 400 || res.statusCode === 304) throw await daemonError(res);
+    return res;
+  }
+
+  async json(req: ApiRequest): Promise<unknown> {
+    const res = await this.request(req);
+    const text = await readText(res);
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text);
+    } catch (cause) {
+      throw new BerthError('internal', 'BAD_DAEMON_RESPONSE', `the daemon sent invalid JSON for ${req.path}`, { cause });
+    }
+  }
+
+  /** Send a request and discard a successful body. */
+  async call(req: ApiRequest): Promise<void> {
+    (await this.request(req)).resume();
+  }
+
+  /** Upgrade the connection to a raw stream (attach, exec start). */
+  async hijack(req: ApiRequest): Promise<Hijacked> {
+    const path = await this.versionedPath(req);
+    return await new Promise<Hijacked>((resolve, reject) => {
+      const body = req.json === undefined ? undefined : Buffer.from(JSON.stringify(req.json));
+      const clientReq = http.request({
+        ...this.target(), method: req.method ?? 'POST', path,
+        headers: { ...this.baseHeaders(body), Connection: 'Upgrade', Upgrade: 'tcp', ...req.headers },
+      });
+      clientReq.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
+      clientReq.on('response', (res) => {
+        if ((res.statusCode ?? 500) >= 400) { daemonError(res).then(reject, reject); return; }
+        // An old daemon may answer 200 and stream on without switching protocols.
+        resolve({ socket: res.socket, head: Buffer.alloc(0) });
+      });
+      clientReq.on('error', (err) => reject(this.connectionError(err)));
+      clientReq.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async versionedPath(req: ApiRequest): Promise<string> {
+    return `/v${await this.apiVersion()}${req.path}${buildQuery(req.query)}`;
+  }
+
+  private target(): http.RequestOptions {
+    return this.endpoint.kind === 'unix'
+      ? { socketPath: this.endpoint.socketPath }
+      : { host: this.endpoint.hostname, port: this.endpoint.port };
+  }
+
+  private baseHeaders(body: Buffer | undefined): Record<string, string> {
+    const headers: Record<string, string> = { 'User-Agent': 'berth-cli', Host: this.endpoint.kind === 'unix' ? 'api.moby.localhost' : this.endpoint.hostname };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(body.length);
+    }
+    return headers;
+  }
+
+  private async send(req: ApiRequest, versioned: boolean): Promise<http.IncomingMessage> {
+    const path = versioned ? await this.versionedPath(req) : `${req.path}${buildQuery(req.query)}`;
+    const body = req.json === undefined ? undefined : Buffer.from(JSON.stringify(req.json));
+    return await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const clientReq = http.request({
+        ...this.target(), agent: this.agent, method: req.method ?? 'GET', path,
+        headers: { ...this.baseHeaders(body), ...(req.raw !== undefined ? { 'Content-Type': 'application/x-tar' } : {}), ...req.headers },
+      });
+      clientReq.on('response', resolve);
+      clientReq.on('error', (err) => reject(this.connectionError(err)));
+      if (req.raw !== undefined && !Buffer.isBuffer(req.raw)) {
+        req.raw.on('error', (err) => clientReq.destroy(err));
+        req.raw.pipe(clientReq);
+      } else {
+        clientReq.end(body ?? req.raw);
+      }
+    });
+  }
+
+  private connectionError(err: Error): Error {
+    const code = errnoCode(err);
+    const where = this.endpoint.url;
+    if (code === 'EACCES' || code === 'EPERM') {
+      return new BerthError('forbidden', 'DAEMON_PERMISSION_DENIED',
+        `permission denied while trying to connect to the daemon socket at ${where}`,
+        { cause: err, hint: 'run as root, or join the group that owns the socket (for berthd: sudo usermod -aG berth $USER, then log in again)' });
+    }
+    if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ENOTDIR' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') {
+      return new BerthError('unavailable', 'DAEMON_NOT_RUNNING',
+        `cannot connect to the daemon at ${where}: is the daemon running?`,
+        { cause: err, hint: 'start it with: sudo berthd  (or point -H / BERTH_HOST / DOCKER_HOST at a running daemon)' });
+    }
+    return new BerthError('unavailable', 'DAEMON_CONNECTION_FAILED', `error talking to the daemon at ${where}: ${err.message}`, { cause: err });
+  }
+}
+
+export async function readText(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function daemonError(res: http.IncomingMessage): Promise<BerthError> {
+  const status = res.statusCode ?? 500;
+  const text = await readText(res).catch(() => '');
+  let message = text.trim();
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && 'message' in parsed && typeof parsed.message === 'string') message = parsed.message;
+  } catch {
+    // a plain-text error body is used as-is
+  }
+  if (message === '') message = `${status} ${res.statusMessage ?? ''}`.trim();
+  return new BerthError(STATUS_KINDS[status] ?? 'internal', 'DAEMON_ERROR', message, { detail: { status, fromDaemon: true } });
+}
