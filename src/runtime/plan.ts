@@ -267,6 +267,8 @@ export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promi
   ops.push(...ns.joins);
   if (ns.unshareFlags) ops.push({ op: 'UNSHARE', ints: [ns.unshareFlags] });
   ops.push({ op: 'SYNC_WAIT' });
+  // with the maps written, become the namespace's root (kuid 0 is unmapped inside it)
+  if (inUserNs) ops.push({ op: 'CREDS', ints: [0, 0] });
   if (ns.types.has('cgroup') && !spec.linux?.namespaces?.find((n) => n.type === 'cgroup')?.path) {
     ops.push({ op: 'UNSHARE', ints: [CLONE_FLAGS.cgroup] });
   }
