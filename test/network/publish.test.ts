@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { requires } from '../support/requirements.js';
 import {
   freePort, makeClientHost, runInNetns, spawnInNetns, startService, tcpEchoClientArgv, tcpRoundTrip,
@@ -72,4 +73,38 @@ test('UDP publishing and -P ephemeral ports', { skip: requires('root') }, async 
     await t.finish();
   }
   assert.ok(path.isAbsolute(info.netnsPath ?? ''));
+});
+
+test('publishBehindHostFirewall: other hosts go through the input policy (userland proxy)', { skip: requires('root') }, async () => {
+  const t = await startService({ publishBehindHostFirewall: true });
+  const hostPort = await freePort();
+  const id = `c${t.instance}prx`;
+  const guard = `berthtest-${t.instance}`;
+  let client: Awaited<ReturnType<typeof makeClientHost>> | undefined;
+  let server: ReturnType<typeof spawnInNetns> | undefined;
+  try {
+    client = await makeClientHost(t.instance, path.dirname(t.execRoot), 44);
+    const info = await t.service.createSandbox(id, {
+      name: 'prx', hostname: 'prx', networkMode: 'bridge',
+      portBindings: { '7000/tcp': [{ HostIp: '', HostPort: String(hostPort) }] },
+    });
+    server = spawnInNetns(info.netnsPath ?? '', ['busybox', 'nc', '-ll', '-p', '7000', '-e', 'cat']);
+    await waitForListener(info.netnsPath ?? '', 7000);
+    const network = await t.service.inspect('bridge');
+    assert.match(network.Options['berth.port-forwarding'] ?? '', /userland-proxy/);
+    assert.equal(await tcpRoundTrip('127.0.0.1', hostPort, 'local'), 'local');
+    const open = await runInNetns(client.netns, tcpEchoClientArgv(client.hostIp, hostPort, 'proxied'));
+    assert.equal(open.stdout, 'proxied', open.stderr);
+    // the host's own input firewall now drops the port: the published port obeys it
+    execFileSync('nft', ['-f', '-'], { input: `table inet ${guard} {\n chain input {\n  type filter hook input priority 0; policy accept;\n  iifname "bc${t.instance}h" tcp dport ${hostPort} drop\n }\n}\n` });
+    const blocked = await runInNetns(client.netns, tcpEchoClientArgv(client.hostIp, hostPort, 'blocked'));
+    assert.notEqual(blocked.stdout, 'blocked');
+    assert.equal(await tcpRoundTrip('127.0.0.1', hostPort, 'still-local'), 'still-local');
+  } finally {
+    execFileSync('nft', ['-f', '-'], { input: `table inet ${guard} {}\ndelete table inet ${guard}\n` });
+    server?.kill('SIGKILL');
+    await t.service.destroySandbox(id);
+    await client?.destroy();
+    await t.finish();
+  }
 });
