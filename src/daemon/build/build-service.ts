@@ -1,0 +1,185 @@
+// The build service: adapts the image store (content, snapshots, metadata) and the runtime
+// to the builder's backends, owns the persistent build cache, and takes API build requests
+// (a context tarball plus the classic builder's parameters). The /build route calls
+// buildImage(); /build/prune calls prune().
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import path from 'node:path';
+import { internal, isBerthError } from '../../errors/berth-error.js';
+import { isDigest, type Digest } from '../../oci/digest.js';
+import type { Descriptor, ImageConfig } from '../../oci/image.js';
+import { parseNormalizedReference } from '../../oci/reference.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import type { BuildBackends, BuildEvent, ImageBackend, RootfsBackend, WritableRoot } from '../../build/backends.js';
+import { BuildCache } from '../../build/cache/build-cache.js';
+import { extractTarContext, readDockerfile } from '../../build/context/context.js';
+import { runBuild, type BuildResult } from '../../build/evaluator/evaluator.js';
+import type { ImageService } from '../images/image-service.js';
+import { storeLayerTar } from '../images/layers.js';
+import { RuntimeRunBackend, type BuildNetwork } from './run-backend.js';
+
+/** diff IDs of a layer tar that holds nothing (end-of-archive blocks, with or without record padding) */
+const EMPTY_DIFF_IDS = new Set([1024, 10240].map((n) => `sha256:${createHash('sha256').update(Buffer.alloc(n)).digest('hex')}`));
+
+export interface BuildServiceOptions {
+  images: ImageService;
+  runtime: Runtime;
+  /** persistent build state: cache entries, RUN cache mounts (e.g. /var/lib/berth/build) */
+  dataRoot: string;
+  /** transient state: bundles, extracted contexts (e.g. /run/berth/build) */
+  runRoot: string;
+  cgroupParent?: string;
+  network?: BuildNetwork;
+  /** pull an image into the store (registry access lives in the daemon) */
+  pull?: (reference: string, onProgress: (text: string) => void) => Promise<void>;
+  /** cap of the build cache in bytes (LRU pruning after each build) */
+  cacheMaxBytes?: number;
+}
+
+/** What POST /build carries, already decoded from the query string. */
+export interface BuildApiRequest {
+  /** the context tarball (plain or gzip) */
+  context: Readable | Uint8Array;
+  /** path of the Dockerfile inside the context (`dockerfile` query parameter) */
+  dockerfile?: string;
+  tags?: string[];
+  buildArgs?: Record<string, string | undefined>;
+  target?: string;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  pull?: boolean;
+  /** `networkmode`: default, none, host */
+  network?: string;
+  platform?: string;
+  /** `--progress=plain`: a line per step that says why the cache missed */
+  explainCache?: boolean;
+  secrets?: Record<string, string>;
+}
+
+class StoreImageBackend implements ImageBackend {
+  /** layers this process created, by diff ID, until an image records them */
+  readonly newLayers = new Map<string, Descriptor>();
+
+  constructor(private readonly images: ImageService, private readonly pull: BuildServiceOptions['pull']) {}
+
+  async resolve(reference: string, options: { pull: boolean; onProgress: (text: string) => void }): Promise<BuildImage> {
+    if (options.pull && this.pull) await this.pull(reference, options.onProgress);
+    try {
+      const { record, config } = await this.images.resolve(reference);
+      return { id: record.id, config };
+    } catch (err) {
+      if (!isBerthError(err, 'not_found') || !this.pull || options.pull) throw err;
+      await this.pull(reference, options.onProgress);
+      const { record, config } = await this.images.resolve(reference);
+      return { id: record.id, config };
+    }
+  }
+
+  async get(id: string): Promise<BuildImage | undefined> {
+    if (!isDigest(id)) return undefined;
+    try {
+      return { id, config: await this.images.readConfig(id) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async store(config: ImageConfig, parent: string | undefined): Promise<string> {
+    const parentLayers = parent === undefined ? [] : (await this.images.readManifest((await this.images.resolve(parent)).record.manifest)).layers;
+    const added = config.rootfs.diff_ids.slice(parentLayers.length).map((diffId) => {
+      const descriptor = this.newLayers.get(diffId);
+      if (!descriptor) throw internal('BUILD_LAYER_UNKNOWN', `build layer ${diffId} is not in the content store`);
+      return descriptor;
+    });
+    const record = await this.images.createImage({
+      config, layers: [...parentLayers, ...added], ...(parent !== undefined && isDigest(parent) ? { parent: parent as Digest } : {}),
+    });
+    return record.id;
+  }
+
+  async tag(id: string, reference: string): Promise<void> {
+    parseNormalizedReference(reference);
+    await this.images.tag(id, reference);
+  }
+}
+
+type BuildImage = { id: string; config: ImageConfig };
+
+class SnapshotRootfsBackend implements RootfsBackend {
+  constructor(private readonly images: ImageService, private readonly layers: Map<string, Descriptor>) {}
+
+  async prepare(imageId: string | undefined, _purpose: string): Promise<WritableRoot> {
+    const key = `berth-build-${randomBytes(8).toString('hex')}`;
+    const rootfs = this.images.rootfs();
+    const root = await rootfs.mount(key, imageId);
+    let released = false;
+    return {
+      path: root,
+      commit: async () => {
+        const stored = await storeLayerTar(this.images.content, this.images.tmpDir, rootfs.diff(key));
+        if (EMPTY_DIFF_IDS.has(stored.diffId)) return undefined;
+        this.layers.set(stored.diffId, stored.descriptor);
+        return { diffId: stored.diffId, size: stored.uncompressedSize };
+      },
+      release: async () => {
+        if (released) return;
+        released = true;
+        await rootfs.unmount(key);
+        await rootfs.remove(key);
+      },
+    };
+  }
+}
+
+export class BuildService {
+  private constructor(private readonly options: BuildServiceOptions, readonly cache: BuildCache, private readonly imageBackend: StoreImageBackend) {}
+
+  static async open(options: BuildServiceOptions): Promise<BuildService> {
+    const cache = await BuildCache.open(path.join(options.dataRoot, 'cache'), options.cacheMaxBytes);
+    return new BuildService(options, cache, new StoreImageBackend(options.images, options.pull));
+  }
+
+  backends(): BuildBackends {
+    return {
+      images: this.imageBackend,
+      rootfs: new SnapshotRootfsBackend(this.options.images, this.imageBackend.newLayers),
+      runner: new RuntimeRunBackend({
+        runtime: this.options.runtime,
+        bundleRoot: path.join(this.options.runRoot, 'bundles'),
+        cgroupParent: this.options.cgroupParent ?? '/berth',
+        ...(this.options.network ? { network: this.options.network } : {}),
+      }),
+    };
+  }
+
+  async build(request: BuildApiRequest, onEvent: (event: BuildEvent) => void): Promise<BuildResult> {
+    const dockerfileName = request.dockerfile || 'Dockerfile';
+    const context = await extractTarContext(request.context, dockerfileName, path.join(this.options.runRoot, 'contexts'));
+    try {
+      const dockerfile = await readDockerfile(context, dockerfileName);
+      const result = await runBuild({
+        dockerfile: dockerfile.content, context, buildArgs: request.buildArgs ?? {}, tags: request.tags ?? [],
+        target: request.target, labels: request.labels ?? {}, noCache: request.noCache ?? false, pull: request.pull ?? false,
+        platform: request.platform, network: request.network, secrets: request.secrets ?? {}, explainCache: request.explainCache ?? false,
+      }, { backends: this.backends(), cache: this.cache, cacheMountDir: path.join(this.options.dataRoot, 'cache-mounts') }, onEvent);
+      await this.cache.prune();
+      return result;
+    } finally {
+      await context.cleanup();
+    }
+  }
+
+  /** `docker builder prune`: drop cache entries (all, or down to keepStorage bytes). */
+  async prune(options: { all?: boolean; keepStorage?: number } = {}): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    const removed = await this.cache.prune({
+      ...(options.all ? { all: true } : {}),
+      ...(options.keepStorage !== undefined && options.keepStorage > 0 ? { keepBytes: options.keepStorage } : { all: true }),
+    });
+    return { CachesDeleted: removed.map((e) => e.key), SpaceReclaimed: removed.reduce((sum, e) => sum + e.size, 0) };
+  }
+}
+
+/** The entry point for the /build route. */
+export async function buildImage(request: BuildApiRequest, service: BuildService, onEvent: (event: BuildEvent) => void): Promise<BuildResult> {
+  return await service.build(request, onEvent);
+}
