@@ -116,6 +116,8 @@ test('v1: open finds an existing group, refuses a missing one, sweep removes emp
   const b = await manager.create(`/${token}-b`);
   const reopened = await manager.open(`/${token}-a/inner`);
   assert.deepEqual(reopened.directories, a.directories);
+  assert.deepEqual((await manager.open('ignored', a.directories)).directories, a.directories);
+  await assert.rejects(manager.open('x', { pids: '/etc' }), (err) => isBerthError(err, 'invalid_argument'));
   const shell = startWaitingShell('sleep 30');
   await b.addProcess(shell.child.pid ?? -1);
   try {

@@ -89,8 +89,13 @@ export interface CgroupManager {
   readonly root: string;
   /** create (or reuse) the cgroup in every controller and apply resources if given */
   create(cgroupsPath: string, resources?: CgroupResources): Promise<CgroupHandle>;
-  /** open an existing cgroup; not_found (CGROUP_NOT_FOUND) when it does not exist */
-  open(cgroupsPath: string): Promise<CgroupHandle>;
+  /**
+   * Open an existing cgroup; not_found (CGROUP_NOT_FOUND) when it does not exist. Pass the
+   * `directories` saved at create time to find it again from a process in another cgroup
+   * (a relative cgroupsPath resolves against the caller's own cgroup); they are checked to
+   * lie inside the cgroup mounts.
+   */
+  open(cgroupsPath: string, savedDirectories?: Readonly<Record<string, string>>): Promise<CgroupHandle>;
   /** the directories `cgroupsPath` maps to (controller -> dir; v2: { unified: dir }); no changes made */
   directoriesOf(cgroupsPath: string): Promise<Record<string, string>>;
 }

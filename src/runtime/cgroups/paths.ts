@@ -126,3 +126,9 @@ export function directoryInMount(mount: Pick<CgroupMount, 'mountPoint' | 'root'>
   }
   return path.posix.join(mount.mountPoint, inner);
 }
+
+/** `dir` is below `parent` (not equal to it), with no ".." tricks. */
+export function isStrictlyInside(parent: string, dir: string): boolean {
+  const relative = path.posix.relative(parent, path.posix.normalize(dir));
+  return relative !== '' && !relative.startsWith('..') && !path.posix.isAbsolute(relative);
+}

@@ -11,7 +11,7 @@ import { checkCpuList, deviceRuleLine, hugepageSize, pidsMax } from './convert.j
 import { destroyDirectories, killProcesses, waitUntilEmpty } from './lifecycle.js';
 import type { CgroupHandle, CgroupManager, CgroupResources, CgroupStats, FreezerState } from './manager.js';
 import {
-  type CgroupMount, type OwnCgroupReader, directoryInMount, parseCgroupsPath, parseProcCgroup, readOwnCgroup,
+  type CgroupMount, type OwnCgroupReader, directoryInMount, isStrictlyInside, parseCgroupsPath, parseProcCgroup, readOwnCgroup,
 } from './paths.js';
 
 interface Hierarchy {
@@ -72,13 +72,25 @@ export class CgroupV1Manager implements CgroupManager {
     });
   }
 
-  async open(cgroupsPath: string): Promise<CgroupHandle> {
-    const directories = await this.directoriesOf(cgroupsPath);
+  async open(cgroupsPath: string, savedDirectories?: Readonly<Record<string, string>>): Promise<CgroupHandle> {
+    const directories = savedDirectories === undefined ? await this.directoriesOf(cgroupsPath) : this.checkSaved(savedDirectories);
     const probe = directories.pids ?? directories.freezer ?? directories.memory ?? Object.values(directories)[0];
     if (probe === undefined || !(await controlExists(probe, 'cgroup.procs'))) {
       throw notFound('CGROUP_NOT_FOUND', `cgroup '${cgroupsPath}' does not exist (looked in ${probe ?? this.root})`);
     }
     return new CgroupV1Handle(parseCgroupsPath(cgroupsPath).path, directories, []);
+  }
+
+  private checkSaved(saved: Readonly<Record<string, string>>): Record<string, string> {
+    const result: Record<string, string> = {};
+    for (const [controller, dir] of Object.entries(saved)) {
+      const mount = this.hierarchies.find((h) => h.controllers.includes(controller))?.mount.mountPoint;
+      if (mount === undefined || !isStrictlyInside(mount, dir)) {
+        throw invalidArgument('INVALID_CGROUPS_PATH', `saved cgroup directory ${dir} for '${controller}' is not inside a cgroup mount`);
+      }
+      result[controller] = dir;
+    }
+    return result;
   }
 }
 

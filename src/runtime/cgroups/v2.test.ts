@@ -78,6 +78,19 @@ test('v2 rejects bad resources with the field named and leaves no directory behi
   await assert.rejects(manager.create('/'), (err) => isBerthError(err, 'invalid_argument'));
 });
 
+test('v2 open: by path, by the directories saved at create time, never outside the mount', async () => {
+  const creator = new CgroupV2Manager(root, own);
+  const created = await creator.create('berth/c4');
+  await writeFile(path.join(created.directories.unified ?? '', 'cgroup.procs'), ''); // the kernel would make it
+  // another process, in another cgroup, resolves the relative path elsewhere
+  const other = new CgroupV2Manager(root, async () => '0::/system.slice/other.service\n');
+  await assert.rejects(other.open('berth/c4'), (err) => isBerthError(err, 'not_found'));
+  const reopened = await other.open('berth/c4', created.directories);
+  assert.deepEqual(reopened.directories, created.directories);
+  await assert.rejects(other.open('x', { unified: path.join(root, '..') }), (err) => isBerthError(err, 'invalid_argument'));
+  await assert.rejects(other.open('x', { unified: root }), (err) => isBerthError(err, 'invalid_argument'));
+});
+
 test('v2 state and stats read cgroup.freeze, cgroup.events and the stat files', async () => {
   const manager = new CgroupV2Manager(root, own);
   const handle = await manager.create('/berth/c3');

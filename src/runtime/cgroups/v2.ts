@@ -14,7 +14,7 @@ import {
 import { blkioWeightToIoWeight, checkCpuList, cpuMax, hugepageSize, pidsMax, sharesToWeight, swapToV2, v2Limit } from './convert.js';
 import { destroyDirectories, killProcesses, waitUntilEmpty } from './lifecycle.js';
 import type { CgroupHandle, CgroupManager, CgroupResources, CgroupStats, FreezerState } from './manager.js';
-import { type OwnCgroupReader, parseCgroupsPath, parseProcCgroup, readOwnCgroup } from './paths.js';
+import { type OwnCgroupReader, isStrictlyInside, parseCgroupsPath, parseProcCgroup, readOwnCgroup } from './paths.js';
 
 export class CgroupV2Manager implements CgroupManager {
   readonly version = 2 as const;
@@ -71,8 +71,11 @@ export class CgroupV2Manager implements CgroupManager {
     }
   }
 
-  async open(cgroupsPath: string): Promise<CgroupHandle> {
-    const { unified: dir = this.root } = await this.directoriesOf(cgroupsPath);
+  async open(cgroupsPath: string, savedDirectories?: Readonly<Record<string, string>>): Promise<CgroupHandle> {
+    const { unified: dir = this.root } = savedDirectories ?? await this.directoriesOf(cgroupsPath);
+    if (!isStrictlyInside(this.root, dir)) {
+      throw invalidArgument('INVALID_CGROUPS_PATH', `cgroup directory ${dir} is not inside the cgroup2 mount ${this.root}`);
+    }
     if (!(await controlExists(dir, 'cgroup.procs'))) {
       throw notFound('CGROUP_NOT_FOUND', `cgroup '${cgroupsPath}' does not exist (looked in ${dir})`);
     }
