@@ -20,6 +20,11 @@ export interface BlobStreamOptions {
    * download (offset > 0) checks the size only and the caller's store checks the digest.
    */
   digester?: Digester;
+  /**
+   * Hash the bytes here (default). A caller whose sink verifies the digest itself, such as
+   * the content store's writer on commit, may turn this off to hash once instead of twice.
+   */
+  verifyDigest?: boolean;
   /** called with the total bytes held so far (offset included) */
   onProgress?: (bytes: number) => void;
   /** attempts after a broken connection before giving up (default 5) */
@@ -44,7 +49,8 @@ async function* blobChunks(repo: RepositoryClient, descriptor: Descriptor, optio
   const what = `blob ${descriptor.digest} of ${repo.name}`;
   const maxRetries = options.maxRetries ?? 5;
   let position = options.offset ?? 0;
-  const digester = options.digester ?? (position === 0 ? new Digester(digestAlgorithm(descriptor.digest)) : undefined);
+  const digester = options.digester
+    ?? (position === 0 && options.verifyDigest !== false ? new Digester(digestAlgorithm(descriptor.digest)) : undefined);
   let failures = 0;
   if (position > descriptor.size) throw sizeMismatch(what, descriptor.size, position);
   while (position < descriptor.size) {

@@ -179,9 +179,12 @@ async function fetchLayer(repo: RepositoryClient, content: ContentStore, layer: 
   const id = short(layer.digest);
   const writer = await content.writer(`pull-${layer.digest}`, { digest: layer.digest, size: layer.size, mediaType: layer.mediaType });
   try {
-    // the store re-hashed any partial data it kept, so it verifies the whole blob on commit
-    const stream = repo.openBlob(layer, { offset: writer.offset, onProgress: throttledProgress(onProgress, id, 'Downloading', layer.size) });
-    for await (const chunk of stream as AsyncIterable<Buffer>) await writer.write(chunk);
+    // the store hashes what it is given (and re-hashed any partial data it kept) and
+    // verifies the whole blob on commit, so the stream need not hash it a second time
+    const stream = repo.openBlob(layer, {
+      offset: writer.offset, verifyDigest: false, onProgress: throttledProgress(onProgress, id, 'Downloading', layer.size),
+    });
+    for await (const batch of batched(stream as AsyncIterable<Buffer>, WRITE_BATCH_BYTES)) await writer.write(batch);
     onProgress?.({ id, status: 'Verifying Checksum' });
     await writer.commit();
     onProgress?.({ id, status: 'Download complete' });
@@ -191,6 +194,24 @@ async function fetchLayer(repo: RepositoryClient, content: ContentStore, layer: 
     else await writer.abort().catch(() => undefined);
     throw err;
   }
+}
+
+/** Network chunks are ~64 KiB; writing them in MiB batches saves most of the file-system round trips. */
+const WRITE_BATCH_BYTES = 4 << 20;
+
+async function* batched(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of source) {
+    pending.push(chunk);
+    bytes += chunk.byteLength;
+    if (bytes >= size) {
+      yield Buffer.concat(pending, bytes);
+      pending = [];
+      bytes = 0;
+    }
+  }
+  if (bytes > 0) yield Buffer.concat(pending, bytes);
 }
 
 async function has(content: ContentStore, digest: Digest): Promise<boolean> {
