@@ -13,8 +13,8 @@ import { resolveUser } from './user.js';
 
 export interface BundleOptions {
   initBinary: string | undefined;
-  defaultSeccomp: LinuxSeccomp | undefined;
-  convertSeccomp: (json: string) => LinuxSeccomp;
+  defaultSeccomp: (capabilities: readonly string[]) => LinuxSeccomp | undefined;
+  convertSeccomp: (json: string, capabilities: readonly string[]) => LinuxSeccomp;
   cgroupsPath: string;
 }
 

@@ -22,10 +22,10 @@ export interface SpecInputs {
   etcFiles: { hosts: string; hostname: string; resolvConf: string } | undefined;
   /** host path of a static init (tini) for HostConfig.Init */
   initBinary: string | undefined;
-  /** Docker's default seccomp profile as OCI */
-  defaultSeccomp: LinuxSeccomp | undefined;
+  /** Docker's default seccomp profile for a container with these capabilities */
+  defaultSeccomp: (capabilities: readonly string[]) => LinuxSeccomp | undefined;
   /** a profile given with --security-opt seccomp=<file> (its JSON), converted by the caller */
-  convertSeccomp: (json: string) => LinuxSeccomp;
+  convertSeccomp: (json: string, capabilities: readonly string[]) => LinuxSeccomp;
   cgroupsPath: string;
 }
 
@@ -39,10 +39,10 @@ export function buildSpec(inputs: SpecInputs): Spec {
   const { record } = inputs;
   const host = record.HostConfig;
   const privileged = host.Privileged === true;
-  const security = parseSecurityOpts(host.SecurityOpt ?? [], inputs);
   const args = containerArgs(record, host.Init === true);
   if (args.length === 0) throw invalidArgument('NO_COMMAND', 'no command specified');
   const caps = capabilities(privileged, host.CapAdd ?? [], host.CapDrop ?? []);
+  const security = parseSecurityOpts(host.SecurityOpt ?? [], inputs, caps);
   const shm = host.ShmSize && host.ShmSize > 0 ? host.ShmSize : DEFAULT_SHM_SIZE;
   const resources = { ...toLinuxResources(host), devices: privileged ? [{ allow: true, access: 'rwm' }] : defaultDeviceRules() };
   return {
@@ -111,15 +111,17 @@ export function capabilities(privileged: boolean, add: readonly string[], drop: 
 
 interface SecurityChoices { noNewPrivileges: boolean; seccomp: LinuxSeccomp | undefined }
 
-function parseSecurityOpts(opts: readonly string[], inputs: SpecInputs): SecurityChoices {
-  const choices: SecurityChoices = { noNewPrivileges: false, seccomp: inputs.defaultSeccomp };
+function parseSecurityOpts(opts: readonly string[], inputs: SpecInputs, caps: readonly string[]): SecurityChoices {
+  const choices: SecurityChoices = { noNewPrivileges: false, seccomp: undefined };
+  let seccompChosen = false;
   for (const opt of opts) {
     const [key = '', value = ''] = splitOnce(opt, /[=:]/);
     if (key === 'no-new-privileges') {
       if (!['', 'true', 'false'].includes(value)) throw invalidArgument('BAD_SECURITY_OPT', `invalid --security-opt: ${opt}`);
       choices.noNewPrivileges = value !== 'false';
     } else if (key === 'seccomp') {
-      choices.seccomp = value === 'unconfined' ? undefined : inputs.convertSeccomp(value);
+      choices.seccomp = value === 'unconfined' ? undefined : inputs.convertSeccomp(value, caps);
+      seccompChosen = true;
     } else if (key === 'apparmor' || key === 'label' || key === 'systempaths') {
       // no AppArmor or SELinux here; systempaths=unconfined is honoured below
       if (key === 'systempaths' && value !== 'unconfined') throw invalidArgument('BAD_SECURITY_OPT', `invalid --security-opt: ${opt}`);
@@ -127,6 +129,7 @@ function parseSecurityOpts(opts: readonly string[], inputs: SpecInputs): Securit
       throw invalidArgument('BAD_SECURITY_OPT', `invalid --security-opt: ${opt}`);
     }
   }
+  if (!seccompChosen) choices.seccomp = inputs.defaultSeccomp(caps);
   return choices;
 }
 
