@@ -18,7 +18,7 @@ import { mountPointsUnder } from '../../src/store/snapshots/overlay-snapshotter.
 const skip = requires('root', 'overlay');
 let base = '';
 let service: ImageService;
-let busyboxArchive: Array<{ name: string; data: Buffer }> = [];
+const busyboxArchive: Array<{ name: string; data: Buffer }> = [];
 
 async function bytes(entries: Iterable<TarWriteEntry> | AsyncIterable<TarWriteEntry>): Promise<Buffer> {
   const out: Buffer[] = [];
