@@ -177,6 +177,33 @@ describe('anonymous registry', { skip }, () => {
     }
   });
 
+  test('a pull that fails mid-layer keeps the partial ingest and the next pull continues it', async () => {
+    const { store, names, image } = await sourceImage();
+    const name = `${registry.host}/berth/${token}/later:v1`;
+    names.names.set(formatReference(parseNormalizedReference(name)), image.manifest);
+    await pushImage(client, names.pushStore(store), name);
+    const proxy = await startCuttingProxy(registry.port, { minSize: 4096, failAfterCut: true });
+    const proxied = new RegistryClient();
+    try {
+      const target = await freshStore('later');
+      const proxiedName = `${proxy.host}/berth/${token}/later:v1`;
+      await assert.rejects(pullImage(proxied, new NameTable().pullStore(target), proxiedName, { concurrency: 1 }),
+        (err) => isBerthError(err, 'unavailable'));
+      assert.equal((await ingestsLeft(target)).length, 1, 'the partial layer is kept');
+      assert.ok(!(await blobDigests(target)).includes(image.manifest.digest), 'no manifest stored for an incomplete image');
+      proxy.heal();
+      const names2 = new NameTable();
+      const pulled = await pullImage(proxied, names2.pullStore(target), proxiedName);
+      assert.equal(pulled.manifestDescriptor.digest, image.manifest.digest);
+      assert.ok(proxy.ranges.some((r) => /^bytes=[1-9]\d*-$/.test(r)), `the second pull continued with Range: ${proxy.ranges.join(', ')}`);
+      assert.deepEqual(await blobDigests(target), await blobDigests(store));
+      assert.deepEqual(await ingestsLeft(target), []);
+    } finally {
+      proxied.close();
+      await proxy.stop();
+    }
+  });
+
   test('pulling a missing tag names the reference and leaves the store empty', async () => {
     const target = await freshStore('missing');
     const name = `${registry.host}/berth/${token}/nothing:v1`;

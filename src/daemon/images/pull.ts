@@ -189,9 +189,10 @@ async function fetchLayer(repo: RepositoryClient, content: ContentStore, layer: 
     await writer.commit();
     onProgress?.({ id, status: 'Download complete' });
   } catch (err) {
-    // a lost connection keeps the partial ingest for the next pull; anything else discards it
-    if (isBerthError(err) && err.code === 'REGISTRY_CONNECTION_LOST') await writer.close().catch(() => undefined);
-    else await writer.abort().catch(() => undefined);
+    // bytes proven wrong are discarded; after any other failure (lost connection, registry
+    // down, interrupted) the partial ingest stays, and the next pull continues it with Range
+    if (isBerthError(err, 'invalid_argument')) await writer.abort().catch(() => undefined);
+    else await writer.close().catch(() => undefined);
     throw err;
   }
 }

@@ -9,16 +9,24 @@ export interface CuttingProxy {
   cut: string[];
   /** Range headers seen on blob GETs */
   ranges: string[];
+  /** after a cut, answer every blob GET with 503 until heal() (a registry that went away) */
+  failAfterCut: boolean;
+  heal(): void;
   stop(): Promise<void>;
 }
 
-export async function startCuttingProxy(upstreamPort: number, options: { minSize?: number } = {}): Promise<CuttingProxy> {
+export async function startCuttingProxy(upstreamPort: number, options: { minSize?: number; failAfterCut?: boolean } = {}): Promise<CuttingProxy> {
   const cut: string[] = [];
   const ranges: string[] = [];
   const minSize = options.minSize ?? 1024;
+  const state = { failAfterCut: options.failAfterCut ?? false };
   const server = http.createServer((req, res) => {
     const isBlobGet = req.method === 'GET' && /\/blobs\/sha256:[a-f0-9]{64}$/.test(req.url ?? '');
     if (isBlobGet && typeof req.headers.range === 'string') ranges.push(req.headers.range);
+    if (isBlobGet && state.failAfterCut && cut.length > 0) {
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAVAILABLE","message":"down"}]}');
+      return;
+    }
     const upstream = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (up) => {
       const length = Number(up.headers['content-length'] ?? 0);
       const shouldCut = isBlobGet && up.statusCode === 200 && length >= minSize && !cut.includes(req.url ?? '');
@@ -48,6 +56,8 @@ export async function startCuttingProxy(upstreamPort: number, options: { minSize
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {
     host: `127.0.0.1:${port}`, cut, ranges,
+    get failAfterCut() { return state.failAfterCut; },
+    heal() { state.failAfterCut = false; },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
