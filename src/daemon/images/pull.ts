@@ -191,7 +191,7 @@ async function fetchLayer(repo: RepositoryClient, content: ContentStore, layer: 
   } catch (err) {
     // bytes proven wrong are discarded; after any other failure (lost connection, registry
     // down, interrupted) the partial ingest stays, and the next pull continues it with Range
-    if (isBerthError(err, 'invalid_argument')) await writer.abort().catch(() => undefined);
+    if (isBerthError(err, 'invalid_argument') || writer.offset === 0) await writer.abort().catch(() => undefined);
     else await writer.close().catch(() => undefined);
     throw err;
   }
