@@ -1,0 +1,67 @@
+// POST /build as the classic builder speaks it: the query parameters -> a BuildApiRequest,
+// and build events -> the JSON messages docker's CLI prints (`stream`, `aux`, `errorDetail`).
+// The /build route (server/) only has to pipe the body in and these messages out.
+import { z } from 'zod';
+import { invalidArgument, isBerthError } from '../../errors/berth-error.js';
+import type { BuildEvent } from '../../build/backends.js';
+import type { BuildApiRequest } from './build-service.js';
+
+const stringMap = z.record(z.string(), z.string().nullable());
+
+function jsonParam<T extends z.ZodTypeAny>(query: URLSearchParams, name: string, schema: T): z.output<T> | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (cause) {
+    throw invalidArgument('BUILD_BAD_QUERY', `query parameter ${name} is not valid JSON`, { cause });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw invalidArgument('BUILD_BAD_QUERY', `query parameter ${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data as z.output<T>;
+}
+
+const flag = (query: URLSearchParams, name: string): boolean => ['1', 'true', 'True'].includes(query.get(name) ?? '');
+
+/** Docker's /build query string (everything but the context body). */
+export function buildRequestFromQuery(query: URLSearchParams): Omit<BuildApiRequest, 'context'> {
+  if (query.get('remote')) throw invalidArgument('BUILD_REMOTE_UNSUPPORTED', 'remote build contexts are not supported; send the context as the request body');
+  const buildArgs = jsonParam(query, 'buildargs', stringMap) ?? {};
+  const labels = jsonParam(query, 'labels', stringMap) ?? {};
+  const request: Omit<BuildApiRequest, 'context'> = {
+    tags: query.getAll('t').filter((t) => t !== ''),
+    buildArgs: Object.fromEntries(Object.entries(buildArgs).map(([k, v]) => [k, v ?? undefined])),
+    labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, v ?? ''])),
+    noCache: flag(query, 'nocache'),
+    pull: flag(query, 'pull'),
+  };
+  const dockerfile = query.get('dockerfile');
+  if (dockerfile) request.dockerfile = dockerfile;
+  const target = query.get('target');
+  if (target) request.target = target;
+  const network = query.get('networkmode');
+  if (network && network !== 'default' && network !== 'bridge') request.network = network;
+  const platform = query.get('platform');
+  if (platform) request.platform = platform;
+  return request;
+}
+
+export type DockerJsonMessage =
+  | { stream: string }
+  | { aux: { ID: string } }
+  | { errorDetail: { code?: number; message: string }; error: string };
+
+/** One build event as docker's JSON message, or undefined for events the API does not show. */
+export function toJsonMessage(event: BuildEvent, quiet: boolean): DockerJsonMessage | undefined {
+  if (event.type === 'aux') return { aux: { ID: event.id } };
+  if (event.type === 'stream' && !quiet) return { stream: event.text };
+  return undefined;
+}
+
+/** The final message of a failed build. */
+export function errorMessage(err: unknown): DockerJsonMessage {
+  const message = err instanceof Error ? err.message : String(err);
+  const exitCode = isBerthError(err) ? err.detail?.['exitCode'] : undefined;
+  return { errorDetail: { ...(typeof exitCode === 'number' ? { code: exitCode } : {}), message }, error: message };
+}
