@@ -69,8 +69,12 @@ export function hostArch(nodeArch: string = process.arch): SupportedArch {
   }
 }
 
+/** The tables as Maps: name lookups sit on the container start path. */
+const LOOKUP: ReadonlyMap<SupportedArch, ReadonlyMap<string, number>> = new Map(
+  Object.values(ARCHES).map((a) => [a.name, new Map(Object.entries(a.syscalls))]),
+);
+
 /** The number of `name` on `arch`, or undefined when the arch has no such syscall. */
 export function syscallNumber(arch: SupportedArch, name: string): number | undefined {
-  const table = ARCHES[arch].syscalls;
-  return Object.hasOwn(table, name) ? table[name] : undefined;
+  return LOOKUP.get(arch)?.get(name);
 }

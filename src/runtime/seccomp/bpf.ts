@@ -72,12 +72,12 @@ export class Assembler {
 
   /** Lay out, insert trampolines for far jumps, and encode. */
   assemble(): Instruction[] {
-    const items = [...this.items];
+    let items = [...this.items];
     for (;;) {
       const positions = this.layout(items);
-      const far = this.findFarJump(items, positions);
-      if (far === undefined) return this.encode(items, positions);
-      this.insertTrampolines(items, far, positions);
+      const rewritten = this.withTrampolines(items, positions);
+      if (rewritten === undefined) return this.encode(items, positions);
+      items = rewritten;
     }
   }
 
@@ -99,39 +99,40 @@ export class Assembler {
     return offset;
   }
 
-  private pcOf(items: Item[], index: number): number {
+  /**
+   * One pass: every conditional jump with a side farther than 255 gets that side routed
+   * through a `ja` placed right after it. Neither a conditional jump nor `ja` falls
+   * through, so nothing else changes meaning. Inserting moves later targets, so the
+   * caller repeats until a pass finds nothing (two or three passes in practice).
+   * Returns undefined when nothing was far.
+   */
+  private withTrampolines(items: Item[], positions: Map<number, number>): Item[] | undefined {
+    const result: Item[] = [];
+    let changed = false;
     let pc = 0;
-    for (let i = 0; i < index; i++) if (items[i]?.kind !== 'label') pc++;
-    return pc;
-  }
-
-  private findFarJump(items: Item[], positions: Map<number, number>): number | undefined {
-    let pc = 0;
-    for (const [index, item] of items.entries()) {
-      if (item.kind === 'label') continue;
-      if (item.kind === 'jcond' && (this.offset(positions, pc, item.jt) > 255 || this.offset(positions, pc, item.jf) > 255)) {
-        return index;
+    for (const item of items) {
+      if (item.kind === 'label') {
+        result.push(item);
+        continue;
       }
+      if (item.kind !== 'jcond') {
+        result.push(item);
+        pc++;
+        continue;
+      }
+      const replaced = { ...item };
+      const trampolines: Item[] = [];
+      for (const side of ['jt', 'jf'] as const) {
+        if (this.offset(positions, pc, item[side]) <= 255) continue;
+        const trampoline = this.label(`far-${item[side].name}`);
+        trampolines.push({ kind: 'label', label: trampoline }, { kind: 'ja', target: item[side] });
+        replaced[side] = trampoline;
+        changed = true;
+      }
+      result.push(replaced, ...trampolines);
       pc++;
     }
-    return undefined;
-  }
-
-  private insertTrampolines(items: Item[], index: number, positions: Map<number, number>): void {
-    const item = items[index];
-    if (item?.kind !== 'jcond') return;
-    const pc = this.pcOf(items, index);
-    const inserted: Item[] = [];
-    const replaced = { ...item };
-    for (const side of ['jt', 'jf'] as const) {
-      if (this.offset(positions, pc, item[side]) <= 255) continue;
-      const trampoline = this.label(`far-${item[side].name}`);
-      inserted.push({ kind: 'label', label: trampoline }, { kind: 'ja', target: item[side] });
-      replaced[side] = trampoline;
-    }
-    // Neither a conditional jump nor `ja` falls through, so the trampolines can sit right
-    // after the jump; a near target bound there simply moves down with its label.
-    items.splice(index, 1, replaced, ...inserted);
+    return changed ? result : undefined;
   }
 
   private encode(items: Item[], positions: Map<number, number>): Instruction[] {

@@ -7,7 +7,7 @@ import { ARCHES, X32_SYSCALL_BIT, hostArch } from './arch.js';
 import { BPF, decodeProgram } from './bpf.js';
 import { runSeccompProgram } from './bpf-interpreter.js';
 import { defaultSeccompProfile } from '../../oci/seccomp-default.js';
-import { RET, compileSeccomp, compileSeccompWithReport } from './compile.js';
+import { RET, cachingSeccompCompiler, compileSeccomp, compileSeccompWithReport } from './compile.js';
 
 const X86_64 = ARCHES.SCMP_ARCH_X86_64.audit;
 const I386 = ARCHES.SCMP_ARCH_X86.audit;
@@ -224,4 +224,17 @@ test("docker's default profile compiles and decides like dockerd's does", () => 
   assert.equal(run(p, I386, ARCHES.SCMP_ARCH_X86.syscalls.mount ?? -1), ERRNO(1));
   assert.equal(run(p, I386, ARCHES.SCMP_ARCH_X86.syscalls.socketcall ?? -1), RET.ALLOW);
   assert.equal(run(p, X86_64, ARCHES.SCMP_ARCH_X32.syscalls.read ?? -1), RET.ALLOW);
+});
+
+test('the caching compiler returns correct copies, also after older entries were evicted', () => {
+  const compile = cachingSeccompCompiler(2);
+  const spec = (name: string): LinuxSeccomp => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [name], action: 'SCMP_ACT_ERRNO' }] });
+  const first = compile(spec('mkdir'), 'SCMP_ARCH_X86_64');
+  first.fill(0); // a caller scribbling on its copy must not poison the cache
+  const again = compile(spec('mkdir'), 'SCMP_ARCH_X86_64');
+  assert.deepEqual(again, compileSeccomp(spec('mkdir'), 'SCMP_ARCH_X86_64'));
+  assert.equal(run(again, X86_64, 83), ERRNO(1));
+  compile(spec('rmdir'), 'SCMP_ARCH_X86_64');
+  compile(spec('chdir'), 'SCMP_ARCH_X86_64');
+  assert.equal(run(compile(spec('mkdir'), 'SCMP_ARCH_X86_64'), X86_64, 83), ERRNO(1));
 });

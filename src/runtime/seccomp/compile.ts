@@ -354,3 +354,24 @@ function emitWordCompare(asm: Assembler, op: SeccompOperator, v: number, v2: num
     case 'SCMP_CMP_MASKED_EQ': asm.and(v); asm.branch('jeq', v2, pass, fail); return;
   }
 }
+
+/**
+ * A compiler that remembers its last few programs: containers of one daemon mostly share
+ * one profile, and compiling Docker's default takes milliseconds on the start path.
+ */
+export function cachingSeccompCompiler(capacity = 8): (spec: LinuxSeccomp, arch?: SupportedArch) => Buffer {
+  const cache = new Map<string, Buffer>();
+  return (spec, arch = hostArch()) => {
+    const key = `${arch}\n${JSON.stringify(spec)}`;
+    const hit = cache.get(key);
+    if (hit !== undefined) {
+      cache.delete(key);
+      cache.set(key, hit); // most recently used last
+      return Buffer.from(hit);
+    }
+    const program = compileSeccomp(spec, arch);
+    cache.set(key, Buffer.from(program));
+    if (cache.size > capacity) cache.delete(cache.keys().next().value ?? key);
+    return program;
+  };
+}
