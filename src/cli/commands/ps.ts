@@ -32,7 +32,8 @@ export default defineCommand({
   async run(ctx, _args, flags) {
     const format = flags.str('format');
     const last = flags.bool('latest') ? 1 : flags.num('last') ?? -1;
-    const wantsSize = flags.bool('size') || (format !== undefined && /\.Size\b/.test(format));
+    // docker asks for sizes when the output shows them, {{json .}} included
+    const wantsSize = flags.bool('size') || (format !== undefined && (/\.Size\b/.test(format) || /json\s+\./.test(format) || format === 'json'));
     const containers = await ctx.client().listContainers({
       all: flags.bool('all') || last > 0 || undefined, limit: last > 0 ? last : undefined, size: wantsSize || undefined,
       filters: parseFilters(flags.list('filter')),

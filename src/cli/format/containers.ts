@@ -87,7 +87,9 @@ export function containerRow(c: ContainerSummary, trunc: boolean, now = Date.now
     Ports: displayPorts(c.Ports ?? []),
     State: c.State ?? '',
     Status: c.Status ?? '',
-    Size: c.SizeRw === undefined && c.SizeRootFs === undefined ? '0B' : `${humanSize(c.SizeRw ?? 0)} (virtual ${humanSize(c.SizeRootFs ?? 0)})`,
+    Size: (c.SizeRootFs ?? 0) > 0 ? `${humanSize(c.SizeRw ?? 0)} (virtual ${humanSize(c.SizeRootFs ?? 0)})` : humanSize(c.SizeRw ?? 0),
+    // the docker CLI of API 1.46+ shows the image platform; older daemons have none
+    Platform: null,
     Names: names.join(','),
     Labels: labelsText(c.Labels),
     Mounts: mounts.map((m) => (trunc ? ellipsis(m, 15) : m)).join(','),

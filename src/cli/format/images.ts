@@ -34,7 +34,7 @@ export function imageRows(image: ImageSummary, trunc: boolean, now = Date.now())
     Containers: image.Containers === undefined || image.Containers < 0 ? 'N/A' : String(image.Containers),
     SharedSize: image.SharedSize === undefined || image.SharedSize < 0 ? 'N/A' : humanSize(image.SharedSize),
     UniqueSize: image.SharedSize === undefined || image.SharedSize < 0 ? 'N/A' : humanSize(image.Size - image.SharedSize),
-    VirtualSize: humanSize(image.VirtualSize ?? image.Size),
+    VirtualSize: humanSize(image.VirtualSize ?? image.Size, 4),
   };
   if (tags.length === 0 && digests.length === 0) return [{ ...base, Repository: '<none>', Tag: '<none>', Digest: '<none>' }];
   const rows = tags.map(([repo, tag]) => ({ ...base, Repository: repo, Tag: tag, Digest: digests.find(([r]) => r === repo)?.[1] ?? '<none>' }));

@@ -33,8 +33,20 @@ export function renderList(rows: readonly object[], spec: ListSpec, format: stri
     const headerRow = new Proxy(spec.headers, { get: (target, key) => (typeof key === 'string' ? target[key] ?? headerOf(key) : undefined), has: () => true });
     text += `${template.execute(headerRow, spec.typeName)}\n`;
   }
-  for (const row of rows) text += `${template.execute(row, spec.typeName)}\n`;
+  // Go's json marshals docker's formatter contexts as maps: keys sorted
+  for (const row of rows) text += `${template.execute(sortedKeys(row), spec.typeName)}\n`;
+  // an empty list still checks the template against the fields, as docker does
+  if (rows.length === 0 && !isTable) template.execute(Object.fromEntries(Object.keys(spec.headers).map((k) => [k, ''])), spec.typeName);
   return isTable ? tabwrite(text) : text;
+}
+
+function sortedKeys(row: object): object {
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(row).sort()) sorted[key] = (row as Record<string, unknown>)[key];
+  for (const key of Object.getOwnPropertyNames(row)) {
+    if (!(key in sorted)) Object.defineProperty(sorted, key, { value: (row as Record<string, unknown>)[key], enumerable: false });
+  }
+  return sorted;
 }
 
 /** docker derives a header from a field name it has no label for: "RunningFor" -> "RUNNING FOR" */

@@ -2,7 +2,7 @@
 // pipelines with |, {{json .}}, {{join .X ","}}, if/else/range/with/end, $ and string,
 // number and bool literals, parenthesised pipelines, {{- trim markers -}}, and the
 // functions docker documents plus Go's builtins (index, len, printf, eq, and, or, not...).
-import { invalidArgument } from '../../errors/berth-error.js';
+import { BerthError, invalidArgument } from '../../errors/berth-error.js';
 
 type Node =
   | { type: 'text'; text: string }
@@ -277,10 +277,22 @@ function evalPipe(pipe: Pipe, scope: Scope, src: string): unknown {
   return value;
 }
 
+/** Go names the failing action by line and byte column: "template: :1:2: executing ..." */
+function evalAction(node: Extract<Node, { type: 'action' }>, scope: Scope): unknown {
+  try {
+    return evalPipe(node.pipe, scope, node.src);
+  } catch (err) {
+    if (err instanceof BerthError && err.code === 'TEMPLATE_EXECUTION') {
+      throw new BerthError('invalid_argument', err.code, err.message.replace('template: :1: executing', `template: :1:${node.pos}: executing`));
+    }
+    throw err;
+  }
+}
+
 function run(nodes: Node[], scope: Scope, out: string[]): void {
   for (const node of nodes) {
     if (node.type === 'text') out.push(node.text);
-    else if (node.type === 'action') out.push(goString(evalPipe(node.pipe, scope, node.src)));
+    else if (node.type === 'action') out.push(goString(evalAction(node, scope)));
     else if (node.type !== 'range') {
       const value = evalPipe(node.pipe, scope, 'if');
       if (truthy(value)) run(node.then, node.type === 'with' ? { ...scope, dot: value, typeName: 'map' } : scope, out);

@@ -12,8 +12,8 @@ function scaled(size: number, base: number, units: string[], precision: number):
   return `${Number(value.toPrecision(precision))}${units[i]}`;
 }
 
-/** units.HumanSizeWithPrecision(size, 3): "1.98MB" */
-export function humanSize(size: number): string { return scaled(size, 1000, DECIMAL, 3); }
+/** units.HumanSizeWithPrecision(size, 3): "1.98MB" (units.HumanSize is precision 4) */
+export function humanSize(size: number, precision = 3): string { return scaled(size, 1000, DECIMAL, precision); }
 /** units.BytesSize: "1.5MiB" */
 export function bytesSize(size: number): string { return scaled(size, 1024, BINARY, 4); }
 
