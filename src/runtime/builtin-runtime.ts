@@ -223,8 +223,8 @@ export class BuiltinRuntime implements Runtime {
 
   async exec(id: string, proc: Process, io: IoOptions = {}): Promise<ProcessHandle> {
     const record = await this.store.load(id);
-    const status = await this.store.status(record);
-    if (status !== 'running' && status !== 'created') throw conflict('CONTAINER_NOT_RUNNING', `container ${id} is ${status}`);
+    const status = await this.statusOf(record);
+    if (status !== 'running' && status !== 'created') throw conflict('CONTAINER_NOT_RUNNING', `cannot exec in container ${id}: it is ${status}`);
     const spec = await loadBundleSpec(record.bundle).catch(() => undefined);
     const plan: PlanOp[] = buildExecPlan(proc, {
       initPid: record.pid, namespaces: record.namespaces.filter((type) => type !== 'time'),
