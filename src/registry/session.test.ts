@@ -56,3 +56,20 @@ test('a non-loopback registry never falls back to plain HTTP; loopback and confi
     assert.equal(ping.url.protocol, 'http:', host);
   }
 });
+
+test('an identity token is exchanged with an OAuth refresh_token POST, not sent as Basic', async () => {
+  const transport = new FakeTransport((req) => {
+    if (req.url.host === 'auth.example') return { status: 200, body: Buffer.from(JSON.stringify({ access_token: 'from-refresh' })) };
+    if (req.url.pathname === '/v2/') return { status: 401, headers: bearer };
+    return req.headers?.authorization === 'Bearer from-refresh' ? { status: 200, body: Buffer.from('{"tags":[]}') } : { status: 401, headers: bearer };
+  });
+  const client = new RegistryClient({ transport, credentials: { get: async () => ({ username: '', identityToken: 'REFRESH' }) } });
+  assert.deepEqual(await client.repository('registry.example', 'team/app').listTags(), []);
+  const tokenRequest = transport.requests.find((r) => r.url.host === 'auth.example');
+  assert.equal(tokenRequest?.method, 'POST');
+  assert.equal(tokenRequest?.headers?.authorization, undefined);
+  const form = new URLSearchParams(Buffer.from(tokenRequest?.body as Uint8Array).toString());
+  assert.equal(form.get('grant_type'), 'refresh_token');
+  assert.equal(form.get('refresh_token'), 'REFRESH');
+  assert.equal(form.get('scope'), 'repository:team/app:pull');
+});
