@@ -59,8 +59,8 @@ export class SandboxOps {
     const extra = (spec.extraHosts ?? []).map((h) => parseExtraHost(h, defaultBridge?.ipam[0]?.Gateway));
 
     await withCleanup(async () => {
+      // persisted once, when complete: a crash before that leaves only names the sweep removes
       this.state.sandboxes.set(containerId, record);
-      await this.state.store.saveSandbox(record);
       await this.state.kernel.createNetns(record.netnsPath ?? '');
       for (const join of joins) await this.addEndpoint(record, join.network, join.config);
       await this.publish(record, mappings);
@@ -167,9 +167,8 @@ export class SandboxOps {
       const n = this.state.networks.get(e.networkId);
       return n !== undefined && !n.internal;
     });
+    // the lease holds in memory at once; callers persist the record when it is complete
     record.endpoints.push(endpoint);
-    // the record (the lease) is on disk before the veth exists, so a crash leaves a sweepable name
-    await this.state.store.saveSandbox(record);
     await this.state.kernel.addEndpoint({
       netnsPath: record.netnsPath ?? '',
       bridge: network.bridge ?? '',
@@ -228,12 +227,15 @@ export class SandboxOps {
   async release(record: SandboxRecord): Promise<void> {
     for (const reservation of this.state.reservations.get(record.containerId) ?? []) await reservation.close();
     this.state.reservations.delete(record.containerId);
+    const work: Array<Promise<void>> = [this.state.store.deleteSandbox(record.containerId)];
     if (record.mode === 'bridge' || record.mode === 'none') {
-      for (const ep of record.endpoints) await this.state.kernel.deleteLink(ep.hostIfName);
-      if (record.netnsPath) await this.state.kernel.destroyNetns(record.netnsPath);
+      // independent of each other, so in parallel (this is on the container stop path)
+      for (const ep of record.endpoints) work.push(this.state.kernel.deleteLink(ep.hostIfName));
+      if (record.netnsPath) work.push(this.state.kernel.destroyNetns(record.netnsPath));
     }
     this.state.sandboxes.delete(record.containerId);
-    await this.state.store.deleteSandbox(record.containerId);
+    const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async connect(containerId: string, network: NetworkRecord, config: EndpointConfig): Promise<SandboxRecord> {

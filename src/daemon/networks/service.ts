@@ -51,6 +51,8 @@ export class NetworksService implements NetworksBackend, NetworkState {
   private dns: EmbeddedDns | undefined;
   private readonly listenDns: ((address: string, zone: DnsZone) => Promise<DnsListener>) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** the table body last applied, so unchanged rules cost nothing */
+  private appliedFirewall: string | undefined;
 
   constructor(
     readonly options: NetworksServiceOptions,
@@ -107,6 +109,7 @@ export class NetworksService implements NetworksBackend, NetworkState {
       this.dnsListeners.clear();
       for (const network of this.networks.values()) if (network.bridge) await this.kernel.deleteLink(network.bridge);
       await this.kernel.deleteFirewall(FIREWALL_FAMILY, this.names.table);
+      this.appliedFirewall = undefined;
     });
   }
 
@@ -242,7 +245,12 @@ export class NetworksService implements NetworksBackend, NetworkState {
         protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: p.containerIp, containerPort: p.containerPort,
       }))),
     };
-    await this.kernel.applyFirewall(FIREWALL_FAMILY, this.names.table, renderFirewall(model));
+    const body = renderFirewall(model);
+    // most container starts change no rule (no published port): no nft spawn then
+    if (body === this.appliedFirewall) return;
+    this.appliedFirewall = undefined;
+    await this.kernel.applyFirewall(FIREWALL_FAMILY, this.names.table, body);
+    this.appliedFirewall = body;
   }
 
   emit(action: NetworkEventAction, network: NetworkRecord, attributes: Record<string, string> = {}): void {
