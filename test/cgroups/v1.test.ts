@@ -135,6 +135,28 @@ test('v1: open finds an existing group, refuses a missing one, sweep removes emp
   await assert.rejects(sweepCgroups(manager, '/'), (err) => isBerthError(err, 'invalid_argument'));
 });
 
+test('v1: memory+swap updates in both directions keep memsw >= limit at every step', { skip }, async () => {
+  const manager = await detectCgroupManager();
+  const mb = 1024 * 1024;
+  const handle = await manager.create(`${token}-mem`, { memory: { limit: 64 * mb, swap: 96 * mb } });
+  const dir = handle.directories.memory;
+  try {
+    if (!existsSync(`${dir}/memory.memsw.limit_in_bytes`)) return; // swap accounting off: nothing to order
+    assert.equal(read(dir, 'memory.memsw.limit_in_bytes'), String(96 * mb));
+    await handle.applyResources({ memory: { limit: 256 * mb, swap: 512 * mb } }); // grow: swap first
+    assert.equal(read(dir, 'memory.limit_in_bytes'), String(256 * mb));
+    assert.equal(read(dir, 'memory.memsw.limit_in_bytes'), String(512 * mb));
+    await handle.applyResources({ memory: { limit: 32 * mb, swap: 48 * mb } }); // shrink: limit first
+    assert.equal(read(dir, 'memory.limit_in_bytes'), String(32 * mb));
+    assert.equal(read(dir, 'memory.memsw.limit_in_bytes'), String(48 * mb));
+    await handle.applyResources({ memory: { limit: -1 } }); // unlimited both
+    assert.equal((await handle.stats()).memory.limit, null);
+  } finally {
+    await handle.destroy();
+  }
+  assert.deepEqual(await leftovers(), []);
+});
+
 async function waitFor(check: () => boolean, describe: () => string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {

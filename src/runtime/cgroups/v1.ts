@@ -164,9 +164,10 @@ class CgroupV1Handle implements CgroupHandle {
     const writeSwap = async (): Promise<void> => {
       if (swap !== undefined && swap !== 0 && hasMemsw) await writeControl(dir, 'memory.memsw.limit_in_bytes', swap);
     };
-    // The kernel wants memsw >= limit at every moment: raise swap first when growing.
+    // The kernel wants memsw >= limit at every moment: raise swap first when it is going
+    // above the current limit (null: the limit is unlimited now, so set the limit first).
     const current = parseLimit(await readControl(dir, 'memory.limit_in_bytes'));
-    if (swap !== undefined && swap !== 0 && (swap === -1 || current === null || current < swap)) {
+    if (swap !== undefined && swap !== 0 && (swap === -1 || (current !== null && current < swap))) {
       await writeSwap();
       await writeLimit();
     } else {

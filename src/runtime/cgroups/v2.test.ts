@@ -1,11 +1,12 @@
 // The v2 manager against a fake cgroup2 tree in a temp dir: which files get which values.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { isBerthError } from '../../errors/berth-error.js';
-import { detectCgroupManager } from './manager.js';
+import { detectCgroupManager, sweepCgroups } from './manager.js';
 import { CgroupV2Manager } from './v2.js';
 
 let root = '';
@@ -117,6 +118,24 @@ test('v2 state and stats read cgroup.freeze, cgroup.events and the stat files', 
   assert.equal(stats.cpu.usageNanos, 1_500_000);
   assert.deepEqual(stats.cpu.throttling, { periods: 4, throttledPeriods: 2, throttledNanos: 7000 });
   assert.deepEqual(stats.pids, { current: 3, limit: 10 });
+});
+
+test('sweepCgroups removes empty groups under a prefix, keeps busy ones and refuses the root', async () => {
+  const manager = new CgroupV2Manager(root, own);
+  await mkdir(path.join(root, 'sweep-a', 'x', 'y'), { recursive: true });
+  await mkdir(path.join(root, 'sweep-b'));
+  await writeFile(path.join(root, 'sweep-b', 'busy'), ''); // rmdir fails like on a cgroup with processes
+  await mkdir(path.join(root, 'other'));
+  const removed = await sweepCgroups(manager, '/sweep-');
+  assert.deepEqual(removed.map((d) => path.relative(root, d)).sort(), ['sweep-a', 'sweep-a/x', 'sweep-a/x/y']);
+  assert.equal(existsSync(path.join(root, 'sweep-b')), true);
+  assert.equal(existsSync(path.join(root, 'other')), true);
+  await mkdir(path.join(root, 'other', 'child'));
+  assert.deepEqual((await sweepCgroups(manager, '/other/')).map((d) => path.relative(root, d)), ['other/child']);
+  assert.equal(existsSync(path.join(root, 'other')), true);
+  for (const bad of ['/', '', '//']) {
+    await assert.rejects(sweepCgroups(manager, bad), (err) => isBerthError(err, 'invalid_argument'), bad);
+  }
 });
 
 test('detectCgroupManager: v2 at a cgroup2 root, v1 in hybrid mode, an error without cgroups', async () => {
