@@ -48,8 +48,8 @@ export interface CommittedLayer {
 }
 
 export interface RootfsBackend {
-  /** a writable root over the given layer chain (bottom first); [] is an empty root */
-  prepare(diffIds: readonly string[], purpose: string): Promise<WritableRoot>;
+  /** a writable root over a stored image's filesystem; undefined is an empty root (scratch) */
+  prepare(imageId: string | undefined, purpose: string): Promise<WritableRoot>;
 }
 
 export type BuildMount =

@@ -268,7 +268,7 @@ class Build {
 
   private async openFrom(name: string, before: number): Promise<SourceRoot> {
     const image = await this.imageOrStage(name, before);
-    const root = await this.env.backends.rootfs.prepare(image.config.rootfs.diff_ids, `copy from ${name}`);
+    const root = await this.env.backends.rootfs.prepare(image.id, `copy from ${name}`);
     return { root: root.path, ignore: undefined, release: () => root.release() };
   }
 
@@ -314,7 +314,7 @@ class Build {
     if (await this.reuseCached(state, identity, stepNo, i)) return;
     let layer: { diffId: string; size: number } | undefined;
     if (execute) {
-      const root = await this.env.backends.rootfs.prepare(state.image.rootfs.diff_ids, `build step ${stepNo}`);
+      const root = await this.env.backends.rootfs.prepare(state.imageId, `build step ${stepNo}`);
       layer = await withCleanup(async () => {
         await execute(root);
         return root.commit();

@@ -106,7 +106,8 @@ export function dispatchMetadata(i: Meta, state: StageState, expand: Expander): 
       const ports = i.ports.flatMap((p) => expand.words(p));
       const exposed = { ...(config.ExposedPorts ?? {}) };
       for (const port of ports) for (const key of exposedPortKeys(port)) exposed[key] = {};
-      return nop(`EXPOSE ${ports.join(' ')}`, { ...config, ExposedPorts: exposed });
+      // the classic builder prints the ports sorted as strings
+      return nop(`EXPOSE ${[...ports].sort().join(' ')}`, { ...config, ExposedPorts: exposed });
     }
     case 'cmd': {
       const cmd = commandLine(i.command, config);
@@ -120,7 +121,7 @@ export function dispatchMetadata(i: Meta, state: StageState, expand: Expander): 
       return nop(`ENTRYPOINT ${goQuotedList(entrypoint)}`, next);
     }
     case 'shell':
-      return nop(`SHELL ${goQuotedList(i.args)}`, { ...config, Shell: i.args });
+      return nop(`SHELL [${i.args.join(' ')}]`, { ...config, Shell: i.args });
     case 'volume': {
       const volumes = { ...(config.Volumes ?? {}) };
       const paths = i.paths.map((p) => expand.word(p));

@@ -78,7 +78,7 @@ export class MemoryBackends {
         store: async (config) => this.storeImage(config),
         tag: async (id, reference) => { this.tags.set(reference, id); },
       },
-      rootfs: { prepare: (diffIds, purpose) => this.prepare(diffIds, purpose) },
+      rootfs: { prepare: (imageId, purpose) => this.prepare(imageId === undefined ? [] : this.images.get(imageId)?.config.rootfs.diff_ids ?? [], purpose) },
       runner: {
         run: async (request) => {
           this.runs.push({ args: request.args, env: request.env, user: request.user, workingDir: request.workingDir, network: request.network, mounts: request.mounts });
