@@ -8,7 +8,8 @@ const HYBRID = `30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=75
 34 30 0:31 /docker/abc /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
 39 30 0:36 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd
 40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate
-41 22 0:38 / /mnt/other rw - cgroup cgroup rw,pids`;
+41 22 0:38 / /mnt/other rw - cgroup cgroup rw,pids
+42 30 0:39 / /sys/fs/cgroup/foo rw - cgroup cgroup rw,none,name=foo,release_agent=/x`;
 
 test('parseCgroupMounts reads controllers, mount roots and types, filtered by a root', () => {
   const mounts = parseCgroupMounts(HYBRID, '/sys/fs/cgroup');
@@ -17,8 +18,9 @@ test('parseCgroupMounts reads controllers, mount roots and types, filtered by a 
     ['/sys/fs/cgroup/memory', 'cgroup', 'memory', '/docker/abc'],
     ['/sys/fs/cgroup/systemd', 'cgroup', 'name=systemd', '/'],
     ['/sys/fs/cgroup/unified', 'cgroup2', '', '/'],
+    ['/sys/fs/cgroup/foo', 'cgroup', 'name=foo', '/'],
   ]);
-  assert.equal(parseCgroupMounts(HYBRID).length, 5);
+  assert.equal(parseCgroupMounts(HYBRID).length, 6);
 });
 
 test('parseProcCgroup maps each controller and the v2 entry', () => {

@@ -40,7 +40,8 @@ export function parseCgroupMounts(mountinfo: string, under?: string): CgroupMoun
   return mounts;
 }
 
-const KNOWN_OPTIONS = new Set(['noprefix', 'clone_children', 'xattr', 'nsdelegate', 'memory_localevents', 'memory_recursiveprot']);
+const KNOWN_OPTIONS = new Set(['none', 'noprefix', 'clone_children', 'xattr', 'cpuset_v2_mode', 'favordynmods', 'nsdelegate',
+  'memory_localevents', 'memory_recursiveprot', 'memory_hugetlb_accounting']);
 
 function unescapeMountField(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
