@@ -91,7 +91,8 @@ describe('anonymous registry', { skip }, () => {
     assert.equal(pulledNames.names.get(formatReference(parseNormalizedReference(name)))?.digest, image.manifest.digest);
     assert.equal(pulledNames.unpacked.length, 1);
     assert.ok(events.some((e) => e.status === 'Download complete'));
-    assert.ok(events.some((e) => e.status.startsWith('Status: Downloaded newer image')));
+    assert.equal(pulled.upToDate, false);
+    assert.ok(events.some((e) => e.status === `Pulling from berth/${token}/app`));
     assert.deepEqual(await ingestsLeft(target), []);
 
     const again: ProgressEvent[] = [];

@@ -8,7 +8,7 @@ import {
   formatPlatform, hostPlatform, isIndexMediaType, isLayerMediaType, MAX_CONFIG_BYTES, parseImageConfig, parseManifestOrIndex,
   selectPlatformManifest, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform,
 } from '../../oci/image.js';
-import { familiarString, formatReference, parseNormalizedReference, type ImageReference } from '../../oci/reference.js';
+import { formatReference, parseNormalizedReference, type ImageReference } from '../../oci/reference.js';
 import type { RegistryClient, RepositoryClient } from '../../registry/client.js';
 import { mapConcurrent } from '../../registry/concurrency.js';
 import { throttledProgress, type ProgressListener } from '../../registry/progress.js';
@@ -68,8 +68,7 @@ export async function pullImage(client: RegistryClient, store: PullStore, refere
   await store.unpack(image, options.onProgress);
   for (const layer of resolved.manifest.layers) emit({ id: short(layer.digest), status: 'Pull complete' });
   await store.tag(ref, resolved.target);
-  emit({ status: `Digest: ${resolved.target.digest}` });
-  emit({ status: image.upToDate ? `Status: Image is up to date for ${familiarString(ref)}` : `Status: Downloaded newer image for ${familiarString(ref)}` });
+  // the closing "Digest:" and "Status: ..." lines are the caller's to render from the result
   return image;
 }
 

@@ -10,7 +10,7 @@ import {
   hostPlatform, MAX_MANIFEST_BYTES, parseManifestOrIndex, selectPlatformManifest, isForeignLayerMediaType,
   type Descriptor, type Index, type Manifest, type Platform,
 } from '../../oci/image.js';
-import { parseNormalizedReference, repositoryName, type ImageReference } from '../../oci/reference.js';
+import { parseNormalizedReference, type ImageReference } from '../../oci/reference.js';
 import type { UploadMode } from '../../registry/blob-upload.js';
 import type { RegistryClient, RepositoryClient } from '../../registry/client.js';
 import { mapConcurrent } from '../../registry/concurrency.js';
@@ -46,9 +46,7 @@ export async function pushImage(client: RegistryClient, store: PushStore, refere
   const parsed = typeof reference === 'string' ? parseNormalizedReference(reference) : reference;
   const ref: ImageReference = parsed.tag === undefined && parsed.digest === undefined ? { ...parsed, tag: 'latest' } : parsed;
   const repo = client.repository(ref.domain, ref.path);
-  const emit = options.onProgress ?? (() => undefined);
   const target = await store.resolve(ref);
-  emit({ status: `The push refers to repository [${repositoryName(ref)}]` });
   const bytes = await store.content.readBlob(target.digest, MAX_MANIFEST_BYTES);
   const doc = parseManifestOrIndex(bytes, target.mediaType, `local manifest ${target.digest}`);
   let pushed: Descriptor;
@@ -59,7 +57,7 @@ export async function pushImage(client: RegistryClient, store: PushStore, refere
   } else {
     pushed = await pushIndex(repo, store.content, ref, { ...target, mediaType: doc.mediaType }, bytes, doc.index, options);
   }
-  emit({ status: `${ref.tag ?? ref.digest ?? 'latest'}: digest: ${pushed.digest} size: ${pushed.size}` });
+  // "The push refers to repository [...]" and "<tag>: digest: ... size: ..." are the caller's lines
   return { reference: ref, pushed };
 }
 
