@@ -36,7 +36,8 @@ export interface NetworkKernel {
   deleteLink(name: string): Promise<void>;
   /** names of links whose name starts with prefix */
   listLinks(prefix: string): Promise<string[]>;
-  createNetns(file: string): Promise<void>;
+  /** a netns bound to `file` with lo up, and optionally its first endpoint made at once */
+  createNetns(file: string, firstEndpoint?: EndpointPlumbing): Promise<void>;
   destroyNetns(file: string): Promise<void>;
   addEndpoint(plumbing: EndpointPlumbing): Promise<void>;
   /** replaces the whole table atomically; an empty script deletes it */
@@ -79,16 +80,23 @@ export class IpKernel implements NetworkKernel {
     return links.map((l) => l.ifname).filter((n) => n.startsWith(prefix));
   }
 
-  async createNetns(file: string): Promise<void> {
+  async createNetns(file: string, first?: EndpointPlumbing): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
     await (await open(file, 'a', 0o444)).close();
+    // one spawn makes the namespace (bind-mounted on `file`), brings lo up and, for the first
+    // endpoint, creates the veth inside with its peer pushed out to our own namespace
+    const lines = ['link set lo up'];
+    if (first) {
+      lines.push(`link add ${first.ifName} mtu ${first.mtu} address ${first.mac} type veth peer name ${first.hostIfName} mtu ${first.mtu} netns /proc/${process.pid}/ns/net`);
+      lines.push(...insideLines(first));
+    }
     try {
-      // one spawn: the namespace is bind-mounted on `file` and its lo brought up
-      await runProgram('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']);
+      await runProgram('unshare', [`--net=${file}`, 'ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
     } catch (err) {
-      await unlink(file).catch(() => undefined);
+      await this.destroyNetns(file).catch(() => undefined);
       throw err;
     }
+    if (first) await ipBatch(hostSideLines(first));
   }
 
   async destroyNetns(file: string): Promise<void> {
@@ -106,18 +114,10 @@ export class IpKernel implements NetworkKernel {
   async addEndpoint(p: EndpointPlumbing): Promise<void> {
     await ipBatch([
       `link add ${p.hostIfName} mtu ${p.mtu} type veth peer name ${p.ifName} mtu ${p.mtu} address ${p.mac} netns ${p.netnsPath}`,
-      `link set ${p.hostIfName} master ${p.bridge} up`,
-      // a container reaching its own published port comes back through the same bridge port
-      `link set ${p.hostIfName} type bridge_slave hairpin on`,
+      ...hostSideLines(p),
     ]);
-    const inside: string[] = [];
-    if (p.ipv4) inside.push(`addr add ${p.ipv4} dev ${p.ifName}`);
-    if (p.ipv6) inside.push(`-6 addr add ${p.ipv6} dev ${p.ifName} nodad`);
-    inside.push(`link set ${p.ifName} up`);
-    if (p.defaultRoute && p.gateway4) inside.push(`route replace default via ${p.gateway4} dev ${p.ifName}`);
-    if (p.defaultRoute && p.gateway6) inside.push(`-6 route replace default via ${p.gateway6} dev ${p.ifName}`);
     try {
-      await runProgram('nsenter', [`--net=${p.netnsPath}`, 'ip', '-batch', '-'], { input: inside.join('\n') + '\n' });
+      await runProgram('nsenter', [`--net=${p.netnsPath}`, 'ip', '-batch', '-'], { input: insideLines(p).join('\n') + '\n' });
     } catch (err) {
       await this.deleteLink(p.hostIfName).catch(() => undefined);
       throw err;
@@ -161,6 +161,25 @@ export class IpKernel implements NetworkKernel {
     if (current?.trim() === value) return;
     await writeFile(file, value);
   }
+}
+
+function hostSideLines(p: EndpointPlumbing): string[] {
+  return [
+    `link set ${p.hostIfName} master ${p.bridge} up`,
+    // a container reaching its own published port comes back through the same bridge port
+    `link set ${p.hostIfName} type bridge_slave hairpin on`,
+  ];
+}
+
+/** addresses and routes of an endpoint, run inside its namespace */
+function insideLines(p: EndpointPlumbing): string[] {
+  const inside: string[] = [];
+  if (p.ipv4) inside.push(`addr add ${p.ipv4} dev ${p.ifName}`);
+  if (p.ipv6) inside.push(`-6 addr add ${p.ipv6} dev ${p.ifName} nodad`);
+  inside.push(`link set ${p.ifName} up`);
+  if (p.defaultRoute && p.gateway4) inside.push(`route replace default via ${p.gateway4} dev ${p.ifName}`);
+  if (p.defaultRoute && p.gateway6) inside.push(`-6 route replace default via ${p.gateway6} dev ${p.ifName}`);
+  return inside;
 }
 
 async function ipBatch(lines: readonly string[]): Promise<void> {

@@ -61,8 +61,9 @@ export class SandboxOps {
     await withCleanup(async () => {
       // persisted once, when complete: a crash before that leaves only names the sweep removes
       this.state.sandboxes.set(containerId, record);
-      await this.state.kernel.createNetns(record.netnsPath ?? '');
-      for (const join of joins) await this.addEndpoint(record, join.network, join.config);
+      // the first endpoint is made together with the namespace (one spawn less on every start)
+      if (joins.length === 0) await this.state.kernel.createNetns(record.netnsPath ?? '');
+      for (const [i, join] of joins.entries()) await this.addEndpoint(record, join.network, join.config, i === 0);
       await this.publish(record, mappings);
       const firstNetwork = joins[0]?.network;
       const userDefined = firstNetwork !== undefined && !firstNetwork.predefined;
@@ -152,7 +153,7 @@ export class SandboxOps {
     return out;
   }
 
-  private async addEndpoint(record: SandboxRecord, network: NetworkRecord, config: EndpointConfig | undefined): Promise<EndpointRecord> {
+  private async addEndpoint(record: SandboxRecord, network: NetworkRecord, config: EndpointConfig | undefined, withNetns = false): Promise<EndpointRecord> {
     if (record.endpoints.some((e) => e.networkId === network.id)) {
       throw conflict('ENDPOINT_EXISTS', `endpoint with name ${record.name} already exists in network ${network.name}`);
     }
@@ -169,7 +170,7 @@ export class SandboxOps {
     });
     // the lease holds in memory at once; callers persist the record when it is complete
     record.endpoints.push(endpoint);
-    await this.state.kernel.addEndpoint({
+    const plumbing = {
       netnsPath: record.netnsPath ?? '',
       bridge: network.bridge ?? '',
       hostIfName: endpoint.hostIfName,
@@ -181,7 +182,9 @@ export class SandboxOps {
       ipv6: endpoint.ipv6,
       gateway6: endpoint.gateway6,
       defaultRoute: !network.internal && !hasDefaultRoute,
-    });
+    };
+    if (withNetns) await this.state.kernel.createNetns(plumbing.netnsPath, plumbing);
+    else await this.state.kernel.addEndpoint(plumbing);
     return endpoint;
   }
 

@@ -16,7 +16,10 @@ class RecordingKernel implements NetworkKernel {
   async ensureBridge(spec: BridgeSpec): Promise<void> { this.calls.push(`bridge ${spec.name} ${spec.addresses.join(',')}`); this.links.add(spec.name); }
   async deleteLink(name: string): Promise<void> { this.calls.push(`del ${name}`); this.links.delete(name); }
   async listLinks(prefix: string): Promise<string[]> { return [...this.links].filter((l) => l.startsWith(prefix)); }
-  async createNetns(file: string): Promise<void> { this.calls.push(`netns ${path.basename(file)}`); }
+  async createNetns(file: string, first?: EndpointPlumbing): Promise<void> {
+    this.calls.push(`netns ${path.basename(file)}`);
+    if (first) await this.addEndpoint(first);
+  }
   async destroyNetns(file: string): Promise<void> { this.calls.push(`rmnetns ${path.basename(file)}`); }
   async addEndpoint(p: EndpointPlumbing): Promise<void> {
     this.calls.push(`endpoint ${p.ifName} ${p.ipv4 ?? ''} route=${p.defaultRoute}`);
