@@ -119,6 +119,8 @@ export class BuiltinRuntime implements Runtime {
     if ((io.stdio ?? 'pipe') === 'pipe' && session.stdin && session.stdout && session.stderr) {
       if (proc?.terminal && !io.consoleSocket) {
         const terminal = Duplex.from({ readable: session.stdout, writable: session.stdin });
+        // the pty closing when the process exits is the normal end, not an error
+        terminal.on('error', (err: unknown) => { if (errnoCode(err) !== 'ERR_STREAM_PREMATURE_CLOSE') terminal.destroy(); });
         processIo = { kind: 'terminal', terminal, resize: async (cols, rows) => { session.resize(cols, rows); } };
       } else {
         processIo = { kind: 'pipes', stdin: session.stdin, stdout: session.stdout, stderr: session.stderr };
