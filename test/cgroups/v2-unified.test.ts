@@ -26,6 +26,16 @@ test('v2: process membership, freeze/thaw, cgroup.kill and destroy on a real cgr
   const forked = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   try {
+    // On a unified host the controllers are there: check real limits too.
+    const controllers = readFileSync(`${dir}/cgroup.controllers`, 'utf8').split(/\s+/);
+    if (controllers.includes('pids')) {
+      await handle.applyResources({ pids: { limit: 10 } });
+      assert.equal(readFileSync(`${dir}/pids.max`, 'utf8').trim(), '10');
+    }
+    if (controllers.includes('memory')) {
+      await handle.applyResources({ memory: { limit: 64 * 1024 * 1024 } });
+      assert.equal((await handle.stats()).memory.limit, 64 * 1024 * 1024);
+    }
     await handle.addProcess(child.pid ?? -1);
     assert.ok((await handle.pids()).includes(child.pid ?? -1));
     assert.match(readFileSync(`/proc/${String(child.pid)}/cgroup`, 'utf8'), new RegExp(`0::/${token}/ctr`));
