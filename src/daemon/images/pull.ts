@@ -12,7 +12,7 @@ import { formatReference, parseNormalizedReference, type ImageReference } from '
 import type { RegistryClient, RepositoryClient } from '../../registry/client.js';
 import { mapConcurrent } from '../../registry/concurrency.js';
 import { throttledProgress, type ProgressListener } from '../../registry/progress.js';
-import type { ContentStore } from '../../store/content/content-store.js';
+import type { BlobWriter, ContentStore } from '../../store/content/content-store.js';
 
 /** What a pull needs from the image store (wired by the images service). */
 export interface PullStore {
@@ -177,19 +177,22 @@ async function fetchLayers(repo: RepositoryClient, content: ContentStore, layers
 async function fetchLayer(repo: RepositoryClient, content: ContentStore, layer: Descriptor, onProgress: ProgressListener | undefined): Promise<void> {
   const id = short(layer.digest);
   const writer = await content.writer(`pull-${layer.digest}`, { digest: layer.digest, size: layer.size, mediaType: layer.mediaType });
+  const batch = new WriteBatch(writer);
   try {
     // the store hashes what it is given (and re-hashed any partial data it kept) and
     // verifies the whole blob on commit, so the stream need not hash it a second time
     const stream = repo.openBlob(layer, {
       offset: writer.offset, verifyDigest: false, onProgress: throttledProgress(onProgress, id, 'Downloading', layer.size),
     });
-    for await (const batch of batched(stream as AsyncIterable<Buffer>, WRITE_BATCH_BYTES)) await writer.write(batch);
+    for await (const chunk of stream as AsyncIterable<Buffer>) await batch.add(chunk);
+    await batch.flush();
     onProgress?.({ id, status: 'Verifying Checksum' });
     await writer.commit();
     onProgress?.({ id, status: 'Download complete' });
   } catch (err) {
     // bytes proven wrong are discarded; after any other failure (lost connection, registry
-    // down, interrupted) the partial ingest stays, and the next pull continues it with Range
+    // down, interrupted) what arrived is kept, and the next pull continues it with Range
+    if (!isBerthError(err, 'invalid_argument')) await batch.flush().catch(() => undefined);
     if (isBerthError(err, 'invalid_argument') || writer.offset === 0) await writer.abort().catch(() => undefined);
     else await writer.close().catch(() => undefined);
     throw err;
@@ -197,21 +200,25 @@ async function fetchLayer(repo: RepositoryClient, content: ContentStore, layer: 
 }
 
 /** Network chunks are ~64 KiB; writing them in MiB batches saves most of the file-system round trips. */
-const WRITE_BATCH_BYTES = 4 << 20;
+class WriteBatch {
+  private pending: Buffer[] = [];
+  private bytes = 0;
 
-async function* batched(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let bytes = 0;
-  for await (const chunk of source) {
-    pending.push(chunk);
-    bytes += chunk.byteLength;
-    if (bytes >= size) {
-      yield Buffer.concat(pending, bytes);
-      pending = [];
-      bytes = 0;
-    }
+  constructor(private readonly writer: BlobWriter, private readonly size = 4 << 20) {}
+
+  async add(chunk: Buffer): Promise<void> {
+    this.pending.push(chunk);
+    this.bytes += chunk.byteLength;
+    if (this.bytes >= this.size) await this.flush();
   }
-  if (bytes > 0) yield Buffer.concat(pending, bytes);
+
+  async flush(): Promise<void> {
+    if (this.bytes === 0) return;
+    const data = Buffer.concat(this.pending, this.bytes);
+    this.pending = [];
+    this.bytes = 0;
+    await this.writer.write(data);
+  }
 }
 
 async function has(content: ContentStore, digest: Digest): Promise<boolean> {
