@@ -1,0 +1,65 @@
+// berthd: parse flags and daemon.json, write the pid file, start the daemon, stop it
+// cleanly on SIGTERM/SIGINT (containers get their stop signal and timeout).
+import { open, readFile, unlink, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { CommanderError } from 'commander';
+import { isBerthError, errnoCode } from '../errors/berth-error.js';
+import { DEFAULT_CONFIG_FILE, loadConfigFile, resolveConfig } from './config.js';
+import { parseFlags } from './flags.js';
+import { createLogger } from './logger.js';
+import { startDaemon } from './wiring.js';
+
+async function writePidfile(file: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const existing = await readFile(file, 'utf8').catch(() => '');
+  const pid = Number(existing.trim());
+  if (pid > 0 && pid !== process.pid) {
+    let alive = true;
+    try { process.kill(pid, 0); } catch { alive = false; }
+    if (alive) throw new Error(`pid file ${file} names a running daemon (pid ${pid}); is another berthd using it?`);
+  }
+  const handle = await open(file, 'w', 0o644);
+  await handle.writeFile(`${process.pid}\n`);
+  await handle.close();
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseFlags(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    throw err;
+  }
+  const file = await loadConfigFile(parsed.configFile ?? DEFAULT_CONFIG_FILE, parsed.configFile !== undefined);
+  const config = resolveConfig(parsed.config, file);
+  const log = createLogger(config.logLevel);
+  await writePidfile(config.pidfile);
+  let daemon;
+  try {
+    daemon = await startDaemon(config, log);
+  } catch (err) {
+    await unlink(config.pidfile).catch(() => undefined);
+    throw err;
+  }
+  log.info(`berthd started (data-root ${config.dataRoot}, exec-root ${config.execRoot})`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    void daemon.stop()
+      .catch((err: unknown) => log.error(`shutdown: ${String(err)}`))
+      .finally(() => { void unlink(config.pidfile).catch(() => undefined).then(() => process.exit(0)); });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGPIPE', () => undefined);
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  const hint = isBerthError(err) && err.hint ? ` (${err.hint})` : '';
+  process.stderr.write(`berthd: ${message}${hint}${errnoCode(err) === 'EACCES' ? ' (are you root?)' : ''}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,202 @@
+// The ONE composition root: every service of berthd built and wired here, nothing else
+// constructs services. startDaemon() returns a handle whose stop() shuts down in order.
+import { access, mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { isBerthError } from '../errors/berth-error.js';
+import { defaultSeccompProfile } from '../oci/seccomp-default.js';
+import { detectCgroupManager, sweepCgroups, type CgroupManager } from '../runtime/cgroups/manager.js';
+import { createRuntime } from '../runtime/factory.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { ContainerApi } from '../daemon/containers/api.js';
+import { InProcessMonitor } from '../daemon/containers/monitor.js';
+import { parseLogOptions } from '../daemon/containers/logs/json-file.js';
+import type { CgroupAccess, RuntimeSet } from '../daemon/containers/ports.js';
+import { startsWithDaemon } from '../daemon/containers/restart-policy.js';
+import { convertSeccompProfile } from '../daemon/containers/seccomp-profile.js';
+import { ContainerService } from '../daemon/containers/service.js';
+import { ImagesApi } from '../daemon/engine/images-api.js';
+import { SystemApi } from '../daemon/engine/system-api.js';
+import { EventBus } from '../daemon/events/event-bus.js';
+import { ImageService } from '../daemon/images/image-service.js';
+import { NetworksService } from '../daemon/networks/service.js';
+import { buildRequestFromQuery, errorMessage, toJsonMessage } from '../daemon/build/api.js';
+import { BuildService, buildImage } from '../daemon/build/build-service.js';
+import { API_VERSION_NEWEST, API_VERSION_OLDEST } from '../server/api-version.js';
+import { listenApi, type ApiListener } from '../server/listener.js';
+import { Router } from '../server/router.js';
+import { buildRoutes } from '../server/routes/build/routes.js';
+import { containerRoutes } from '../server/routes/containers/routes.js';
+import { imageRoutes } from '../server/routes/images/routes.js';
+import { networkRoutes } from '../server/routes/networks/routes.js';
+import { systemRoutes } from '../server/routes/system/routes.js';
+import { invalidArgument, notFound } from '../errors/berth-error.js';
+import type { ResolvedConfig } from './config.js';
+import type { Logger } from './logger.js';
+
+export interface RunningDaemon {
+  listener: ApiListener;
+  stop(): Promise<void>;
+}
+
+async function firstExisting(paths: readonly string[]): Promise<string | undefined> {
+  for (const p of paths) if (await access(p).then(() => true, () => false)) return p;
+  return undefined;
+}
+
+function runtimeSet(config: ResolvedConfig): RuntimeSet {
+  const cache = new Map<string, Runtime>();
+  return {
+    defaultName: config.defaultRuntime,
+    names: () => Object.keys(config.runtimes),
+    get(name) {
+      const chosen = name || config.defaultRuntime;
+      const binary = config.runtimes[chosen];
+      if (binary === undefined) throw invalidArgument('UNKNOWN_RUNTIME', `unknown or invalid runtime name: ${chosen}`);
+      let runtime = cache.get(chosen);
+      if (!runtime) {
+        // each daemon keeps its runtime state under its own exec-root
+        runtime = createRuntime(binary, { root: path.join(config.execRoot, 'runtime', chosen) });
+        cache.set(chosen, runtime);
+      }
+      return runtime;
+    },
+  };
+}
+
+function cgroupAccess(manager: CgroupManager): CgroupAccess {
+  return {
+    stats: async (cgroupsPath) => await (await manager.open(cgroupsPath)).stats(),
+    update: async (cgroupsPath, resources) => { await (await manager.open(cgroupsPath)).applyResources(resources); },
+  };
+}
+
+export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<RunningDaemon> {
+  await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
+  await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+  const events = new EventBus();
+  const images = new ImageService({ root: path.join(config.dataRoot, 'image'), ...(config.storageDriver ? { driver: config.storageDriver } : {}) });
+  await images.recover();
+  const runtimes = runtimeSet(config);
+  const cgroups = await detectCgroupManager();
+  const networks = new NetworksService({
+    dataRoot: config.dataRoot, execRoot: config.execRoot,
+    ...(config.bip ? { defaultBridgeSubnet: config.bip } : {}), ...(config.mtu ? { mtu: config.mtu } : {}),
+    onEvent: (e) => events.publish('network', e.Action, e.Actor.ID, e.Actor.Attributes),
+  });
+  const kernel = os.release();
+  const containers = new ContainerService({
+    dataRoot: config.dataRoot, execRoot: config.execRoot, images: images.lookup(), rootfs: images.rootfs(), runtimes,
+    monitor: new InProcessMonitor(), events, log, networks, cgroups: cgroupAccess(cgroups), cgroupParent: config.cgroupParent,
+    logOptions: parseLogOptions(config.logOpts),
+    bundle: {
+      initBinary: await firstExisting(['/usr/bin/tini-static', '/usr/bin/docker-init']),
+      defaultSeccomp: (caps) => defaultSeccompProfile(caps, process.arch, { kernelVersion: kernel }),
+      convertSeccomp: (json, caps) => convertSeccompProfile(json, caps),
+    },
+  });
+  images.setImageUsers(async (imageId) => containers.store.all().filter((c) => c.Image === imageId)
+    .map((c) => ({ containerId: c.Id, running: c.State.Running })));
+
+  const wasRunning = await containers.recover();
+  await sweepLeftovers(config, containers, images, runtimes, cgroups, log);
+  await networks.start([]);
+  const containerApi = new ContainerApi(containers, { commit: (request) => images.commit(request) });
+  const imagesApi = new ImagesApi(images, events, { insecureRegistries: config.insecureRegistries });
+  const system = new SystemApi({
+    name: os.hostname(), dataRoot: config.dataRoot, execRoot: config.execRoot, defaultRuntime: config.defaultRuntime,
+    runtimes: Object.keys(config.runtimes), cgroupVersion: cgroups.version, cgroupParent: config.cgroupParent,
+    insecureRegistries: config.insecureRegistries, storageDriver: images.snapshotter.driver === 'overlay' ? 'overlay2' : 'vfs',
+    apiVersion: API_VERSION_NEWEST, minApiVersion: API_VERSION_OLDEST,
+  }, containers, images, events);
+  const builder = await BuildService.open({
+    images, runtime: runtimes.get(), dataRoot: path.join(config.dataRoot, 'build'), runRoot: path.join(config.execRoot, 'build'),
+    cgroupParent: config.cgroupParent,
+    pull: async (reference, onProgress) => {
+      await imagesApi.pull(reference, {}, (m) => { if (m.status) onProgress(`${m.id ? `${m.id}: ` : ''}${m.status}\n`); });
+    },
+  });
+
+  const router = new Router(log)
+    .add(systemRoutes(system))
+    .add(containerRoutes(containerApi))
+    .add(imageRoutes(imagesApi))
+    .add(networkRoutes({
+      create: (request) => networks.create(request),
+      list: (filters) => networks.list(filters),
+      inspect: (id) => networks.inspect(id),
+      remove: (id) => networks.remove(id),
+      prune: (filters) => networks.prune(filters),
+      connectContainer: async (network, container, endpoint) => {
+        const record = containers.store.resolve(container);
+        if (!record.State.Running) throw notFound('NOT_RUNNING', `container ${record.Id} is not running`);
+        await networks.connect(record.Id, network, endpoint ?? {});
+      },
+      disconnectContainer: async (network, container, force) => {
+        const record = containers.store.resolve(container);
+        await networks.disconnect(record.Id, network, force);
+      },
+    }))
+    .add(buildRoutes({
+      build: async (query, context: Readable, onMessage) => {
+        const request = buildRequestFromQuery(query);
+        let sent = false;
+        const quiet = ['1', 'true'].includes(query.get('q') ?? '');
+        try {
+          await buildImage({ ...request, context }, builder, (event) => {
+            const message = toJsonMessage(event, quiet);
+            if (message) { sent = true; onMessage(message); }
+          });
+        } catch (err) {
+          if (!sent) throw err;
+          onMessage(errorMessage(err));
+        }
+      },
+      prune: (options) => builder.prune(options),
+    }));
+  const listener = await listenApi(router, { hosts: config.hosts, ...(config.tls ? { tls: config.tls } : {}), socketGroup: config.group }, log);
+  await restartContainers(containers, wasRunning, log);
+  events.publish('daemon', 'start', os.hostname(), { name: os.hostname() });
+  return {
+    listener,
+    stop: async () => {
+      await listener.close();
+      await containers.shutdown();
+      await networks.close();
+    },
+  };
+}
+
+/** Runtime containers, snapshots and cgroups of ours that no container record owns. */
+async function sweepLeftovers(config: ResolvedConfig, containers: ContainerService, images: ImageService,
+  runtimes: RuntimeSet, cgroups: CgroupManager, log: Logger): Promise<void> {
+  const known = new Set(containers.store.all().map((c) => c.Id));
+  for (const name of runtimes.names()) {
+    let states;
+    try {
+      states = await runtimes.get(name).list();
+    } catch {
+      continue;
+    }
+    for (const state of states) {
+      await runtimes.get(name).delete(state.id, { force: true }).catch((err: unknown) => {
+        if (!isBerthError(err, 'not_found')) log.warn(`sweeping runtime container ${state.id}: ${String(err)}`);
+      });
+    }
+  }
+  const rootfs = images.rootfs();
+  for (const key of await rootfs.list()) {
+    if (/^[0-9a-f]{64}$/.test(key) && !known.has(key)) await rootfs.remove(key).catch(() => undefined);
+  }
+  await sweepCgroups(cgroups, `${config.cgroupParent.replace(/\/+$/, '')}/`).catch((err: unknown) =>
+    log.debug(`cgroup sweep: ${String(err)}`));
+}
+
+async function restartContainers(containers: ContainerService, wasRunning: ReadonlyArray<{ Id: string }>, log: Logger): Promise<void> {
+  const running = new Set(wasRunning.map((r) => r.Id));
+  for (const record of containers.store.all()) {
+    if (!startsWithDaemon(record.HostConfig.RestartPolicy, record.ManuallyStopped, running.has(record.Id))) continue;
+    await containers.start(record.Id).catch((err: unknown) => log.warn(`restarting ${record.Id.slice(0, 12)}: ${String(err)}`));
+  }
+}
