@@ -42,28 +42,33 @@ export class CliContext {
 
 /** Checked access to parsed flags (commander hands back an untyped record). */
 export class Flags {
-  constructor(private readonly values: Record<string, unknown>) {}
+  constructor(private readonly raw: Record<string, unknown>) {}
+
+  /** commander keys options by camelCase ("--env-file" -> envFile); callers use the flag's name */
+  private value(name: string): unknown {
+    return this.raw[name.replace(/-([a-z])/g, (_m, ch: string) => ch.toUpperCase())];
+  }
 
   bool(name: string): boolean {
-    return this.values[name] === true;
+    return this.value(name) === true;
   }
 
   str(name: string): string | undefined {
-    const value = this.values[name];
+    const value = this.value(name);
     return typeof value === 'string' ? value : undefined;
   }
 
   num(name: string): number | undefined {
-    const value = this.values[name];
+    const value = this.value(name);
     return typeof value === 'number' ? value : undefined;
   }
 
   list(name: string): string[] {
-    const value = this.values[name];
+    const value = this.value(name);
     return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
   }
 
   has(name: string): boolean {
-    return this.values[name] !== undefined;
+    return this.value(name) !== undefined;
   }
 }

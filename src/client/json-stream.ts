@@ -4,7 +4,7 @@
 export class JsonLineDecoder {
   private buffered = '';
 
-  constructor(private readonly onValue: (value: unknown) => void) {}
+  constructor(private readonly onValue: (value: unknown, text: string) => void) {}
 
   push(chunk: Buffer | string): void {
     this.buffered += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
@@ -30,7 +30,7 @@ export class JsonLineDecoder {
     } catch (cause) {
       throw new Error(`invalid JSON in stream from the daemon: ${text.slice(0, 80)}`, { cause });
     }
-    this.onValue(value);
+    this.onValue(value, text);
   }
 }
 
@@ -44,4 +44,16 @@ export async function* jsonValues(stream: AsyncIterable<Buffer | string>): Async
   }
   decoder.end();
   while (queue.length > 0) yield queue.shift();
+}
+
+/** Like jsonValues, with each value's source text (for numbers beyond 2^53, e.g. timeNano). */
+export async function* jsonLines(stream: AsyncIterable<Buffer | string>): AsyncGenerator<{ value: unknown; text: string }> {
+  const queue: Array<{ value: unknown; text: string }> = [];
+  const decoder = new JsonLineDecoder((value, text) => queue.push({ value, text }));
+  for await (const chunk of stream) {
+    decoder.push(chunk);
+    while (queue.length > 0) yield queue.shift() as { value: unknown; text: string };
+  }
+  decoder.end();
+  while (queue.length > 0) yield queue.shift() as { value: unknown; text: string };
 }

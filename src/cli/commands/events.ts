@@ -1,4 +1,4 @@
-import { jsonValues } from '../../client/json-stream.js';
+import { jsonLines } from '../../client/json-stream.js';
 import { decodeEvent, type DaemonEvent } from '../../client/types.js';
 import { defineCommand } from '../command.js';
 import { renderOne } from '../format/render.js';
@@ -7,10 +7,10 @@ import { parseFilters } from './ps.js';
 import { timestampParam } from './logs.js';
 
 /** "2026-11-27T21:11:52.123456789Z container start abc (image=x, name=y)" */
-export function eventLine(e: DaemonEvent): string {
-  const nanos = e.timeNano ?? (e.time ?? 0) * 1e9;
-  const seconds = Math.floor(nanos / 1e9);
-  const fraction = String(Math.round(nanos % 1e9)).padStart(9, '0');
+export function eventLine(e: DaemonEvent, timeNano?: bigint): string {
+  const nanos = timeNano ?? BigInt(e.time ?? 0) * 1_000_000_000n;
+  const seconds = Number(nanos / 1_000_000_000n);
+  const fraction = String(nanos % 1_000_000_000n).padStart(9, '0');
   const stamp = `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
   const attrs = Object.entries(e.Actor?.Attributes ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
   return `${stamp} ${e.Type ?? ''} ${e.Action ?? e.status ?? ''} ${e.Actor?.ID ?? e.id ?? ''}${attrs.length > 0 ? ` (${attrs.join(', ')})` : ''}`;
@@ -32,9 +32,11 @@ export default defineCommand({
       since: timestampParam(flags.str('since')), until: timestampParam(flags.str('until')), filters: parseFilters(flags.list('filter')),
     });
     const format = flags.str('format');
-    for await (const value of jsonValues(res)) {
+    for await (const { value, text } of jsonLines(res)) {
       const event = decodeEvent(value, 'event');
-      ctx.out(format === undefined ? `${eventLine(event)}\n` : renderOne(event, format === 'json' ? '{{json .}}' : format));
+      // timeNano exceeds 2^53: read its digits from the text, not the parsed number
+      const nanos = /"timeNano":\s*(\d+)/.exec(text)?.[1];
+      ctx.out(format === undefined ? `${eventLine(event, nanos === undefined ? undefined : BigInt(nanos))}\n` : renderOne(event, format === 'json' ? '{{json .}}' : format));
     }
   },
 });

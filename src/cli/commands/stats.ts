@@ -8,7 +8,10 @@ import { formatOption } from '../options.js';
 
 async function oneSample(ctx: CliContext, id: string, trunc: boolean): Promise<Record<string, string>> {
   const res = await ctx.client().stats(id, false);
-  for await (const value of jsonValues(res)) return statsRow(decodeStats(value, 'stats'), id, decodeStats(value, 'stats').name ?? id, trunc);
+  for await (const value of jsonValues(res)) {
+    const sample = decodeStats(value, 'stats');
+    return statsRow(sample, sample.id ?? id, sample.name ?? id, trunc);
+  }
   return statsRow(decodeStats({}, 'stats'), id, id, trunc);
 }
 

@@ -9,6 +9,6 @@ export default defineCommand({
   async run(ctx, [container = '', ...psArgs]) {
     const result = await ctx.client().top(container, psArgs.length > 0 ? psArgs.join(' ') : undefined);
     const lines = [result.Titles, ...(result.Processes ?? [])].map((row) => `${row.join('\t')}\n`);
-    ctx.out(tabwrite(lines.join(''), 1, 3));
+    ctx.out(tabwrite(lines.join(''), 20, 3));
   },
 });

@@ -60,7 +60,7 @@ export function renderOne(value: unknown, format: string, typeName = 'map'): str
   return `${parseTemplate(unescapeFormat(format)).execute(value, typeName)}\n`;
 }
 
-/** docker inspect prints the daemon's JSON indented by four spaces, HTML characters escaped as Go does. */
+/** docker inspect prints the daemon's JSON indented by four spaces (json.Indent keeps the daemon's text). */
 export function indentJson(value: unknown): string {
-  return JSON.stringify(value, null, 4).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+  return JSON.stringify(value, null, 4);
 }
