@@ -5,9 +5,26 @@ import { detectCgroupManager } from './cgroups/manager.js';
 import { ExternalRuntime } from './external-runtime.js';
 import type { Runtime } from './runtime.js';
 import { compileSeccomp } from './seccomp/compile.js';
+import { ARCHES, syscallNumber, type SupportedArch } from './seccomp/arch.js';
+import { invalidArgument } from '../errors/berth-error.js';
+import type { LinuxSeccomp } from '../oci/runtime-spec.js';
+
+/**
+ * The compiler skips names the host architecture lacks (profiles list syscalls of every
+ * architecture); a name no architecture knows is a typo and an error naming the field.
+ */
+export function compileSeccompStrict(spec: LinuxSeccomp): Buffer {
+  const arches = Object.keys(ARCHES) as SupportedArch[];
+  (spec.syscalls ?? []).forEach((rule, i) => rule.names.forEach((name, j) => {
+    if (!arches.some((arch) => syscallNumber(arch, name) !== undefined)) {
+      throw invalidArgument('UNKNOWN_SYSCALL', `linux.seccomp.syscalls[${i}].names[${j}]: unknown syscall ${JSON.stringify(name)}`);
+    }
+  }));
+  return compileSeccomp(spec);
+}
 
 export function createBuiltinRuntime(options: { root?: string } = {}): BuiltinRuntime {
-  return new BuiltinRuntime({ root: options.root, cgroups: () => detectCgroupManager(), compileSeccomp: (spec) => compileSeccomp(spec) });
+  return new BuiltinRuntime({ root: options.root, cgroups: () => detectCgroupManager(), compileSeccomp: compileSeccompStrict });
 }
 
 /** 'berth' (built-in) or the absolute path / name on PATH of runc or crun */
