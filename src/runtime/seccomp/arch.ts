@@ -78,3 +78,10 @@ const LOOKUP: ReadonlyMap<SupportedArch, ReadonlyMap<string, number>> = new Map(
 export function syscallNumber(arch: SupportedArch, name: string): number | undefined {
   return LOOKUP.get(arch)?.get(name);
 }
+
+const KNOWN_NAMES: ReadonlySet<string> = new Set([...Object.values(ARCHES).flatMap((a) => Object.keys(a.syscalls)), ...FOREIGN_SYSCALLS]);
+
+/** A real syscall name on some architecture (with a table here, or a foreign one). */
+export function isKnownSyscallName(name: string): boolean {
+  return KNOWN_NAMES.has(name);
+}

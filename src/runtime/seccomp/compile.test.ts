@@ -187,6 +187,11 @@ test('bad input is refused with the field named; unknown syscall names are only 
     architectures: ['SCMP_ARCH_PPC64LE'],
     syscalls: [{ names: ['frobnicate', 'arm_fadvise64_64', 'mkdir'], action: 'SCMP_ACT_ERRNO' }],
   }, 'SCMP_ARCH_X86_64');
+  assert.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read', 'frobnicate'], action: 'SCMP_ACT_ERRNO' }] },
+    'SCMP_ARCH_X86_64', { unknownSyscall: 'error' }),
+  (err) => isBerthError(err, 'invalid_argument') && err.message === 'linux.seccomp.syscalls[0].names[1]: unknown syscall "frobnicate"');
+  // foreign-architecture names are never an error, so Docker's profile passes the strict mode
+  compileSeccomp(defaultSeccompProfile([], 'x64'), 'SCMP_ARCH_X86_64', { unknownSyscall: 'error' });
   assert.equal(report.flags, 2);
   assert.deepEqual(report.warnings, [
     'architecture SCMP_ARCH_PPC64LE in linux.seccomp.architectures[0] cannot run on this host; left out',

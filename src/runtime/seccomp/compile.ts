@@ -20,7 +20,7 @@
 //     compared, as libseccomp does.
 import { BerthError, invalidArgument } from '../../errors/berth-error.js';
 import type { LinuxSeccomp, LinuxSeccompArg, SeccompOperator } from '../../oci/runtime-spec.js';
-import { ARCHES, type ArchInfo, FOREIGN_ARCHES, FOREIGN_SYSCALLS, type SupportedArch, X32_SYSCALL_BIT, hostArch, isSupportedArch,
+import { ARCHES, type ArchInfo, FOREIGN_ARCHES, isKnownSyscallName, type SupportedArch, X32_SYSCALL_BIT, hostArch, isSupportedArch,
   syscallNumber } from './arch.js';
 import { Assembler, type Label, encodeProgram } from './bpf.js';
 
@@ -61,15 +61,25 @@ export interface SeccompCompilation {
   warnings: string[];
 }
 
-export function compileSeccomp(spec: LinuxSeccomp, arch: SupportedArch = hostArch()): Buffer {
-  return compileSeccompWithReport(spec, arch).program;
+export interface CompileOptions {
+  /**
+   * A syscall name that no architecture knows: 'warn' (runc: ignored, reported in
+   * `warnings`) or 'error' (invalid_argument naming the field). Names that exist only on
+   * architectures berth has no table for (Docker's profile lists s390 and riscv ones) are
+   * never an error.
+   */
+  unknownSyscall?: 'warn' | 'error';
+}
+
+export function compileSeccomp(spec: LinuxSeccomp, arch: SupportedArch = hostArch(), options: CompileOptions = {}): Buffer {
+  return compileSeccompWithReport(spec, arch, options).program;
 }
 
 interface Condition { index: number; op: SeccompOperator; value: bigint; valueTwo: bigint }
 interface Rule { action: number; conditions: Condition[] }
 interface SyscallRules { conditional: Rule[]; unconditional?: { action: number; field: string } }
 
-export function compileSeccompWithReport(spec: LinuxSeccomp, arch: SupportedArch = hostArch()): SeccompCompilation {
+export function compileSeccompWithReport(spec: LinuxSeccomp, arch: SupportedArch = hostArch(), options: CompileOptions = {}): SeccompCompilation {
   const warnings: string[] = [];
   const architectures = resolveArchitectures(spec.architectures ?? [], arch, warnings);
   const defaultAction = actionValue(spec.defaultAction, spec.defaultErrnoRet, 'linux.seccomp.defaultAction');
@@ -80,8 +90,11 @@ export function compileSeccompWithReport(spec: LinuxSeccomp, arch: SupportedArch
     const action = actionValue(call.action, call.errnoRet, `${field}.action`);
     if (action === defaultAction) continue;
     const rules = splitRules(action, (call.args ?? []).map((a, j) => toCondition(a, `${field}.args[${j}]`)));
-    for (const name of call.names) {
-      if (!isKnownAnywhere(name)) {
+    for (const [j, name] of call.names.entries()) {
+      if (!isKnownSyscallName(name)) {
+        if (options.unknownSyscall === 'error') {
+          throw invalidArgument('UNKNOWN_SYSCALL', `${field}.names[${j}]: unknown syscall ${JSON.stringify(name)}`);
+        }
         warnings.push(`unknown syscall '${name}' in ${field}.names ignored`);
         continue;
       }
@@ -194,10 +207,6 @@ function addRules(table: Map<number, SyscallRules>, nr: number, rules: Rule[], w
   }
 }
 
-const knownNames = new Set(Object.values(ARCHES).flatMap((a) => Object.keys(a.syscalls)));
-function isKnownAnywhere(name: string): boolean {
-  return knownNames.has(name) || FOREIGN_SYSCALLS.has(name);
-}
 
 // ---- code generation ----
 
@@ -359,7 +368,7 @@ function emitWordCompare(asm: Assembler, op: SeccompOperator, v: number, v2: num
  * A compiler that remembers its last few programs: containers of one daemon mostly share
  * one profile, and compiling Docker's default takes milliseconds on the start path.
  */
-export function cachingSeccompCompiler(capacity = 8): (spec: LinuxSeccomp, arch?: SupportedArch) => Buffer {
+export function cachingSeccompCompiler(capacity = 8, options: CompileOptions = {}): (spec: LinuxSeccomp, arch?: SupportedArch) => Buffer {
   const cache = new Map<string, Buffer>();
   return (spec, arch = hostArch()) => {
     const key = `${arch}\n${JSON.stringify(spec)}`;
@@ -369,7 +378,7 @@ export function cachingSeccompCompiler(capacity = 8): (spec: LinuxSeccomp, arch?
       cache.set(key, hit); // most recently used last
       return Buffer.from(hit);
     }
-    const program = compileSeccomp(spec, arch);
+    const program = compileSeccomp(spec, arch, options);
     cache.set(key, Buffer.from(program));
     if (cache.size > capacity) cache.delete(cache.keys().next().value ?? key);
     return program;
