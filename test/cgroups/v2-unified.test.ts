@@ -36,6 +36,10 @@ test('v2: process membership, freeze/thaw, cgroup.kill and destroy on a real cgr
       await handle.applyResources({ memory: { limit: 64 * 1024 * 1024 } });
       assert.equal((await handle.stats()).memory.limit, 64 * 1024 * 1024);
     }
+    if (controllers.includes('hugetlb') && existsSync(`${dir}/hugetlb.2MB.max`)) {
+      await handle.applyResources({ hugepageLimits: [{ pageSize: '2MB', limit: 8 * 1024 * 1024 }] });
+      assert.equal(readFileSync(`${dir}/hugetlb.2MB.max`, 'utf8').trim(), String(8 * 1024 * 1024));
+    }
     await handle.addProcess(child.pid ?? -1);
     assert.ok((await handle.pids()).includes(child.pid ?? -1));
     assert.match(readFileSync(`/proc/${String(child.pid)}/cgroup`, 'utf8'), new RegExp(`0::/${token}/ctr`));
