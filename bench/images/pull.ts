@@ -19,7 +19,7 @@ import { digestOf, type Digest } from '../../src/oci/digest.js';
 import { MediaType, type Descriptor } from '../../src/oci/image.js';
 import { formatReference, parseNormalizedReference } from '../../src/oci/reference.js';
 import { startRegistry } from '../../test/registry/support/registry-server.js';
-import { NameTable, writeOciLayout, type BuiltImage } from '../../test/registry/support/test-image.js';
+import { NameTable, writeOciLayout, type BuiltImage } from '../../test/registry/support/image-fixtures.js';
 
 export interface PullBenchResult {
   berthPullMs: number;

@@ -13,7 +13,7 @@ import { MediaType } from '../../src/oci/image.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { pullImage } from '../../src/daemon/images/pull.js';
 import { FileContentStore, writeBlob } from '../../src/store/content/file-content-store.js';
-import { NameTable } from './support/test-image.js';
+import { NameTable } from './support/image-fixtures.js';
 
 type Route = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 

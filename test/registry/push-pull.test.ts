@@ -21,7 +21,7 @@ import { parseNormalizedReference, formatReference } from '../../src/oci/referen
 import { startRegistry, processGone, type RunningRegistry } from './support/registry-server.js';
 import { startTokenServer, type RunningTokenServer } from './support/token-server.js';
 import { startCuttingProxy } from './support/cutting-proxy.js';
-import { buildImage, buildIndex, NameTable, type BuiltImage } from './support/test-image.js';
+import { buildImage, buildIndex, NameTable, type BuiltImage } from './support/image-fixtures.js';
 
 const skip = requires('registry');
 const token = Math.random().toString(36).slice(2, 8);

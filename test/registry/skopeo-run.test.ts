@@ -18,7 +18,7 @@ import { ImageService } from '../../src/daemon/images/image-service.js';
 import { mountPointsUnder } from '../../src/store/snapshots/overlay-snapshotter.js';
 import { FileContentStore } from '../../src/store/content/file-content-store.js';
 import { startRegistry } from './support/registry-server.js';
-import { buildImage, writeOciLayout } from './support/test-image.js';
+import { buildImage, writeOciLayout } from './support/image-fixtures.js';
 
 const skip = requires('root', 'overlay', 'registry') || (existsSync('/usr/bin/skopeo') ? false : 'requires skopeo (Debian package)');
 

@@ -19,7 +19,7 @@ import { digestOf } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/image.js';
 import { formatReference, parseNormalizedReference } from '../../src/oci/reference.js';
 import { startRegistry, type RunningRegistry } from './support/registry-server.js';
-import { buildImage, NameTable, writeOciLayout, type BuiltImage } from './support/test-image.js';
+import { buildImage, NameTable, writeOciLayout, type BuiltImage } from './support/image-fixtures.js';
 
 const skip = requires('registry') || (existsSync('/usr/bin/skopeo') ? false : 'requires skopeo (Debian package)');
 const token = Math.random().toString(36).slice(2, 8);

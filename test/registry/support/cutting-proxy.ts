@@ -12,14 +12,17 @@ export interface CuttingProxy {
   /** after a cut, answer every blob GET with 503 until heal() (a registry that went away) */
   failAfterCut: boolean;
   heal(): void;
+  /** bytes per second for blob bodies; 0 = unlimited */
+  setRate(bytesPerSecond: number): void;
   stop(): Promise<void>;
 }
 
-export async function startCuttingProxy(upstreamPort: number, options: { minSize?: number; failAfterCut?: boolean } = {}): Promise<CuttingProxy> {
+export async function startCuttingProxy(upstreamPort: number,
+  options: { minSize?: number; failAfterCut?: boolean; noCut?: boolean; bytesPerSecond?: number } = {}): Promise<CuttingProxy> {
   const cut: string[] = [];
   const ranges: string[] = [];
   const minSize = options.minSize ?? 1024;
-  const state = { failAfterCut: options.failAfterCut ?? false };
+  const state = { failAfterCut: options.failAfterCut ?? false, rate: options.bytesPerSecond ?? 0 };
   const server = http.createServer((req, res) => {
     const isBlobGet = req.method === 'GET' && /\/blobs\/sha256:[a-f0-9]{64}$/.test(req.url ?? '');
     if (isBlobGet && typeof req.headers.range === 'string') ranges.push(req.headers.range);
@@ -29,8 +32,18 @@ export async function startCuttingProxy(upstreamPort: number, options: { minSize
     }
     const upstream = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (up) => {
       const length = Number(up.headers['content-length'] ?? 0);
-      const shouldCut = isBlobGet && up.statusCode === 200 && length >= minSize && !cut.includes(req.url ?? '');
+      const shouldCut = !options.noCut && isBlobGet && up.statusCode === 200 && length >= minSize && !cut.includes(req.url ?? '');
       res.writeHead(up.statusCode ?? 502, up.headers);
+      if (isBlobGet && !shouldCut && state.rate > 0) {
+        up.on('data', (chunk: Buffer) => {
+          res.write(chunk);
+          if (state.rate === 0) return;
+          up.pause();
+          setTimeout(() => up.resume(), (chunk.byteLength / state.rate) * 1000);
+        });
+        up.on('end', () => res.end());
+        return;
+      }
       if (!shouldCut) {
         up.pipe(res);
         return;
@@ -58,6 +71,7 @@ export async function startCuttingProxy(upstreamPort: number, options: { minSize
     host: `127.0.0.1:${port}`, cut, ranges,
     get failAfterCut() { return state.failAfterCut; },
     heal() { state.failAfterCut = false; },
+    setRate(bytesPerSecond: number) { state.rate = bytesPerSecond; },
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
