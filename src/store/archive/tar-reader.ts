@@ -79,11 +79,25 @@ class ByteSource {
   async read(n: number): Promise<Buffer> {
     while (this.available < n) if (!(await this.fill())) break;
     const take = Math.min(n, this.available);
-    const joined = this.buffered.length === 1 ? this.buffered[0] as Buffer : Buffer.concat(this.buffered);
-    const out = joined.subarray(0, take);
-    const rest = joined.subarray(take);
-    this.buffered = rest.length > 0 ? [rest] : [];
-    this.available = rest.length;
+    const head = this.buffered[0];
+    let out: Buffer;
+    if (head !== undefined && head.length >= take) {
+      out = head.subarray(0, take); // the common case: no copy
+      if (head.length === take) this.buffered.shift();
+      else this.buffered[0] = head.subarray(take);
+    } else {
+      out = Buffer.allocUnsafe(take);
+      let filled = 0;
+      while (filled < take) {
+        const chunk = this.buffered[0] as Buffer;
+        const part = Math.min(chunk.length, take - filled);
+        chunk.copy(out, filled, 0, part);
+        filled += part;
+        if (part === chunk.length) this.buffered.shift();
+        else this.buffered[0] = chunk.subarray(part);
+      }
+    }
+    this.available -= take;
     this.consumed += take;
     return out;
   }

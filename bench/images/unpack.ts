@@ -1,0 +1,124 @@
+// bench/images/unpack: unpacking a multi-layer gzip image (many small files, a few large
+// ones, symlinks) by berth's layer store (gunzip + hostile-input checks + metadata) against
+// GNU tar extracting the same blobs (`tar -xzf`, one directory per layer), median of a few
+// runs each, as a ratio measured in the same run.
+// Run alone with `node dist/bench/images/unpack.js [runs]`.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile, symlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { FileContentStore } from '../../src/store/content/file-content-store.js';
+import { OverlaySnapshotter } from '../../src/store/snapshots/overlay-snapshotter.js';
+import { NativeSnapshotter } from '../../src/store/snapshots/native-snapshotter.js';
+import { directoryTar } from '../../src/store/snapshots/diff-layer.js';
+import { storeLayerTar, unpackLayers, type StoredLayer } from '../../src/daemon/images/layers.js';
+
+export interface UnpackBenchResult {
+  berthMs: number;
+  tarMs: number;
+  ratio: number;
+  layers: number;
+  files: number;
+  megabytes: number;
+}
+
+const TEXT = 'the quick brown fox jumps over the lazy dog; berth unpacks layers once each.\n'.repeat(200);
+
+async function makeLayerTree(dir: string, layer: number): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  const add = async (rel: string, data: Buffer): Promise<void> => {
+    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+    await writeFile(path.join(dir, rel), data);
+    files++;
+    bytes += data.length;
+  };
+  if (layer === 0) {
+    for (let i = 0; i < 3000; i++) {
+      const size = 512 + ((i * 7919) % 8192);
+      await add(`usr/lib/pkg${i % 60}/file${i}.txt`, Buffer.from(TEXT.slice(0, size)));
+    }
+    for (let i = 0; i < 300; i++) await symlink(`../lib/pkg${i % 60}/file${i}.txt`, path.join(dir, `usr/lib/pkg${i % 60}`, `link${i}`));
+  } else if (layer === 1) {
+    for (let i = 0; i < 24; i++) await add(`opt/big/blob${i}.bin`, Buffer.concat([randomBytes(1 << 20), Buffer.from(TEXT.repeat(70))]));
+  } else {
+    for (let i = 0; i < 1500; i++) await add(`srv/app/node_modules/m${i % 150}/index${i}.js`, Buffer.from(TEXT.slice(0, 2000 + (i % 3000))));
+    for (let i = 0; i < 4; i++) await add(`srv/app/data${i}.bin`, randomBytes(4 << 20));
+  }
+  return { files, bytes };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+export async function runUnpackBench(runs = 3): Promise<UnpackBenchResult | undefined> {
+  if (process.getuid?.() !== 0) {
+    console.log('bench/images/unpack: skipped (needs root for overlay layer directories)');
+    return undefined;
+  }
+  const base = await mkdtemp(path.join(os.tmpdir(), 'berth-bench-unpack-'));
+  try {
+    const content = new FileContentStore(path.join(base, 'content'));
+    const layers: StoredLayer[] = [];
+    let files = 0;
+    let bytes = 0;
+    for (let i = 0; i < 3; i++) {
+      const tree = path.join(base, `tree${i}`);
+      const made = await makeLayerTree(tree, i);
+      files += made.files;
+      bytes += made.bytes;
+      layers.push(await storeLayerTar(content, path.join(base, 'tmp'), directoryTar(tree)));
+      await rm(tree, { recursive: true, force: true });
+    }
+    const berth: number[] = [];
+    const tar: number[] = [];
+    for (let run = -1; run < runs; run++) { // run -1 warms up the JIT and the page cache, not counted
+      const snapRoot = path.join(base, `snap${run}`);
+      const snapshotter = process.env.BERTH_BENCH_DRIVER === 'native' ? new NativeSnapshotter(snapRoot) : new OverlaySnapshotter(snapRoot);
+      const timeBerth = async (): Promise<number> => {
+        execFileSync('sync'); // start each side with no dirty pages of the other pending
+        const start = performance.now();
+        await unpackLayers(content, snapshotter, layers.map((l) => l.descriptor), layers.map((l) => l.diffId));
+        return performance.now() - start;
+      };
+      const timeTar = (): number => {
+        execFileSync('sync');
+        const start = performance.now();
+        for (const [i, layer] of layers.entries()) {
+          const out = path.join(base, `tar${run}`, String(i));
+          mkdirSync(out, { recursive: true });
+          execFileSync('tar', ['-xzf', content.blobPath(layer.descriptor.digest), '-C', out, '--same-owner', '--xattrs']);
+        }
+        return performance.now() - start;
+      };
+      // alternate the order so that neither side always runs on a disk busy with the other's writeback
+      const [b, t] = run % 2 === 0 ? [await timeBerth(), timeTar()] : [timeTar(), await timeBerth()].reverse() as [number, number];
+      if (run >= 0) {
+        berth.push(b);
+        tar.push(t);
+      }
+      await rm(snapRoot, { recursive: true, force: true });
+      await rm(path.join(base, `tar${run}`), { recursive: true, force: true });
+    }
+    const result: UnpackBenchResult = {
+      berthMs: median(berth), tarMs: median(tar), ratio: median(berth) / median(tar),
+      layers: layers.length, files, megabytes: Math.round(bytes / (1 << 20)),
+    };
+    console.log(`bench/images/unpack: ${result.layers} layers, ${result.files} files, ${result.megabytes} MB: `
+      + `berth ${result.berthMs.toFixed(0)} ms, GNU tar ${result.tarMs.toFixed(0)} ms, ratio berth/tar ${result.ratio.toFixed(2)} (lower is better)`);
+    return result;
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const [runs] = process.argv.slice(2).map(Number);
+  await runUnpackBench(runs || 3);
+}
