@@ -1,7 +1,7 @@
 // The reporter: commands hand over rows (objects whose fields are docker's formatter
 // fields) and this renders them as docker does: the default table, `table ...`, a Go
 // template per row, `json`, or -q.
-import { parseTemplate } from './template.js';
+import { ESCAPES_HTML, parseTemplate } from './template.js';
 import { tabwrite } from './table.js';
 
 export interface ListSpec {
@@ -41,7 +41,8 @@ export function renderList(rows: readonly object[], spec: ListSpec, format: stri
 }
 
 function sortedKeys(row: object): object {
-  const sorted: Record<string, unknown> = {};
+  const sorted: Record<string | symbol, unknown> = {};
+  Object.defineProperty(sorted, ESCAPES_HTML, { value: true, enumerable: false });
   for (const key of Object.keys(row).sort()) sorted[key] = (row as Record<string, unknown>)[key];
   for (const key of Object.getOwnPropertyNames(row)) {
     if (!(key in sorted)) Object.defineProperty(sorted, key, { value: (row as Record<string, unknown>)[key], enumerable: false });

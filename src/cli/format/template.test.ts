@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { goJson, parseTemplate } from './template.js';
+import { ESCAPES_HTML, goJson, parseTemplate } from './template.js';
 
 const run = (src: string, data: unknown, type?: string): string => parseTemplate(src).execute(data, type);
 
@@ -14,7 +14,7 @@ test('fields, nested fields, dot and $', () => {
 
 test('docker functions: json, join, split, upper, lower, title, truncate, pad', () => {
   const data = { Cmd: ['sh', '-c', '<x>'], Name: 'hello world' };
-  assert.equal(run('{{json .Cmd}}', data), '["sh","-c","\\u003cx\\u003e"]');
+  assert.equal(run('{{json .Cmd}}', data), '["sh","-c","<x>"]');
   assert.equal(run('{{join .Cmd ","}}', data), 'sh,-c,<x>');
   assert.equal(run('{{split .Name " "}}', data), '[hello world]');
   assert.equal(run('{{upper .Name}} {{lower "ABC"}} {{title .Name}}', data), 'HELLO WORLD abc Hello World');
@@ -51,7 +51,8 @@ test('methods with arguments, as .Label "name"', () => {
   assert.equal(run('{{.Label "a"}}-{{.Label "b"}}', row), 'va-');
 });
 
-test('goJson escapes HTML characters like encoding/json', () => {
-  assert.equal(goJson({ a: '<&>' }), '{"a":"\\u003c\\u0026\\u003e"}');
+test('goJson escapes HTML characters only for formatter contexts, as docker does', () => {
+  assert.equal(goJson({ a: '<&>' }), '{"a":"<&>"}');
+  assert.equal(goJson(Object.defineProperty({ a: '<&>' }, ESCAPES_HTML, { value: true })), '{"a":"\\u003c\\u0026\\u003e"}');
   assert.equal(goJson(undefined), 'null');
 });

@@ -19,10 +19,16 @@ type Pipe = Command[];
 
 export type TemplateFunc = (...args: unknown[]) => unknown;
 
-/** Go's encoding/json escapes HTML characters; docker's {{json}} output shows them so. */
+/**
+ * Marks docker formatter contexts: their MarshalJSON goes through Go's json.Marshal, which
+ * escapes HTML characters; docker's {{json}} of plain daemon data does not.
+ */
+export const ESCAPES_HTML = Symbol('escapesHtml');
+
 export function goJson(value: unknown): string {
-  return (JSON.stringify(value ?? null) ?? 'null')
-    .replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
+  const text = JSON.stringify(value ?? null) ?? 'null';
+  if (typeof value !== 'object' || value === null || !(ESCAPES_HTML in value)) return text;
+  return text.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
     .replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
