@@ -35,7 +35,10 @@ export function record<T>(inner: Decoder<T>): Decoder<Record<string, T>> {
 }
 
 type Shape = Record<string, Decoder<unknown>>;
-type ObjectOf<S extends Shape> = { [K in keyof S]: Decoded<S[K]> };
+/** fields whose decoder allows undefined are optional keys */
+type ObjectOf<S extends Shape> =
+  & { [K in keyof S as undefined extends Decoded<S[K]> ? never : K]: Decoded<S[K]> }
+  & { [K in keyof S as undefined extends Decoded<S[K]> ? K : never]?: Decoded<S[K]> };
 
 /** Check the listed fields; keep every other field as it came (the API grows). */
 export function obj<S extends Shape>(shape: S): Decoder<ObjectOf<S> & Record<string, unknown>> {
