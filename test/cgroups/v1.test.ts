@@ -89,6 +89,7 @@ test('v1: limits are written, pids.max stops forks, freeze/thaw, kill and destro
     assert.equal(stats.pids.limit, 4);
     assert.equal(stats.memory.limit, 64 * 1024 * 1024);
     assert.ok(stats.memory.usage > 0);
+    assert.ok(Array.isArray(stats.io));
     assert.equal((await handle.pids()).length, 3);
 
     await handle.freeze();

@@ -161,3 +161,46 @@ export async function pollUntil(check: () => Promise<boolean>, timeoutMs: number
     await sleep(intervalMs);
   }
 }
+
+export interface DeviceCounters { major: number; minor: number; readBytes: number; writeBytes: number; readOps: number; writeOps: number }
+
+function counterFor(map: Map<string, DeviceCounters>, device: string): DeviceCounters | undefined {
+  const match = /^(\d+):(\d+)$/.exec(device);
+  if (!match) return undefined;
+  let entry = map.get(device);
+  if (!entry) {
+    entry = { major: Number(match[1]), minor: Number(match[2]), readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0 };
+    map.set(device, entry);
+  }
+  return entry;
+}
+
+/** v1 blkio "8:0 Read 4096" lines (bytes file and ops file) per device. */
+export function parseBlkioV1(bytesText: string | undefined, opsText: string | undefined): DeviceCounters[] {
+  const map = new Map<string, DeviceCounters>();
+  for (const [text, kind] of [[bytesText, 'Bytes'], [opsText, 'Ops']] as const) {
+    for (const line of (text ?? '').split('\n')) {
+      const [device = '', op, value] = line.trim().split(/\s+/);
+      if ((op !== 'Read' && op !== 'Write') || value === undefined) continue;
+      const entry = counterFor(map, device);
+      if (entry) entry[`${op === 'Read' ? 'read' : 'write'}${kind}`] = Number(value);
+    }
+  }
+  return [...map.values()];
+}
+
+/** v2 io.stat "8:0 rbytes=1 wbytes=2 rios=3 wios=4 ..." per device. */
+export function parseIoStatV2(text: string | undefined): DeviceCounters[] {
+  const map = new Map<string, DeviceCounters>();
+  for (const line of (text ?? '').split('\n')) {
+    const [device = '', ...pairs] = line.trim().split(/\s+/);
+    const entry = counterFor(map, device);
+    if (!entry) continue;
+    const values = Object.fromEntries(pairs.map((p) => p.split('=')).map(([k, v]) => [k, Number(v)]));
+    entry.readBytes = values.rbytes ?? 0;
+    entry.writeBytes = values.wbytes ?? 0;
+    entry.readOps = values.rios ?? 0;
+    entry.writeOps = values.wios ?? 0;
+  }
+  return [...map.values()];
+}

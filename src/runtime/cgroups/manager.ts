@@ -49,6 +49,17 @@ export interface CgroupStats {
     /** null when unlimited ("max") or the controller is missing */
     limit: number | null;
   };
+  /** block I/O per device (v1 blkio.throttle.*_recursive, v2 io.stat); empty when unknown */
+  io: IoDeviceStats[];
+}
+
+export interface IoDeviceStats {
+  major: number;
+  minor: number;
+  readBytes: number;
+  writeBytes: number;
+  readOps: number;
+  writeOps: number;
 }
 
 export interface CgroupHandle {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { BerthError, invalidArgument, notFound, withCleanup } from '../../errors/berth-error.js';
 import type { LinuxBlockIO, LinuxCpu, LinuxMemory } from '../../oci/runtime-spec.js';
 import {
-  controlExists, makeDirectories, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl,
+  controlExists, makeDirectories, parseBlkioV1, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl,
   subtreePids, writeControl,
 } from './cgroupfs.js';
 import { checkCpuList, deviceRuleLine, hugepageSize, pidsMax } from './convert.js';
@@ -311,6 +311,8 @@ class CgroupV1Handle implements CgroupHandle {
         },
       },
       pids: { current: parseNumber(await read(pids, 'pids.current')), limit: parseLimit(await read(pids, 'pids.max')) },
+      io: parseBlkioV1(await read(this.directories.blkio, 'blkio.throttle.io_service_bytes_recursive'),
+        await read(this.directories.blkio, 'blkio.throttle.io_serviced_recursive')),
     };
   }
 

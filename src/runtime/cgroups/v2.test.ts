@@ -111,7 +111,12 @@ test('v2 state and stats read cgroup.freeze, cgroup.events and the stat files', 
   await writeFile(path.join(dir, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 4\nnr_throttled 2\nthrottled_usec 7\n');
   await writeFile(path.join(dir, 'pids.current'), '3');
   await writeFile(path.join(dir, 'pids.max'), '10');
+  await writeFile(path.join(dir, 'io.stat'), '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n253:1 rbytes=5 wbytes=0 rios=1 wios=0\n');
   const stats = await handle.stats();
+  assert.deepEqual(stats.io, [
+    { major: 8, minor: 0, readBytes: 4096, writeBytes: 8192, readOps: 1, writeOps: 2 },
+    { major: 253, minor: 1, readBytes: 5, writeBytes: 0, readOps: 1, writeOps: 0 },
+  ]);
   assert.equal(stats.memory.usage, 4096);
   assert.equal(stats.memory.limit, null);
   assert.equal(stats.memory.failCount, 3);

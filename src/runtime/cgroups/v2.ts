@@ -8,7 +8,7 @@ import path from 'node:path';
 import { BerthError, invalidArgument, notFound, withCleanup } from '../../errors/berth-error.js';
 import type { LinuxBlockIO, LinuxCpu, LinuxMemory } from '../../oci/runtime-spec.js';
 import {
-  controlExists, makeDirectories, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl,
+  controlExists, makeDirectories, parseIoStatV2, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl,
   subtreePids, writeControl,
 } from './cgroupfs.js';
 import { blkioWeightToIoWeight, checkCpuList, cpuMax, hugepageSize, pidsMax, sharesToWeight, swapToV2, v2Limit } from './convert.js';
@@ -210,6 +210,7 @@ class CgroupV2Handle implements CgroupHandle {
         },
       },
       pids: { current: parseNumber(await read('pids.current')), limit: parseLimit(await read('pids.max')) },
+      io: parseIoStatV2(await read('io.stat')),
     };
   }
 
