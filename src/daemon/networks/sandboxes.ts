@@ -48,7 +48,8 @@ export class SandboxOps {
       if (primary.driver !== 'bridge') throw invalidArgument('INVALID_NETWORK_MODE', `network mode "${mode}" is not a bridge network`);
       joins.push({ network: primary, config: this.endpointConfigFor(spec, primary) });
       for (const key of Object.keys(spec.endpoints ?? {})) {
-        const network = this.state.resolveNetwork(key);
+        // the docker CLI names the default network "default" in EndpointsConfig
+        const network = this.state.resolveNetwork(key === 'default' ? mode : key);
         if (joins.some((j) => j.network.id === network.id)) continue;
         if (network.driver !== 'bridge') throw invalidArgument('INVALID_NETWORK_MODE', `cannot join ${network.name} together with a bridge network`);
         joins.push({ network, config: spec.endpoints?.[key] });
