@@ -7,6 +7,7 @@ import type { Runtime } from './runtime.js';
 import { compileSeccomp } from './seccomp/compile.js';
 import { ARCHES, syscallNumber, type SupportedArch } from './seccomp/arch.js';
 import { invalidArgument } from '../errors/berth-error.js';
+import { FOREIGN_SYSCALL_NAMES } from './foreign-syscalls.js';
 import type { LinuxSeccomp } from '../oci/runtime-spec.js';
 
 /**
@@ -16,7 +17,7 @@ import type { LinuxSeccomp } from '../oci/runtime-spec.js';
 export function compileSeccompStrict(spec: LinuxSeccomp): Buffer {
   const arches = Object.keys(ARCHES) as SupportedArch[];
   (spec.syscalls ?? []).forEach((rule, i) => rule.names.forEach((name, j) => {
-    if (!arches.some((arch) => syscallNumber(arch, name) !== undefined)) {
+    if (!FOREIGN_SYSCALL_NAMES.has(name) && !arches.some((arch) => syscallNumber(arch, name) !== undefined)) {
       throw invalidArgument('UNKNOWN_SYSCALL', `linux.seccomp.syscalls[${i}].names[${j}]: unknown syscall ${JSON.stringify(name)}`);
     }
   }));
