@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import { EmbeddedDns } from './dns-server.js';
 
@@ -50,5 +51,28 @@ test('forwards unknown names to the upstream resolver and relays its reply', asy
     assert.deepEqual(decoded.answers?.map((r) => (r.type === 'A' ? r.data : '')), ['192.0.2.9']);
   } finally {
     upstream.close();
+  }
+});
+
+test('answers over TCP with length-prefixed messages', async () => {
+  const dns = new EmbeddedDns([]);
+  const listener = await dns.listen('127.0.0.1', zone);
+  try {
+    const message = query('web', 'A');
+    const framed = Buffer.alloc(2 + message.length);
+    framed.writeUInt16BE(message.length, 0);
+    message.copy(framed, 2);
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const socket = net.connect(listener.tcpPort, '127.0.0.1', () => socket.write(framed));
+      let buffer = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk]);
+        if (buffer.length >= 2 && buffer.length >= 2 + buffer.readUInt16BE(0)) { socket.destroy(); resolve(buffer.subarray(2)); }
+      });
+      socket.on('error', reject);
+    });
+    assert.deepEqual(dnsPacket.decode(reply).answers?.map((r) => (r.type === 'A' ? r.data : '')), ['172.18.0.2']);
+  } finally {
+    await listener.close();
   }
 });

@@ -175,10 +175,10 @@ function hostSideLines(p: EndpointPlumbing): string[] {
 function insideLines(p: EndpointPlumbing): string[] {
   const inside: string[] = [];
   if (p.ipv4) inside.push(`addr add ${p.ipv4} dev ${p.ifName}`);
-  if (p.ipv6) inside.push(`-6 addr add ${p.ipv6} dev ${p.ifName} nodad`);
+  if (p.ipv6) inside.push(`addr add ${p.ipv6} dev ${p.ifName} nodad`);
   inside.push(`link set ${p.ifName} up`);
   if (p.defaultRoute && p.gateway4) inside.push(`route replace default via ${p.gateway4} dev ${p.ifName}`);
-  if (p.defaultRoute && p.gateway6) inside.push(`-6 route replace default via ${p.gateway6} dev ${p.ifName}`);
+  if (p.defaultRoute && p.gateway6) inside.push(`route replace ::/0 via ${p.gateway6} dev ${p.ifName}`);
   return inside;
 }
 

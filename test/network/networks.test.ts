@@ -130,3 +130,27 @@ test('hostile network requests are refused and leave nothing behind', { skip: re
     await t.finish();
   }
 });
+
+test('an --ipv6 network gives each sandbox an IPv6 address the other reaches', { skip: requires('root') }, async () => {
+  const t = await startService();
+  const ids = [`c${t.instance}v6a`, `c${t.instance}v6b`];
+  let server: ReturnType<typeof spawnInNetns> | undefined;
+  try {
+    await t.service.create({ Name: `six-${t.instance}`, EnableIPv6: true, IPAM: { Config: [{ Subnet: 'fd42:be47::/64' }] } });
+    const a = await t.service.createSandbox(ids[0] ?? '', { name: 'a6', hostname: 'a6', networkMode: `six-${t.instance}` });
+    const b = await t.service.createSandbox(ids[1] ?? '', { name: 'b6', hostname: 'b6', networkMode: `six-${t.instance}` });
+    const a6 = a.settings.Networks[`six-${t.instance}`]?.GlobalIPv6Address ?? '';
+    assert.match(a6, /^fd42:be47::/);
+    assert.equal(a.settings.Networks[`six-${t.instance}`]?.IPv6Gateway, 'fd42:be47::1');
+    server = spawnInNetns(a.netnsPath ?? '', [process.execPath, '-e', "require('net').createServer(s=>s.pipe(s)).listen(7070,'::')"]);
+    await waitForListener(a.netnsPath ?? '', 7070);
+    const script = `const s=require('net').connect(7070,'${a6}',()=>s.write('v6'));s.on('data',d=>{process.stdout.write(d);s.destroy()});s.on('error',e=>{console.error(e.message);process.exit(2)})`;
+    const out = await runInNetns(b.netnsPath ?? '', [process.execPath, '-e', script]);
+    assert.equal(out.stdout, 'v6', out.stderr);
+  } finally {
+    server?.kill('SIGKILL');
+    for (const id of ids) await t.service.destroySandbox(id);
+    await t.service.remove(`six-${t.instance}`).catch(() => undefined);
+    await t.finish();
+  }
+});

@@ -143,11 +143,14 @@ export function predefinedNetwork(name: 'bridge' | 'host' | 'none', ctx: ConfigC
   if (name === 'none') return { ...base, driver: 'null', ipam: [] };
   const taken = ctx.existing.flatMap((n) => subnetsOf(n).map((cidr) => ({ cidr, owner: n.name })));
   const subnet = bridgeSubnet ? parseCidr(bridgeSubnet) : pickFreeSubnet([...taken.map((t) => t.cidr), ...ctx.hostRoutes]);
+  // --bip names the gateway with its prefix (172.30.5.1/16); a bare network gets the first host
+  const bipAddress = bridgeSubnet ? parseAddress(bridgeSubnet.split('/')[0] ?? '') : undefined;
+  const gateway = bipAddress && bipAddress.value !== subnet.network ? formatAddress(subnet.family, bipAddress.value) : undefined;
   return {
     ...base,
     driver: 'bridge',
     bridge: ctx.bridgeName(id),
-    ipam: [completeEntry({ Subnet: formatCidr(subnet) }, taken)],
+    ipam: [completeEntry({ Subnet: formatCidr(subnet), ...(gateway ? { Gateway: gateway } : {}) }, taken)],
     options: {
       'com.docker.network.bridge.default_bridge': 'true',
       'com.docker.network.bridge.enable_icc': 'true',

@@ -112,6 +112,28 @@ test('startup sweep releases sandboxes of dead containers and unknown links', as
   }
 });
 
+test('--bip sets the default gateway; legacy links become hosts entries', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-netsvc-'));
+  const kernel = new RecordingKernel();
+  const service = new NetworksService({ dataRoot: path.join(dir, 'data'), execRoot: path.join(dir, 'exec'), instance: 'u2', defaultBridgeSubnet: '10.77.3.1/16' },
+    { kernel, listenDns: async () => ({ udpPort: 1, tcpPort: 2, close: async () => undefined }) });
+  await service.start();
+  try {
+    const bridge = await service.inspect('bridge');
+    assert.deepEqual(bridge.IPAM.Config[0], { Subnet: '10.77.0.0/16', Gateway: '10.77.3.1' });
+    const db = await service.createSandbox('dbid', { name: 'db', hostname: 'db', networkMode: 'default' });
+    assert.equal(db.settings.IPAddress, '10.77.0.1', 'the first host address is free when the gateway is elsewhere');
+    const app = await service.createSandbox('appid', { name: 'app', hostname: 'app', networkMode: 'bridge', links: [{ name: 'db', alias: 'database', containerId: 'dbid' }] });
+    assert.match(app.hostsContent, /^10\.77\.0\.1\tdatabase db dbid$/m);
+    assert.match(app.resolvConfContent, /^nameserver (?!10\.77)/m, 'the default bridge has no embedded DNS');
+    await assert.rejects(service.createSandbox('x', { name: 'x', hostname: 'x', networkMode: 'bridge', links: [{ name: 'gone', alias: 'g', containerId: 'gone' }] }), /cannot link to gone/);
+  } finally {
+    await service.teardown();
+    await service.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('host and container modes share namespaces; connect/disconnect on a running sandbox', async () => {
   const { service, dir } = await setup();
   try {
