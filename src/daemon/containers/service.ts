@@ -107,7 +107,7 @@ export class ContainerService {
     config.Image = request.Image ?? image.id;
     const args = [...(config.Entrypoint ?? []), ...(Array.isArray(config.Cmd) ? config.Cmd : [])];
     if (args.length === 0) throw invalidArgument('NO_COMMAND', 'no command specified');
-    const hostConfig = { ...host, NetworkMode: host.NetworkMode || 'bridge', LogConfig: { Type: host.LogConfig?.Type || 'json-file', Config: host.LogConfig?.Config ?? {} },
+    const hostConfig = { ...host, NetworkMode: !host.NetworkMode || host.NetworkMode === 'default' ? 'bridge' : host.NetworkMode, LogConfig: { Type: host.LogConfig?.Type || 'json-file', Config: host.LogConfig?.Config ?? {} },
       RestartPolicy: { Name: host.RestartPolicy?.Name || 'no', MaximumRetryCount: host.RestartPolicy?.MaximumRetryCount ?? 0 } };
     return {
       Id: id, Created: nowRfc3339(), Path: args[0] ?? '', Args: args.slice(1), Name: name, Image: image.id,
@@ -192,7 +192,14 @@ export class ContainerService {
       if (current.State.Paused) throw conflict('CONTAINER_PAUSED', 'cannot start a paused container, try unpause instead');
       if (current.State.Running) throw new BerthError('not_modified', 'ALREADY_STARTED', `container ${current.Id} is already running`);
       this.cancelRestart(current.Id);
-      await this.startLocked({ ...current, ManuallyStopped: false });
+      try {
+        await this.startLocked({ ...current, ManuallyStopped: false });
+      } catch (err) {
+        // docker removes an --rm container that failed to start (the CLI waits for that)
+        const failed = this.store.get(current.Id);
+        if (failed?.HostConfig.AutoRemove) await this.destroy(failed).catch(() => undefined);
+        throw err;
+      }
     });
   }
 
