@@ -437,14 +437,17 @@ export class ImageService {
     };
   }
 
-  /** For push (D's `PushStore`): what a local name points at (the index when there is one). */
+  /** For push (D's `PushStore`): what a local name points at (the index it was pulled through, else the manifest). */
   pushStore(): { content: ContentStore; resolve(reference: ImageReference): Promise<Descriptor> } {
     return {
       content: this.content,
       resolve: async (reference) => {
         const record = await this.findByReference(reference);
         if (record === undefined) throw notFound('NO_SUCH_IMAGE', `an image does not exist locally with the tag: ${familiarString(reference)}`);
-        return record.index ?? record.manifest;
+        // the index only for names of the repository it was pulled from; a local tag pushes the manifest
+        const fromIndex = record.index !== undefined
+          && (await this.metadata.getName(`${repositoryName(reference)}@${record.index.digest}`)) === record.id;
+        return fromIndex && record.index !== undefined ? record.index : record.manifest;
       },
     };
   }
