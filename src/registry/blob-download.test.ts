@@ -73,3 +73,15 @@ test('a resumed ingest starts at its offset and a 206 for another range is refus
   await assert.rejects(collect(repo.openBlob(descriptor, { offset: 500 })), (err) => isBerthError(err) && err.code === 'REGISTRY_BAD_RESPONSE');
   assert.equal(transport.requests.at(-1)?.headers?.range, 'bytes=500-');
 });
+
+test('a busy registry (503) is tried again after a pause', async () => {
+  let calls = 0;
+  const transport = new FakeTransport((req) => {
+    if (isPing(req.url)) return { status: 200 };
+    calls++;
+    return calls === 1 ? { status: 503, body: Buffer.from('{"errors":[{"code":"UNAVAILABLE"}]}') } : { status: 200, body: blob };
+  });
+  const repo = new RegistryClient({ transport }).repository('registry.example', 'team/app');
+  assert.deepEqual(await collect(repo.openBlob(descriptor)), blob);
+  assert.equal(calls, 2);
+});

@@ -55,15 +55,16 @@ async function* blobChunks(repo: RepositoryClient, descriptor: Descriptor, optio
   if (position > descriptor.size) throw sizeMismatch(what, descriptor.size, position);
   while (position < descriptor.size) {
     let response: HttpResponse;
+    let skip: number;
     try {
       response = await requestFrom(repo, descriptor, position);
+      skip = await checkResponse(response, position, what);
     } catch (err) {
       if (!isRetryable(err)) throw err;
       if (++failures > maxRetries) throw lost(what, position, err);
       await sleep(100 * failures);
       continue;
     }
-    let skip = await checkResponse(response, position, what);
     const before = position;
     try {
       for await (const raw of response.body as AsyncIterable<Buffer>) {
@@ -121,11 +122,18 @@ async function checkResponse(response: HttpResponse, position: number, what: str
     }
     return 0;
   }
+  if (TRANSIENT_STATUSES.has(response.status)) {
+    await discardBody(response);
+    throw new BerthError('unavailable', 'REGISTRY_BUSY', `${what}: registry answered HTTP ${response.status}`);
+  }
   throw await registryError(response, what);
 }
 
+/** Answers worth another try after a pause (docker retries these too). */
+const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+
 function isRetryable(err: unknown): boolean {
-  return isBerthError(err) && (err.code === 'REGISTRY_UNREACHABLE' || err.code === 'REGISTRY_CONNECTION_LOST');
+  return isBerthError(err) && (err.code === 'REGISTRY_UNREACHABLE' || err.code === 'REGISTRY_CONNECTION_LOST' || err.code === 'REGISTRY_BUSY');
 }
 
 function sizeMismatch(what: string, expected: number, atLeast: number): BerthError {
@@ -134,6 +142,7 @@ function sizeMismatch(what: string, expected: number, atLeast: number): BerthErr
 }
 
 function lost(what: string, position: number, cause: unknown): BerthError {
-  return new BerthError('unavailable', 'REGISTRY_CONNECTION_LOST', `${what}: connection lost after ${position} bytes, retries exhausted`,
+  const reason = isBerthError(cause) && cause.code === 'REGISTRY_BUSY' ? cause.message.slice(what.length + 2) : 'connection lost';
+  return new BerthError('unavailable', 'REGISTRY_CONNECTION_LOST', `${what}: ${reason} after ${position} bytes, retries exhausted`,
     cause === undefined ? {} : { cause });
 }
