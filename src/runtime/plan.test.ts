@@ -1,0 +1,136 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildCreatePlan, buildExecPlan, capabilityOps, parseMountOptions } from './plan.js';
+import { resolveInRootfs } from './rootfs-paths.js';
+import { CLONE_FLAGS, MS } from './linux-constants.js';
+import type { Spec } from '../oci/runtime-spec.js';
+import type { PlanOp } from '../sys/plan-writer.js';
+
+function spec(edit?: (s: Spec) => void): Spec {
+  const s: Spec = {
+    ociVersion: '1.0.2',
+    process: { user: { uid: 1000, gid: 1000, additionalGids: [5] }, args: ['sh'], env: ['PATH=/bin'], cwd: '/', noNewPrivileges: true },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'h',
+    mounts: [{ destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'ro'] }],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }], maskedPaths: ['/proc/kcore'], readonlyPaths: ['/proc/sys'] },
+  };
+  edit?.(s);
+  return s;
+}
+
+async function withRootfs<T>(fn: (rootfs: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-plan-test-'));
+  await mkdir(path.join(dir, 'rootfs'));
+  try {
+    return await fn(path.join(dir, 'rootfs'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const ctx = (rootfs: string) => ({ rootfs, bundleDir: path.dirname(rootfs), fifoPath: '/state/fifo', exitFile: '/state/exit', relayTerminal: true });
+const names = (ops: PlanOp[]): string[] => ops.map((o) => o.op);
+
+test('create plan: clone with the new namespaces, wait, build the root, then the user, then wait for start and exec', async () => {
+  await withRootfs(async (rootfs) => {
+    const ops = await buildCreatePlan(spec(), ctx(rootfs));
+    const clone = ops.find((o) => o.op === 'CLONE');
+    assert.equal(clone?.ints?.[0], CLONE_FLAGS.pid | CLONE_FLAGS.mount | CLONE_FLAGS.uts);
+    const order = names(ops);
+    const at = (name: string): number => order.indexOf(name);
+    assert.ok(at('FIFO_OPEN') < at('CLONE'), 'the fifo is opened before clone');
+    assert.ok(at('CLONE') < at('SYNC_WAIT') && at('SYNC_WAIT') < at('ROOTFS'));
+    assert.ok(at('ROOTFS') < at('PIVOT_ROOT') && at('PIVOT_ROOT') < at('SETHOSTNAME'));
+    assert.ok(at('MASK_PATH') > at('PIVOT_ROOT') && at('READONLY_PATH') > at('PIVOT_ROOT'));
+    assert.ok(at('CAP_BOUNDING') < at('CREDS') && at('CREDS') < at('CAPS'));
+    assert.equal(order[order.length - 1], 'EXECVE');
+    assert.equal(order[order.length - 2], 'FIFO_WAIT');
+    assert.deepEqual(ops.find((o) => o.op === 'CREDS')?.ints, [1000, 1000, 5]);
+    const execve = ops[ops.length - 1];
+    assert.deepEqual(execve?.strs, ['/bin', 'sh', 'PATH=/bin']);
+    assert.equal(ops.filter((o) => o.op === 'READONLY_PATH').at(-1)?.strs?.[0], '/', 'readonly root comes last');
+  });
+});
+
+test('with no_new_privs the seccomp filter is loaded last, right before execve', async () => {
+  await withRootfs(async (rootfs) => {
+    const ops = await buildCreatePlan(spec(), { ...ctx(rootfs), seccompProgram: Buffer.alloc(8) });
+    assert.deepEqual(names(ops).slice(-3), ['FIFO_WAIT', 'SECCOMP', 'EXECVE']);
+    const withoutNnp = await buildCreatePlan(spec((s) => { s.process!.noNewPrivileges = false; }), { ...ctx(rootfs), seccompProgram: Buffer.alloc(8) });
+    const order = names(withoutNnp);
+    assert.ok(order.indexOf('SECCOMP') < order.indexOf('CREDS'), 'without nnp the filter is loaded while CAP_SYS_ADMIN is held');
+  });
+});
+
+test('joining a namespace by path: user first, pid in the helper before clone', async () => {
+  await withRootfs(async (rootfs) => {
+    const ops = await buildCreatePlan(spec((s) => {
+      s.linux!.namespaces = [{ type: 'pid', path: '/proc/1/ns/pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'user', path: '/proc/1/ns/user' }, { type: 'network', path: '/run/netns/x' }];
+    }), ctx(rootfs));
+    const order = names(ops);
+    assert.ok(order.indexOf('SETNS') < order.indexOf('CLONE'), 'pid namespace joined before clone');
+    const childJoins = ops.slice(order.indexOf('CLONE')).filter((o) => o.op === 'SETNS').map((o) => o.strs?.[0]);
+    assert.deepEqual(childJoins, ['/proc/1/ns/user', '/run/netns/x']);
+    assert.equal(ops.find((o) => o.op === 'UNSHARE')?.ints?.[0], CLONE_FLAGS.mount | CLONE_FLAGS.uts);
+  });
+});
+
+test('a hostname without a uts namespace, an unknown capability and an unknown rlimit are named', async () => {
+  await withRootfs(async (rootfs) => {
+    await assert.rejects(buildCreatePlan(spec((s) => { s.linux!.namespaces = [{ type: 'mount' }]; }), ctx(rootfs)), /hostname: .*uts/);
+    await assert.rejects(buildCreatePlan(spec((s) => { s.process!.capabilities = { effective: ['CAP_NOPE'] }; }), ctx(rootfs)),
+      /process\.capabilities\.effective\[0\]: unknown capability "CAP_NOPE"/);
+    await assert.rejects(buildCreatePlan(spec((s) => { s.process!.rlimits = [{ type: 'RLIMIT_WAT', soft: 1, hard: 1 }]; }), ctx(rootfs)),
+      /process\.rlimits\[0\]\.type: unknown rlimit RLIMIT_WAT/);
+  });
+});
+
+test('capability names become bit masks', () => {
+  const ops = capabilityOps({ bounding: ['CAP_CHOWN', 'CAP_KILL'], effective: ['CAP_SYS_ADMIN'] }, 'process.capabilities');
+  assert.deepEqual(ops.bounding.ints, [(1n << 0n) | (1n << 5n)]);
+  assert.deepEqual(ops.sets.ints, [1n << 21n, 0n, 0n, 0n]);
+});
+
+test('mount options split into flags, propagation and filesystem data', () => {
+  const parsed = parseMountOptions(['rbind', 'ro', 'nosuid', 'rslave', 'mode=755', 'exec'], undefined);
+  assert.equal(parsed.bind, true);
+  assert.equal(parsed.recursive, true);
+  assert.equal(parsed.flags, MS.RDONLY | MS.NOSUID);
+  assert.deepEqual(parsed.propagation, [MS.SLAVE | MS.REC]);
+  assert.deepEqual(parsed.data, ['mode=755']);
+});
+
+test('bind mounts: ro becomes a bind remount; a missing source is named', async () => {
+  await withRootfs(async (rootfs) => {
+    const ops = await buildCreatePlan(spec((s) => { s.mounts = [{ destination: '/data', type: 'bind', source: rootfs, options: ['bind', 'ro'] }]; }), ctx(rootfs));
+    const mounts = ops.filter((o) => o.op === 'MOUNT' && o.strs?.[1] === '/data');
+    assert.deepEqual(mounts.map((m) => m.ints), [[MS.BIND, 1, 1], [MS.BIND | MS.REMOUNT | MS.RDONLY, 0, 1]]);
+    await assert.rejects(buildCreatePlan(spec((s) => { s.mounts = [{ destination: '/d', type: 'bind', source: '/no/such/dir' }]; }), ctx(rootfs)),
+      /mounts\[0\]\.source: \/no\/such\/dir does not exist/);
+  });
+});
+
+test('resolveInRootfs follows absolute symlinks inside the root and rejects escapes', async () => {
+  await withRootfs(async (rootfs) => {
+    await mkdir(path.join(rootfs, 'run'));
+    await mkdir(path.join(rootfs, 'var'));
+    await symlink('/run', path.join(rootfs, 'var/run'));
+    await symlink('../../..', path.join(rootfs, 'var/up'));
+    assert.equal(await resolveInRootfs(rootfs, '/var/run/docker.sock', 'mounts[0].destination'), path.join(rootfs, 'run/docker.sock'));
+    assert.equal(await resolveInRootfs(rootfs, '/../../etc', 'f'), path.join(rootfs, 'etc'), 'lexical .. stops at the root');
+    await assert.rejects(resolveInRootfs(rootfs, '/var/up/x', 'mounts[1].destination'), /mounts\[1\]\.destination \/var\/up\/x escapes the rootfs through the symlink \/var\/up -> \.\.\/\.\.\/\.\./);
+  });
+});
+
+test('exec plan joins the init\'s namespaces, pid before clone, and reports ready before execve', () => {
+  const ops = buildExecPlan({ user: { uid: 0, gid: 0 }, args: ['ls'], cwd: '/' }, { initPid: 42, namespaces: ['pid', 'mount', 'network'], relayTerminal: false });
+  const order = names(ops);
+  assert.equal(ops[0]?.strs?.[0], '/proc/42/ns/pid');
+  assert.ok(order.indexOf('CLONE') === 1);
+  assert.deepEqual(ops.filter((o) => o.op === 'SETNS').slice(1).map((o) => o.strs?.[0]), ['/proc/42/ns/net', '/proc/42/ns/mnt']);
+  assert.deepEqual(order.slice(-2), ['READY', 'EXECVE']);
+});
