@@ -64,6 +64,8 @@ test('default ERRNO with an allow list: unlisted get the default errno, numbers 
   assert.equal(run(p, X86_64, 39), ERRNO(1));
   assert.equal(run(p, X86_64, 232), ERRNO(38));
   assert.equal(run(p, X86_64, 999), ERRNO(38));
+  // nr -1 (a tracer skipping the call) gets the default action, as with libseccomp
+  assert.equal(run(p, X86_64, 0xffffffff), ERRNO(1));
 });
 
 test('every action encodes as the kernel expects', () => {

@@ -69,6 +69,11 @@ export interface CompileOptions {
    * never an error.
    */
   unknownSyscall?: 'warn' | 'error';
+  /**
+   * runc's -ENOSYS stub for syscalls above the highest one named (default true); false
+   * gives plain libseccomp behaviour, where they get the default action.
+   */
+  enosysStub?: boolean;
 }
 
 export function compileSeccomp(spec: LinuxSeccomp, arch: SupportedArch = hostArch(), options: CompileOptions = {}): Buffer {
@@ -105,7 +110,7 @@ export function compileSeccompWithReport(spec: LinuxSeccomp, arch: SupportedArch
       }
     }
   }
-  const program = emitProgram(architectures, perArch, defaultAction);
+  const program = emitProgram(architectures, perArch, defaultAction, options.enosysStub ?? true);
   return { program: encodeProgram(program.assemble()), flags, architectures, warnings };
 }
 
@@ -213,9 +218,10 @@ function addRules(table: Map<number, SyscallRules>, nr: number, rules: Rule[], w
 type Block = { kind: 'ret'; action: number } | { kind: 'rules'; rules: SyscallRules; fallback: number };
 interface Segment { lo: number; hi: number; block: Block }
 
-function emitProgram(architectures: SupportedArch[], perArch: Map<SupportedArch, Map<number, SyscallRules>>, defaultAction: number): Assembler {
+function emitProgram(architectures: SupportedArch[], perArch: Map<SupportedArch, Map<number, SyscallRules>>, defaultAction: number,
+  enosysStub: boolean): Assembler {
   const asm = new Assembler();
-  const stubAction = isDenying(defaultAction) ? (RET.ERRNO | ENOSYS) >>> 0 : defaultAction;
+  const stubAction = enosysStub && isDenying(defaultAction) ? (RET.ERRNO | ENOSYS) >>> 0 : defaultAction;
   const byAudit = new Map<number, SupportedArch[]>();
   for (const a of architectures) byAudit.set(ARCHES[a].audit, [...(byAudit.get(ARCHES[a].audit) ?? []), a]);
   const sections = [...byAudit.entries()].map(([audit, arches]) => ({ audit, arches, label: asm.label(`arch-${audit.toString(16)}`) }));
@@ -236,7 +242,17 @@ function emitProgram(architectures: SupportedArch[], perArch: Map<SupportedArch,
     const isX86Family = ARCHES[section.arches[0] ?? 'SCMP_ARCH_X86_64'].audit === ARCHES.SCMP_ARCH_X86_64.audit;
     const lowSection = asm.label('native-numbers');
     const highSection = asm.label('x32-numbers');
-    if (isX86Family) asm.branch('jge', X32_SYSCALL_BIT, highSection, lowSection);
+    if (isX86Family) {
+      // nr -1 is how a tracer skips a syscall; libseccomp gives it the default action
+      // instead of treating it as an x32 number, and so does berth.
+      const notMinusOne = asm.label('not-minus-one');
+      const minusOne = asm.label('minus-one');
+      asm.branch('jeq', 0xffffffff, minusOne, notMinusOne);
+      asm.bind(minusOne);
+      asm.ret(defaultAction);
+      asm.bind(notMinusOne);
+      asm.branch('jge', X32_SYSCALL_BIT, highSection, lowSection);
+    }
     asm.bind(lowSection);
     if (main) emitTree(asm, ARCHES[main], segments(perArch.get(main), 0, isX86Family ? X32_SYSCALL_BIT - 1 : 0xffffffff, defaultAction, stubAction));
     else asm.ret(RET.KILL_PROCESS);
