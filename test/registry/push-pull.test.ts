@@ -117,6 +117,13 @@ describe('anonymous registry', { skip }, () => {
     assert.equal(events.filter((e) => e.status === `Mounted from berth/${token}/mount-src`).length, 2);
     const head = await client.repository(registry.host, `berth/${token}/mount-dst`).headManifest('v1');
     assert.equal(head?.digest, image.manifest.digest);
+
+    // no explicit source: another name of the image on the same registry is tried, as after `docker tag`
+    const third = `${registry.host}/berth/${token}/mount-tagged:v1`;
+    names.names.set(formatReference(parseNormalizedReference(third)), image.manifest);
+    const tagged: ProgressEvent[] = [];
+    await pushImage(client, names.pushStore(store), third, { onProgress: (e) => tagged.push(e) });
+    assert.equal(tagged.filter((e) => e.status.startsWith('Mounted from berth/')).length, 2);
   });
 
   test('chunked and monolithic uploads produce the same blobs', async () => {

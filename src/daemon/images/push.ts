@@ -22,6 +22,11 @@ export interface PushStore {
   content: ContentProvider;
   /** The descriptor a local name points at; throws not_found when there is no such image. */
   resolve(reference: ImageReference): Promise<Descriptor>;
+  /**
+   * Other names of the same image. Names on the target registry are tried as
+   * cross-repository mount sources, as docker does after `docker tag` to a new repository.
+   */
+  namesOf?(target: Descriptor): Promise<ImageReference[]>;
 }
 
 export interface PushOptions {
@@ -47,18 +52,27 @@ export async function pushImage(client: RegistryClient, store: PushStore, refere
   const ref: ImageReference = parsed.tag === undefined && parsed.digest === undefined ? { ...parsed, tag: 'latest' } : parsed;
   const repo = client.repository(ref.domain, ref.path);
   const target = await store.resolve(ref);
+  const mountFrom = await mountCandidates(store, target, ref, options.mountFrom ?? []);
   const bytes = await store.content.readBlob(target.digest, MAX_MANIFEST_BYTES);
   const doc = parseManifestOrIndex(bytes, target.mediaType, `local manifest ${target.digest}`);
   let pushed: Descriptor;
   if (doc.kind === 'manifest') {
-    await pushManifestBlobs(repo, store.content, doc.manifest, options);
+    await pushManifestBlobs(repo, store.content, doc.manifest, { ...options, mountFrom });
     pushed = { mediaType: doc.mediaType, digest: target.digest, size: bytes.byteLength };
     await putNamed(repo, ref, pushed, bytes);
   } else {
-    pushed = await pushIndex(repo, store.content, ref, { ...target, mediaType: doc.mediaType }, bytes, doc.index, options);
+    pushed = await pushIndex(repo, store.content, ref, { ...target, mediaType: doc.mediaType }, bytes, doc.index, { ...options, mountFrom });
   }
   // "The push refers to repository [...]" and "<tag>: digest: ... size: ..." are the caller's lines
   return { reference: ref, pushed };
+}
+
+async function mountCandidates(store: PushStore, target: Descriptor, ref: ImageReference, given: readonly string[]): Promise<string[]> {
+  const candidates = new Set(given);
+  for (const name of (await store.namesOf?.(target)) ?? []) {
+    if (name.domain === ref.domain && name.path !== ref.path) candidates.add(name.path);
+  }
+  return [...candidates];
 }
 
 async function pushIndex(repo: RepositoryClient, content: ContentProvider, ref: ImageReference, target: Descriptor, bytes: Buffer,

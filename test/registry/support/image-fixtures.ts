@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { notFound } from '../../../src/errors/berth-error.js';
 import { digestOf, digestHex, type Digest } from '../../../src/oci/digest.js';
 import { MediaType, type Descriptor, type Platform } from '../../../src/oci/image.js';
-import { formatReference, type ImageReference } from '../../../src/oci/reference.js';
+import { formatReference, parseNormalizedReference, type ImageReference } from '../../../src/oci/reference.js';
 import type { PulledImage, PullStore } from '../../../src/daemon/images/pull.js';
 import type { PushStore } from '../../../src/daemon/images/push.js';
 import { writeBlob, type FileContentStore } from '../../../src/store/content/file-content-store.js';
@@ -103,6 +103,8 @@ export class NameTable {
         if (found === undefined) throw notFound('NO_SUCH_IMAGE', `no such image: ${formatReference(ref)}`);
         return found;
       },
+      namesOf: async (target: Descriptor) => [...this.names].filter(([, d]) => d.digest === target.digest)
+        .map(([name]) => parseNormalizedReference(name)),
     };
   }
 }
