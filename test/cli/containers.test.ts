@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { requires } from '../support/requirements.js';
-import { CliTestEnv, firstLine } from './support/harness.js';
+import { CliTestEnv, firstLine, tableCells } from './support/harness.js';
 
 const skip = requires('root', 'docker');
 
@@ -72,9 +72,7 @@ describe('berth container commands match the docker CLI', { skip }, () => {
     assert.equal(ps.berth.stdout, ps.docker.stdout);
     const table = await env.both(['ps', '--filter', `name=c1-${env.token}`]);
     assert.equal(table.berth.stdout.split('\n')[0], table.docker.stdout.split('\n')[0]);
-    const cells = (out: string): string[][] => out.trim().split('\n').map((line) => line.split(/\s{2,}/)
-      .map((cell) => cell.replace(/^Up .*/, 'Up').replace(/.* ago$/, 'ago')));
-    assert.deepEqual(cells(table.berth.stdout), cells(table.docker.stdout));
+    assert.deepEqual(tableCells(table.berth.stdout), tableCells(table.docker.stdout));
     const json = await env.both(['ps', '--filter', `name=c1-${env.token}`, '--format', '{{json .}}']);
     const strip = (s: string): unknown => { const v = JSON.parse(s) as Record<string, unknown>; delete v.RunningFor; delete v.Status; return v; };
     assert.deepEqual(strip(json.berth.stdout), strip(json.docker.stdout));

@@ -161,3 +161,10 @@ export class CliTestEnv {
 export function firstLine(text: string): string {
   return (text.split('\n')[0] ?? '').replace(/\bdocker\b/g, 'berth');
 }
+
+/** A table as cells, with relative times ("5 seconds ago", "Up 3 seconds") made clock-independent. */
+export function tableCells(out: string): string[][] {
+  return out.trim().split('\n').map((line) => line.split(/\s{2,}/).map((cell) => cell
+    .replace(/^Up .*/, 'Up')
+    .replace(/^(\d+ \w+|Less than a second|About an? \w+) ago$/, 'ago')));
+}
