@@ -96,7 +96,7 @@ test('a docker archive whose layer does not match its diff ID is rejected', { sk
   const tampered = busyboxArchive.map((f) => {
     if (!f.name.startsWith('blobs/') || f.data.length < 100000) return f;
     const data = Buffer.from(f.data);
-    data[data.length - 2000] ^= 0xff; // inside the gzip stream
+    data.writeUInt8(data.readUInt8(data.length - 2000) ^ 0xff, data.length - 2000); // inside the gzip stream
     return { name: f.name, data };
   });
   const manifestOnly = tampered.filter((f) => f.name !== 'index.json');

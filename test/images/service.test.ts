@@ -14,7 +14,6 @@ import { writeTar } from '../../src/store/archive/tar-writer.js';
 import { mountPointsUnder } from '../../src/store/snapshots/overlay-snapshotter.js';
 import { isBerthError } from '../../src/errors/berth-error.js';
 import { parseNormalizedReference } from '../../src/oci/reference.js';
-import type { Digest } from '../../src/oci/digest.js';
 
 const skip = requires('root', 'overlay');
 
@@ -26,7 +25,7 @@ async function names(tar: AsyncIterable<Uint8Array>): Promise<string[]> {
 
 test('images service: tag, inspect, commit, import, export, rmi rules, prune, gc', { skip, timeout: 120_000 }, async () => {
   const base = await mkdtemp(path.join(tmpdir(), 'berth-images-'));
-  const users = new Map<Digest, ImageUser[]>();
+  const users = new Map<string, ImageUser[]>();
   const service = new ImageService({ root: path.join(base, 'image'), imageUsers: async (id) => users.get(id) ?? [] });
   const key = `berth-svc-${process.pid}`;
   try {
