@@ -9,7 +9,10 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { NetworksService } from '../../src/daemon/networks/service.js';
+import { makeBusyboxRootfs } from '../../test/support/busybox-rootfs.js';
+import { startDaemonForBench, timeRuns } from './daemon.js';
 
 const ROUNDS = Number(process.env.BERTH_BENCH_ROUNDS ?? 20);
 const SECONDS = Number(process.env.BERTH_BENCH_SECONDS ?? 3);
@@ -87,4 +90,48 @@ async function main(): Promise<void> {
   }
 }
 
+function hasDocker(): boolean {
+  try {
+    execFileSync('docker', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Through berthd: run --rm true on bridge vs none; httpd through -p vs the container address. */
+async function throughDaemon(): Promise<void> {
+  if (process.getuid?.() !== 0 || !hasDocker()) {
+    console.log('bench/network daemon part: skipped (requires root and the docker CLI)');
+    return;
+  }
+  const bench = await startDaemonForBench(async (root) => {
+    await makeBusyboxRootfs(path.join(root, 'rootfs'), { probe: false });
+    execFileSync('tar', ['-C', path.join(root, 'rootfs'), '-cf', path.join(root, 'rootfs.tar'), '.']);
+    return path.join(root, 'rootfs.tar');
+  });
+  try {
+    bench.docker(['run', '--rm', bench.image, 'true']);
+    const rounds = Math.max(3, Math.floor(ROUNDS / 2));
+    const noneMs = timeRuns(bench, 'none', rounds);
+    const bridgeMs = timeRuns(bench, 'bridge', rounds);
+    console.log(`run --rm true via berthd: --network none ${noneMs.toFixed(0)} ms, bridge ${bridgeMs.toFixed(0)} ms (x${(bridgeMs / noneMs).toFixed(2)}, target <= 1.5)`);
+    const id = bench.docker(['run', '-d', '-p', '80', bench.image, 'sh', '-c',
+      'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www']).trim();
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const hostPort = Number(/:(\d+)\s*$/m.exec(bench.docker(['port', id, '80/tcp']))?.[1]);
+      const ip = bench.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', id]).trim();
+      const direct = await requestsPerSecond(ip, 80);
+      const published = await requestsPerSecond('127.0.0.1', hostPort);
+      console.log(`httpd container req/s via berthd: direct ${direct.toFixed(0)}, published ${published.toFixed(0)} (${(100 * published / direct).toFixed(0)}% of direct, target >= 90%)`);
+    } finally {
+      bench.docker(['rm', '-f', id]);
+    }
+  } finally {
+    await bench.stop();
+  }
+}
+
 await main();
+await throughDaemon();
