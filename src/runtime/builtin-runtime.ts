@@ -79,7 +79,7 @@ export class BuiltinRuntime implements Runtime {
         namespaces: (spec.linux?.namespaces ?? []).map((ns) => ns.type), hooks: spec.hooks,
       };
       await this.store.save(record);
-      const state = this.store.toState(record, 'creating');
+      const state = this.store.toState(record, 'created');
       await runHooks(spec.hooks, 'prestart', state);
       await runHooks(spec.hooks, 'createRuntime', state);
       await runHooks(spec.hooks, 'createContainer', state);

@@ -216,8 +216,10 @@ function deviceOps(spec: Spec, inUserNs: boolean): PlanOp[] {
   return ops;
 }
 
+/** pivot_root refuses shared mounts: a shared root is made private first and shared after the pivot */
 function rootPropagation(spec: Spec): number {
   const name = spec.linux?.rootfsPropagation;
+  if (name === 'shared' || name === 'rshared') return MS.PRIVATE | MS.REC;
   return name ? (PROPAGATION_OPTIONS[name] ?? MS.SLAVE | MS.REC) | MS.REC : MS.SLAVE | MS.REC;
 }
 
