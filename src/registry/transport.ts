@@ -103,15 +103,20 @@ export class HttpTransport implements Transport {
       request.setTimeout(this.timeoutMs, () => {
         request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
       });
-      request.on('error', (cause) => reject(unreachable(req, cause)));
+      // the request's idle timeout stays armed while the response body streams, so a
+      // stalled body ends in an error the blob download can resume from
+      let source: Readable | undefined;
+      request.on('error', (cause) => {
+        source?.destroy(); // do not leave a file open behind a failed upload
+        reject(unreachable(req, cause));
+      });
       request.on('response', (body) => {
-        body.setTimeout?.(this.timeoutMs);
         resolve({ status: body.statusCode ?? 0, headers: body.headers, url: req.url, body });
       });
       if (req.body === undefined) request.end();
       else if (req.body instanceof Uint8Array) request.end(req.body);
       else {
-        const source = req.body();
+        source = req.body();
         source.on('error', (cause) => request.destroy(cause));
         source.pipe(request);
       }

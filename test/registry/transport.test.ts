@@ -64,6 +64,23 @@ describe('http transport', () => {
     assert.equal(away.url.origin, cdn.origin);
   });
 
+  test('a body that stalls ends in an error after the idle timeout instead of hanging', async () => {
+    const stall = await listen((_req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      res.write('only the start');
+    });
+    const quick = new HttpTransport({ timeoutMs: 300 });
+    try {
+      const response = await quick.request({ method: 'GET', url: new URL(`${stall.origin}/v2/a/blobs/x`) });
+      const started = Date.now();
+      await assert.rejects((async () => { for await (const _chunk of response.body) { /* drain */ } })());
+      assert.ok(Date.now() - started < 5000);
+    } finally {
+      quick.close();
+      await close(stall.server);
+    }
+  });
+
   test('an unreachable registry is named without the query string', async () => {
     await assert.rejects(transport.request({ method: 'GET', url: new URL('http://127.0.0.1:1/v2/?token=SECRET') }), (err) => {
       assert.ok(err instanceof Error);
