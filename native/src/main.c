@@ -114,19 +114,27 @@ static int run_child_op(struct child_ctx *ctx, const struct op *op) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (fd < 0 || write(fd, "0", 1) != 1) return fail("exec_fifo", path);
     close(fd);
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     close(ctx->fifofd);
     return 0;
   }
   case OP_READY:
     sync_send(MSG_READY, 0, 0, NULL, NULL);
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
     return 0;
   case OP_EXECVE: return op_execve(op);
   default: return 0; /* shim-only ops */
   }
 }
 
+static pid_t shim_pid;
+
 static _Noreturn void run_child(const struct plan *plan, size_t from, int ttysock, int fifofd) {
   struct child_ctx ctx = { .rootfd = -1, .fifofd = fifofd, .ttysock = ttysock };
+  /* until the user program starts, the container dies with its shim (nobody could start it) */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  pid_t parent = getppid(); /* 0 in a new pid namespace: the shim is outside it */
+  if (parent != shim_pid && parent != 0) _exit(1);
   for (size_t i = from; i < plan->nops; i++) {
     if (run_child_op(&ctx, &plan->ops[i]) < 0) {
       /* after the sync fd is gone (start has begun) the only witness is stderr */
@@ -224,6 +232,7 @@ int main(int argc, char **argv) {
     else if (op->code == OP_CLONE) {
       int pair[2] = { -1, -1 };
       if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) { fail("socketpair", NULL); report_failure(i); }
+      shim_pid = getpid();
       pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)op->ints[0] | SIGCHLD, NULL, NULL, NULL, NULL);
       if (pid < 0) { fail("clone", NULL); report_failure(i); }
       if (pid == 0) { close(pair[0]); run_child(&plan, i + 1, pair[1], pre.fifofd); }
