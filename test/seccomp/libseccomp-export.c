@@ -1,8 +1,10 @@
 /* Builds a filter with libseccomp from a line description on stdin and writes its BPF to
  * stdout, so tests can compare berth's compiler with the reference one:
  *   default ACTION            (first line; ACTION is the SECCOMP_RET_* value, decimal)
+ *   arch TOKEN                (AUDIT_ARCH_* value, decimal; any number of lines)
  *   rule ACTION NAME N [INDEX OP VALUE VALUETWO]*N   (OP: 1 NE .. 7 MASKED_EQ as libseccomp)
  * Bad-architecture action is KILL_PROCESS, as berth's. Compiled by the test at test time. */
+#include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,11 @@ int main(void) {
   scmp_filter_ctx ctx = seccomp_init((uint32_t)def);
   if (!ctx) { fprintf(stderr, "seccomp_init failed\n"); return 2; }
   if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) != 0) { fprintf(stderr, "badarch attr\n"); return 2; }
+  unsigned long long arch;
+  while (scanf(" arch %llu", &arch) == 1) {
+    int rc = seccomp_arch_add(ctx, (uint32_t)arch);
+    if (rc != 0 && rc != -EEXIST) { fprintf(stderr, "arch %llu: %s\n", arch, strerror(-rc)); return 2; }
+  }
   char name[128];
   unsigned long long action;
   unsigned n;

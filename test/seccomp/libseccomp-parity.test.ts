@@ -31,9 +31,12 @@ after(() => {
 });
 
 /** The profile as exporter input (runc's rules: default-action rules dropped, repeated indexes split). */
+/** libseccomp's SCMP_ARCH_* tokens (x32 differs from its AUDIT_ARCH) */
+const SCMP_TOKENS: Record<string, number> = { SCMP_ARCH_X86_64: 0xc000003e, SCMP_ARCH_X86: 0x40000003, SCMP_ARCH_X32: 0x4000003e };
+
 function describe(spec: LinuxSeccomp): string {
   const defaultAction = actionValue(spec.defaultAction, spec.defaultErrnoRet, 'default');
-  const lines = [`default ${defaultAction}`];
+  const lines = [`default ${defaultAction}`, ...(spec.architectures ?? []).map((a) => `arch ${SCMP_TOKENS[a] ?? 0}`)];
   for (const call of spec.syscalls ?? []) {
     const action = actionValue(call.action, call.errnoRet, 'rule');
     if (action === defaultAction) continue;
@@ -64,19 +67,20 @@ function withoutNames(spec: LinuxSeccomp, names: Set<string>): LinuxSeccomp {
 const ARG_VALUES = [0n, 1n, 2n, 8n, 10n, 38n, 39n, 40n, 41n, 0x11n, 0x20000n, 0x20008n, 0xffffffffn, 0x100000000n, 0x10000000000000n,
   0x7e020000n, 0x7e020011n, 0x00010011n, 0x40000000n, 0xffffffffffffffffn];
 
-function compare(spec: LinuxSeccomp): number {
+function compare(spec: LinuxSeccomp, sections: Array<{ arch: number; base: number; skip?: Set<number> }> = [{ arch: ARCHES.SCMP_ARCH_X86_64.audit, base: 0 }]): number {
   const reference = libseccompProgram(spec);
   // names libseccomp 2.5 cannot resolve are left out of both, and so is runc's ENOSYS stub
   const ours = compileSeccomp(withoutNames(spec, reference.unknown), 'SCMP_ARCH_X86_64', { enosysStub: false });
-  const arch = ARCHES.SCMP_ARCH_X86_64.audit;
   let checked = 0;
-  const numbers = [...Array.from({ length: 470 }, (_, i) => i), 1000, 0x3fffffff, 0x40000000, 0x40000005, 0xffffffff];
-  for (const nr of numbers) {
+  const pairs = sections.flatMap(({ arch, base, skip: skipped }) =>
+    [...Array.from({ length: 470 }, (_, i) => base + i), base + 1000, 0x3fffffff, 0x40000000, 0x40000005, 0xffffffff]
+      .filter((nr) => !skipped?.has(nr)).map((nr) => ({ arch, nr })));
+  for (const { arch, nr } of pairs) {
     for (const [i, value] of ARG_VALUES.entries()) {
       const args = [value, ARG_VALUES[(i + 3) % ARG_VALUES.length] ?? 0n, value, 0n, 0n, 0n];
       const expected = runSeccompProgram(reference.program, { arch, nr, args }).value;
       const actual = runSeccompProgram(ours, { arch, nr, args }).value;
-      assert.equal(actual.toString(16), expected.toString(16), `nr ${nr} args ${args.join(',')}`);
+      assert.equal(actual.toString(16), expected.toString(16), `arch ${arch.toString(16)} nr ${nr} args ${args.join(',')}`);
       checked++;
     }
   }
@@ -92,6 +96,17 @@ test("docker's default profile decides like libseccomp's build of it (x86_64)", 
   const profile = { ...defaultSeccompProfile(caps, 'x64'), architectures: [] };
   assert.ok(compare(profile) > 9000);
   assert.ok(compare({ ...defaultSeccompProfile([...caps, 'CAP_SYS_ADMIN'], 'x64'), architectures: [] }) > 9000);
+});
+
+test("docker's default profile on x86_64 + x86 + x32 decides like libseccomp", { skip }, () => {
+  const profile = defaultSeccompProfile(['CAP_CHOWN', 'CAP_SETUID', 'CAP_SYS_CHROOT'], 'x64');
+  assert.deepEqual(profile.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+  const checked = compare(profile, [
+    { arch: ARCHES.SCMP_ARCH_X86_64.audit, base: 0 },
+    { arch: ARCHES.SCMP_ARCH_X86_64.audit, base: 0x40000000 },
+    { arch: ARCHES.SCMP_ARCH_X86.audit, base: 0 },
+  ]);
+  assert.ok(checked > 25000);
 });
 
 test('every comparison operator decides like libseccomp on values around the word boundary', { skip }, () => {

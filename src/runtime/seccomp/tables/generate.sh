@@ -1,28 +1,17 @@
 #!/bin/sh
-# Regenerates the syscall tables in this folder from libseccomp (apt-get install
-# libseccomp-dev) and the kernel headers; names come from the headers, numbers from
-# libseccomp. Syscalls newer than libseccomp 2.5.4 knows (kernel 6.5+, numbers 453-469,
-# the same on every architecture since the unified numbering of 5.1) are added from
-# the kernel's syscall tables below (uretprobe, 6.11, is x86_64 only).
+# Regenerates the syscall tables in this folder from the kernel headers (x86 family) and
+# libseccomp (apt-get install libseccomp-dev; aarch64 and arm, and names newer than the
+# headers). Syscalls newer than libseccomp 2.5.4 knows (kernel 6.5+, numbers 453-469, the
+# same on every architecture since the unified numbering of 5.1) are added from the
+# kernel's syscall tables below (uretprobe, 6.11, is x86_64 only).
 # Usage: sh src/runtime/seccomp/tables/generate.sh
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-gcc -Wall -Wextra -Werror -o "$work/resolve" "$here/generate.c" -lseccomp
-{
-  cat /usr/include/x86_64-linux-gnu/asm/unistd_64.h /usr/include/x86_64-linux-gnu/asm/unistd_32.h \
-      /usr/include/x86_64-linux-gnu/asm/unistd_x32.h /usr/include/asm-generic/unistd.h |
-    sed -n 's/^#define __NR3264_\([a-z0-9_]*\).*/\1/p; s/^#define __NR_\([a-z0-9_]*\) .*/\1/p'
-  # arm-only names the headers of an x86 machine do not carry
-  printf '%s\n' arm_fadvise64_64 arm_sync_file_range sync_file_range2 breakpoint cacheflush set_tls usr26 usr32 \
-    fstatat64 fstat64 lstat64 stat64 statfs64 fstatfs64 truncate64 ftruncate64 fcntl64 sendfile64 mmap2 \
-    _llseek _newselect ugetrlimit cachestat fchmodat2
-} | sort -u > "$work/names"
-"$work/resolve" < "$work/names" > "$work/resolved"
 # number name arches (x32 numbers carry the __X32_SYSCALL_BIT 0x40000000, as the kernel sees them)
 newer='335 uretprobe x86_64
-453 map_shadow_stack x86_64,aarch64
+453 map_shadow_stack x86_64,x86,aarch64,arm
 454 futex_wake all
 455 futex_wait all
 456 futex_requeue all
@@ -39,6 +28,35 @@ newer='335 uretprobe x86_64
 467 open_tree_attr all
 468 file_getattr all
 469 file_setattr all'
+gcc -Wall -Wextra -Werror -o "$work/resolve" "$here/generate.c" -lseccomp
+{
+  cat /usr/include/x86_64-linux-gnu/asm/unistd_64.h /usr/include/x86_64-linux-gnu/asm/unistd_32.h \
+      /usr/include/x86_64-linux-gnu/asm/unistd_x32.h /usr/include/asm-generic/unistd.h |
+    sed -n 's/^#define __NR3264_\([a-z0-9_]*\).*/\1/p; s/^#define __NR_\([a-z0-9_]*\) .*/\1/p'
+  # arm-only names the headers of an x86 machine do not carry
+  printf '%s\n' arm_fadvise64_64 arm_sync_file_range sync_file_range2 breakpoint cacheflush set_tls usr26 usr32 \
+    fstatat64 fstat64 lstat64 stat64 statfs64 fstatfs64 truncate64 ftruncate64 fcntl64 sendfile64 mmap2 \
+    _llseek _newselect ugetrlimit cachestat fchmodat2
+  echo "$newer" | awk '{ print $2 }'
+} | sort -u > "$work/names"
+"$work/resolve" < "$work/names" > "$work/resolved.libseccomp"
+# On the x86 family the kernel headers are the authority: libseccomp gives the i386 socket
+# and ipc calls pseudo numbers (it multiplexes them through socketcall/ipc), but the kernel
+# has direct numbers for them since 4.3. Headers first, libseccomp fills the gaps.
+headers() { # arch header
+  sed -n 's/^#define __NR_\([a-z0-9_]*\) (__X32_SYSCALL_BIT + \([0-9]*\))$/\1 \2 x32/p; s/^#define __NR_\([a-z0-9_]*\) \([0-9][0-9]*\)$/\1 \2/p' "$2" |
+    while read -r name nr x32; do
+      if [ -n "$x32" ]; then nr=$((nr + 1073741824)); fi
+      echo "$1 $name $nr"
+    done
+}
+{
+  headers x86_64 /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+  headers x86 /usr/include/x86_64-linux-gnu/asm/unistd_32.h
+  headers x32 /usr/include/x86_64-linux-gnu/asm/unistd_x32.h
+} > "$work/resolved.headers"
+awk 'NR == FNR { seen[$1 " " $2] = 1; print; next } !(($1 " " $2) in seen) { print }' \
+  "$work/resolved.headers" "$work/resolved.libseccomp" > "$work/resolved"
 for arch in x86_64 x86 x32 aarch64 arm; do
   out="$here/$arch.ts"
   const=$(echo "$arch" | tr 'a-z' 'A-Z')_SYSCALLS
