@@ -31,6 +31,9 @@ test('internal networks get no masquerade and are cut off; networks are isolated
   assert.doesNotMatch(text, /oifname != "bbxb" ip saddr/);
   assert.match(text, /iifname "bbxb" oifname != "bbxb" drop/);
   assert.match(text, /iifname "bbxa" oifname \{ "bbxb" \} drop/);
+  // internal drops come before the published-port exception, which comes before isolation
+  assert.ok(text.indexOf('oifname "bbxb" iifname != "bbxb" drop') < text.indexOf('ct status dnat accept'));
+  assert.ok(text.indexOf('ct status dnat accept') < text.indexOf('iifname "bbxa" oifname { "bbxb" } drop'));
   assert.match(text, /iifname "bbxb" ip daddr 172\.18\.0\.1 udp dport 53 dnat ip to 172\.18\.0\.1:40000/);
 });
 

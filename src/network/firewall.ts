@@ -100,14 +100,18 @@ export function renderFirewall(model: FirewallModel): string {
 
   const forward: string[] = [];
   for (const net of model.networks) {
+    if (!net.internal) continue;
     const br = quote(net.bridge);
-    if (net.internal) {
-      forward.push(`iifname ${br} oifname != ${br} drop`);
-      forward.push(`oifname ${br} iifname != ${br} drop`);
-    }
+    forward.push(`iifname ${br} oifname != ${br} drop`);
+    forward.push(`oifname ${br} iifname != ${br} drop`);
+  }
+  // a published port is open to every network (it is open to the world): connections that
+  // came through its DNAT may cross bridges, replies included (same conntrack entry)
+  if (model.ports.length > 0) forward.push('ct status dnat accept');
+  for (const net of model.networks) {
     const others = bridges.filter((b) => b !== net.bridge);
     // isolation between networks, as docker's DOCKER-ISOLATION chains
-    if (others.length > 0) forward.push(`iifname ${br} oifname { ${others.map(quote).join(', ')} } drop`);
+    if (others.length > 0) forward.push(`iifname ${quote(net.bridge)} oifname { ${others.map(quote).join(', ')} } drop`);
   }
   chain('forward', 'type filter hook forward priority filter; policy accept;', forward);
   return lines.join('\n');

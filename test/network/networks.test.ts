@@ -45,7 +45,7 @@ test('two sandboxes on a user network reach each other by name; other networks c
     await waitForListener(web.netnsPath ?? '', 8080);
     const same = await runInNetns(cli.netnsPath ?? '', tcpEchoClientArgv(webIp, 8080, 'same-net'));
     assert.equal(same.stdout, 'same-net', same.stderr);
-    const across = await runInNetns(other.netnsPath ?? '', tcpEchoClientArgv(webIp, 8080, 'across'));
+    const across = await runInNetns(other.netnsPath ?? '', tcpEchoClientArgv(webIp, 8080, 'across', 1500));
     assert.notEqual(across.stdout, 'across', 'a container on another network must not reach web');
 
     const inspected = await t.service.inspect(`front-${t.instance}`);
@@ -78,7 +78,7 @@ test('an --internal network has no way out; none has only lo', { skip: requires(
     assert.ok(!routes.stdout.includes('default'), `internal network has no default route:\n${routes.stdout}`);
     const gateway = inner.settings.Networks[`inner-${t.instance}`]?.Gateway ?? '';
     await runInNetns(inner.netnsPath ?? '', ['ip', 'route', 'add', 'default', 'via', gateway]);
-    const out = await runInNetns(inner.netnsPath ?? '', tcpEchoClientArgv(client.clientIp, 9000, 'escape'));
+    const out = await runInNetns(inner.netnsPath ?? '', tcpEchoClientArgv(client.clientIp, 9000, 'escape', 1500));
     assert.notEqual(out.stdout, 'escape', 'even with a route added by hand, the firewall drops forwarded traffic');
     // a bridge container reaches the same client (so the failure above is the firewall's doing)
     const open = await t.service.createSandbox(`c${t.instance}opn`, { name: 'open', hostname: 'open', networkMode: 'bridge' });

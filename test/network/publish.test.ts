@@ -32,6 +32,19 @@ test('a published echo server answers from 127.0.0.1, a remote client and itself
     // hairpin: the container reaches its own published port through the host's address
     const hairpin = await runInNetns(info.netnsPath ?? '', tcpEchoClientArgv(info.settings.Gateway, hostPort, 'hairpin'));
     assert.equal(hairpin.stdout, 'hairpin', hairpin.stderr);
+    // a container on another network reaches the published port through its own gateway
+    await t.service.create({ Name: `other-${t.instance}` });
+    const other = await t.service.createSandbox(`c${t.instance}oth`, { name: 'oth', hostname: 'oth', networkMode: `other-${t.instance}` });
+    try {
+      const gateway = other.settings.Networks[`other-${t.instance}`]?.Gateway ?? '';
+      const crossed = await runInNetns(other.netnsPath ?? '', tcpEchoClientArgv(gateway, hostPort, 'cross-network'));
+      assert.equal(crossed.stdout, 'cross-network', crossed.stderr);
+      const direct = await runInNetns(other.netnsPath ?? '', tcpEchoClientArgv(info.settings.IPAddress, 50000, 'direct', 1500));
+      assert.notEqual(direct.stdout, 'direct', 'the container address itself stays isolated');
+    } finally {
+      await t.service.destroySandbox(`c${t.instance}oth`);
+      await t.service.remove(`other-${t.instance}`);
+    }
     // the host port is held: a second publish of it is refused at start, and nothing is left half-made
     await assert.rejects(t.service.createSandbox(`c${t.instance}dup`, {
       name: 'dup', hostname: 'dup', networkMode: 'default',
@@ -97,7 +110,7 @@ test('publishBehindHostFirewall: other hosts go through the input policy (userla
     assert.equal(open.stdout, 'proxied', open.stderr);
     // the host's own input firewall now drops the port: the published port obeys it
     execFileSync('nft', ['-f', '-'], { input: `table inet ${guard} {\n chain input {\n  type filter hook input priority 0; policy accept;\n  iifname "bc${t.instance}h" tcp dport ${hostPort} drop\n }\n}\n` });
-    const blocked = await runInNetns(client.netns, tcpEchoClientArgv(client.hostIp, hostPort, 'blocked'));
+    const blocked = await runInNetns(client.netns, tcpEchoClientArgv(client.hostIp, hostPort, 'blocked', 1500));
     assert.notEqual(blocked.stdout, 'blocked');
     assert.equal(await tcpRoundTrip('127.0.0.1', hostPort, 'still-local'), 'still-local');
   } finally {

@@ -74,9 +74,9 @@ export async function runInNetns(netns: string, argv: string[], timeoutMs = 5000
 }
 
 /** Node one-liner run in a netns: connect to host:port over tcp, send text, print the reply. */
-export function tcpEchoClientArgv(host: string, port: number, text: string): string[] {
+export function tcpEchoClientArgv(host: string, port: number, text: string, timeoutMs = 3000): string[] {
   const script = `const s=require('net').connect(${port},'${host}',()=>s.write('${text}'));`
-    + `s.setTimeout(3000,()=>{process.exit(3)});s.on('data',d=>{process.stdout.write(d);s.destroy()});s.on('error',e=>{console.error(e.message);process.exit(2)})`;
+    + `s.setTimeout(${timeoutMs},()=>{process.exit(3)});s.on('data',d=>{process.stdout.write(d);s.destroy()});s.on('error',e=>{console.error(e.message);process.exit(2)})`;
   return [process.execPath, '-e', script];
 }
 
