@@ -38,11 +38,11 @@ describe('berth in a terminal', { skip }, () => {
   });
 
   test('run -it gets a tty of the terminal size and returns the shell exit code', async () => {
-    const inner = `stty rows 30 cols 100; ${berthLine(['run', '-it', '--rm', ...env.label, env.image, 'sh', '-c', 'tty; stty size; exit 7'])}`;
+    const inner = `stty rows 30 cols 100; ${berthLine(['run', '-it', '--rm', ...env.label, env.image, 'sh', '-c', 'tty; sleep 1; stty size; exit 7'])}`;
     const result = await execFile('script', ['-qefc', inner, '/dev/null']);
     assert.equal(result.code, 7, result.stdout);
-    assert.match(result.stdout, /\/dev\/pts\/\d+\r?\n/);
-    assert.match(result.stdout, /30 100\r?\n/);
+    assert.match(result.stdout, /\/dev\/pts\/\d+\r*\n/);
+    assert.match(result.stdout, /30 100\r*\n/);
   });
 
   test('detach keys leave the container running; SIGWINCH resizes its tty', async () => {

@@ -64,7 +64,7 @@ export class CliTestEnv {
     return env;
   }
 
-  async start(): Promise<void> {
+  async start(options: { image?: boolean } = {}): Promise<void> {
     await mkdir(this.root, { recursive: true });
     const external = process.env.BERTH_CLI_TEST_HOST;
     if (external !== undefined && external !== '') {
@@ -73,7 +73,7 @@ export class CliTestEnv {
     } else {
       await this.startDaemon(process.env.BERTH_CLI_TEST_DAEMON === 'berthd' ? 'berthd' : 'dockerd');
     }
-    await this.importTestImage();
+    if (options.image !== false) await this.importTestImage();
   }
 
   private async startDaemon(kind: 'dockerd' | 'berthd'): Promise<void> {
