@@ -156,6 +156,14 @@ describe('anonymous registry', { skip }, () => {
     const have = await blobDigests(target);
     assert.ok(!have.includes(arm64.layers[0]?.digest ?? ''), 'the arm64 layer was not fetched');
 
+    await assert.rejects(pullImage(client, new NameTable().pullStore(await freshStore('s390x')), name, { platform: { os: 'linux', architecture: 's390x' } }),
+      (err) => isBerthError(err, 'not_found') && err.message.includes('linux/s390x') && err.message.includes('linux/arm64/v8'));
+
+    const byDigest = await pullImage(client, new NameTable().pullStore(await freshStore('by-digest')),
+      `${registry.host}/berth/${token}/multi@${arm64.manifest.digest}`);
+    assert.equal(byDigest.manifestDescriptor.digest, arm64.manifest.digest, 'a manifest named by digest is taken as it is');
+    assert.equal(byDigest.config.architecture, 'arm64');
+
     const copy = `${registry.host}/berth/${token}/multi-copy:v1`;
     pulledNames.names.set(formatReference(parseNormalizedReference(copy)), pulled.target);
     const back = await pushImage(client, pulledNames.pushStore(target), copy);
