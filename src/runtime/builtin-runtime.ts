@@ -337,7 +337,8 @@ const DEFAULT_DEVICE_RULES: LinuxDeviceCgroup[] = [
 function withDefaultDevices(spec: Spec): LinuxResources | undefined {
   const resources = spec.linux?.resources;
   if (!resources?.devices) return resources;
-  const specDevices: LinuxDeviceCgroup[] = (spec.linux?.devices ?? []).map((d) =>
+  // fifos need no device rule; the cgroup only knows character and block devices
+  const specDevices: LinuxDeviceCgroup[] = (spec.linux?.devices ?? []).filter((d) => d.type !== 'p').map((d) =>
     ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major ?? null, minor: d.minor ?? null, access: 'rwm' }));
   return { ...resources, devices: [...resources.devices, ...DEFAULT_DEVICE_RULES, ...specDevices] };
 }
