@@ -104,6 +104,21 @@ describe('networking through berthd and the docker CLI', { skip: requires('root'
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
   });
 
+  test('--add-host host-gateway, --dns and --dns-search reach /etc/hosts and /etc/resolv.conf; -P publishes EXPOSEd ports', () => {
+    const out = docker(['run', '--rm', '-l', `berth-nete2e=${tok}`, '--add-host', 'gw:host-gateway', '--add-host', 'db:10.1.2.3',
+      '--dns', '9.9.9.9', '--dns-search', 'example.test', image, 'sh', '-c', 'cat /etc/hosts /etc/resolv.conf']);
+    assert.equal(out.code, 0, out.stderr);
+    const gateway = docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'bridge']).stdout.trim();
+    assert.match(out.stdout, new RegExp(`^${gateway.replace(/\./g, '\\.')}\\tgw$`, 'm'));
+    assert.match(out.stdout, /^10\.1\.2\.3\tdb$/m);
+    assert.match(out.stdout, /^nameserver 9\.9\.9\.9$/m);
+    assert.match(out.stdout, /^search example\.test$/m);
+    const id = docker(['run', '-d', '-l', `berth-nete2e=${tok}`, '-P', '--expose', '8080', '--expose', '53/udp', image, 'sleep', '300']).stdout.trim();
+    const ports = docker(['port', id]).stdout;
+    assert.match(ports, /^8080\/tcp -> 0\.0\.0\.0:\d+$/m);
+    assert.match(ports, /^53\/udp -> 0\.0\.0\.0:\d+$/m);
+  });
+
   test('--network none has only lo; --network host sees the host interfaces', () => {
     const none = docker(['run', '--rm', '-l', `berth-nete2e=${tok}`, '--network', 'none', image, 'ip', '-o', 'link']);
     assert.equal(none.code, 0, none.stderr);
