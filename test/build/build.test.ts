@@ -83,3 +83,23 @@ test('RUN sees env, user, workdir and build args; a failing RUN leaks nothing', 
     await stack.close();
   }
 });
+
+test('COPY from a tarball context: cached without extracting, a changed file misses and says which', { skip, timeout: 180_000 }, async () => {
+  const stack = await BuildStack.start();
+  try {
+    const dockerfile = `FROM ${stack.base}\nCOPY . /ctx/\nCOPY files/a.txt /a.txt\nRUN cat /a.txt /ctx/files/b.txt > /both\n`;
+    const files = { Dockerfile: dockerfile, 'files/a.txt': 'a1\n', 'files/b.txt': 'b\n', '.dockerignore': 'ignored*\n', 'ignored.txt': 'no' };
+    const first = await stack.build(files);
+    assert.equal(await stack.readFromImage(first.id, 'both'), 'a1\nb\n');
+    await assert.rejects(stack.readFromImage(first.id, 'ctx/ignored.txt'), /ENOENT/);
+    const cached = await stack.build(files, { explainCache: true });
+    assert.equal(cached.id, first.id);
+    assert.equal(cached.output.match(/Using cache/g)?.length, 3, cached.output);
+    const changed = await stack.build({ ...files, 'files/a.txt': 'a2\n' }, { explainCache: true });
+    assert.match(changed.output, /Cache miss: file files\/a.txt changed/);
+    assert.equal(await stack.readFromImage(changed.id, 'both'), 'a2\nb\n');
+    assert.deepEqual(await stack.leaks(), []);
+  } finally {
+    await stack.close();
+  }
+});

@@ -57,3 +57,36 @@ test('context: Dockerfile.dockerignore wins; the Dockerfile is read even when ig
   await assert.rejects(readDockerfile(plain, 'nope/Dockerfile'), /cannot find the dockerfile nope\/Dockerfile/);
   await rm(dir, { recursive: true, force: true });
 });
+
+test('tar contexts: files hashed on arrival, hostile members refused', async () => {
+  const { extractTarContext } = await import('./context.js');
+  const tar = await import('tar');
+  const { createHash } = await import('node:crypto');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-tarctx-'));
+  await mkdir(path.join(dir, 'src/sub'), { recursive: true });
+  await writeFile(path.join(dir, 'src/sub/f.txt'), 'content');
+  await writeFile(path.join(dir, 'src/Dockerfile'), 'FROM scratch\n');
+  const chunks: Buffer[] = [];
+  for await (const chunk of tar.c({ cwd: path.join(dir, 'src'), portable: true }, ['.'])) chunks.push(chunk as Buffer);
+  const context = await extractTarContext(Buffer.concat(chunks), 'Dockerfile', path.join(dir, 'scratch'));
+  assert.ok(context.index?.exact, 'a plain tarball is indexed exactly');
+  assert.equal(context.index.entries.get('Dockerfile')?.body?.toString(), 'FROM scratch\n');
+  await context.materialize();
+  const { stat: statFile } = await import('node:fs/promises');
+  const info = await statFile(path.join(context.root, 'sub/f.txt'));
+  assert.equal(context.knownDigest?.('sub/f.txt', info.size, info.mtimeMs), createHash('sha256').update('content').digest('hex'));
+  assert.equal(context.knownDigest?.('sub/f.txt', info.size + 1, info.mtimeMs), undefined);
+  await context.cleanup();
+  // a member named ../escape
+  const header = Buffer.alloc(512);
+  header.write('../escape.txt', 0);
+  header.write('0000644\0', 100); header.write('0000000\0', 108); header.write('0000000\0', 116);
+  header.write('00000000001\0', 124); header.write('00000000000\0', 136); header.write('0', 156); header.write('ustar\x0000', 257);
+  header.write('        ', 148);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  const evil = Buffer.concat([header, Buffer.from('x'.padEnd(512, '\0')), Buffer.alloc(1024)]);
+  await assert.rejects(extractTarContext(evil, 'Dockerfile', path.join(dir, 'scratch')), /cannot read the build context tarball: .*contains .\.\../);
+  await rm(dir, { recursive: true, force: true });
+});

@@ -2,6 +2,7 @@
 // then apply into a writable root. History text as the classic builder writes it:
 // `COPY file:<sha> in /dest `, `dir:`, or `multi:` for several sources.
 import { lstat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { errnoCode, invalidArgument } from '../../errors/berth-error.js';
@@ -12,7 +13,8 @@ import { IgnoreMatcher } from '../context/dockerignore.js';
 import { resolveInRoot } from '../context/root-path.js';
 import { checksumTree, copyEntry, mkdirInRoot } from './file-copy.js';
 import { parseChmod, resolveOwner } from './ownership.js';
-import { archiveKind, downloadSource, heredocSource, isRemoteUrl, matchSources, type ArchiveKind, type SourceItem } from './sources.js';
+import { archiveKind, cleanSourcePath, downloadSource, heredocSource, isRemoteUrl, matchSources, type ArchiveKind, type SourceItem } from './sources.js';
+import { checksumFromIndex, type TarIndex } from '../context/tar-digest.js';
 import { extractArchive } from './archive.js';
 import { stageLookup, type Expander, type StageState } from './stage-state.js';
 
@@ -22,6 +24,12 @@ type CopyInstruction = Extract<Instruction, { kind: 'copy' | 'add' }>;
 export interface SourceRoot {
   root: string;
   ignore: IgnoreMatcher | undefined;
+  /** content digests known without reading (context files hashed on arrival) */
+  knownDigest?: (relative: string, size: number, mtimeMs: number) => string | undefined;
+  /** an exact index of the root's files: sources are planned without touching the disk */
+  index?: TarIndex;
+  /** make the files exist on disk before they are read */
+  materialize?: () => Promise<void>;
   release(): Promise<void>;
 }
 
@@ -79,15 +87,36 @@ async function planSources(i: CopyInstruction, sources: string[], checksum: stri
       continue;
     }
     if (checksum !== undefined) throw invalidArgument('BUILD_CHECKSUM_LOCAL', `${what}: --checksum can only be used with a URL source`);
+    const indexed = i.kind === 'copy' && from.index && !WILDCARD.test(source) ? planFromIndex(from.index, source, skip, inputs) : undefined;
+    if (indexed) { planned.push(indexed); continue; }
+    await from.materialize?.();
     for (const item of await matchSources(from.root, source, skip, what)) {
       const files = new Map<string, string>();
-      const digest = await checksumTree(item.hostPath, item.relative, skip, files);
+      const known = from.knownDigest;
+      // only a file reached without symlinks is the tar member of the same name
+      const lookup = known && { lookup: (host: string, rel: string, info: Stats) => (host === path.join(from.root, rel) ? known(rel, info.size, info.mtimeMs) : undefined) };
+      const digest = await checksumTree(item.hostPath, item.relative, skip, files, lookup);
       for (const [file, sum] of files) inputs.set(file, sum);
       const archive = i.kind === 'add' && !item.isDir ? await archiveKind(item.hostPath) : undefined;
       planned.push({ ...item, hash: `${item.isDir ? 'dir' : 'file'}:${digest}`, archive, skip });
     }
   }
   return planned;
+}
+
+const WILDCARD = /[*?[]/;
+
+/** A literal COPY source straight from the context's index; undefined sends it to the disk path. */
+function planFromIndex(index: TarIndex, source: string, skip: (rel: string) => boolean, inputs: Map<string, string>): PlannedSource | undefined {
+  const cleaned = cleanSourcePath(source);
+  const relative = cleaned === '.' ? '' : cleaned;
+  if (relative !== '' && skip(relative)) return undefined;
+  const files = new Map<string, string>();
+  const sum = checksumFromIndex(index, relative, skip, files);
+  if (!sum) return undefined;
+  for (const [file, digest] of files) inputs.set(file, digest);
+  // hostPath is resolved once the context is on disk (only when the step really runs)
+  return { hostPath: '', relative, isDir: sum.isDir, hash: `${sum.isDir ? 'dir' : 'file'}:${sum.digest}`, archive: undefined, skip };
 }
 
 /** Resolve the sources and compute the step's history text; nothing is written yet. */
@@ -117,6 +146,8 @@ export async function planCopy(i: CopyInstruction, state: StageState, expand: Ex
     const workdir = state.image.config?.WorkingDir || '/';
     const destination = path.posix.isAbsolute(dest) ? dest : path.posix.join(workdir, dest) + (dest.endsWith('/') || dest === '.' ? '/' : '');
     const apply = async (root: string): Promise<void> => {
+      await from.materialize?.();
+      for (const item of planned) if (item.hostPath === '') item.hostPath = await resolveInRoot(from.root, item.relative);
       const owner = chown === undefined ? { uid: 0, gid: 0 } : await resolveOwner(root, chown);
       for (const item of planned) await applyOne(root, item, destination, { chown: chown !== undefined, owner, mode, parents: i.parents, what });
     };

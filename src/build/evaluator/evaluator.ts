@@ -259,7 +259,12 @@ class Build {
 
   private copyEnvironment(state: StageState): { context: SourceRoot; openFrom: (n: string) => Promise<SourceRoot>; fetch: typeof fetch; proxyArgs: Map<string, string> } {
     return {
-      context: { root: this.request.context.root, ignore: this.request.context.ignore, release: async () => undefined },
+      context: {
+        root: this.request.context.root, ignore: this.request.context.ignore, release: async () => undefined,
+        ...(this.request.context.knownDigest ? { knownDigest: this.request.context.knownDigest.bind(this.request.context) } : {}),
+        ...(this.request.context.index ? { index: this.request.context.index } : {}),
+        materialize: () => this.request.context.materialize(),
+      },
       openFrom: (name) => this.openFrom(name, state.stage.index),
       fetch: this.env.backends.fetch ?? fetch,
       proxyArgs: this.proxyArgs,

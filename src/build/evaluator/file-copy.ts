@@ -1,6 +1,6 @@
 // Copy files from a source tree (the context, another stage, a download) into a container
 // root. Destinations are resolved inside the root; sources never leave their root.
-import { lstat, lchown, mkdir, readdir, readlink, symlink, copyFile, chown, chmod, lutimes, rm, utimes } from 'node:fs/promises';
+import { lstat, lchown, mkdir, readdir, readFile, readlink, symlink, copyFile, chown, chmod, lutimes, rm, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -78,11 +78,10 @@ export async function copyEntry(source: string, target: string, relative: string
   if (info.isDirectory()) {
     await clearFor(target, true);
     await mkdir(target, { recursive: true });
-    for (const name of (await readdir(source)).sort()) {
-      const childRelative = relative === '' ? name : `${relative}/${name}`;
-      if (options.skip?.(childRelative)) continue;
-      await copyEntry(path.join(source, name), path.join(target, name), childRelative, options);
-    }
+    const children = (await readdir(source)).sort()
+      .map((name) => ({ name, rel: relative === '' ? name : `${relative}/${name}` }))
+      .filter((c) => !options.skip?.(c.rel));
+    await forEachLimited(children, 8, (c) => copyEntry(path.join(source, c.name), path.join(target, c.name), c.rel, options));
     await applyMeta(target, info, options, false);
     return;
   }
@@ -97,10 +96,31 @@ export async function copyEntry(source: string, target: string, relative: string
   // sockets, fifos and devices in a context are skipped, as docker's tar sender does
 }
 
-async function hashFile(file: string): Promise<string> {
+/** Files up to this size are read whole (much faster than a stream for many small files). */
+const READ_WHOLE_LIMIT = 16 * 1024 * 1024;
+
+async function hashFile(file: string, size: number): Promise<string> {
   const hash = createHash('sha256');
+  if (size <= READ_WHOLE_LIMIT) return hash.update(await readFile(file)).digest('hex');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/** Run `work` over items with a few in flight (the fs thread pool does the rest). */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Digests already computed for files of a root (the context tarball's), looked up by path. */
+export interface KnownDigests {
+  lookup(host: string, relative: string, info: Stats): string | undefined;
 }
 
 /**
@@ -109,29 +129,37 @@ async function hashFile(file: string): Promise<string> {
  * Also reports each file's checksum so a cache miss can name the file that changed.
  */
 export async function checksumTree(source: string, relative: string, skip: ((rel: string) => boolean) | undefined,
-  files: Map<string, string>): Promise<string> {
-  const hash = createHash('sha256');
-  const visit = async (host: string, rel: string): Promise<void> => {
+  files: Map<string, string>, known?: KnownDigests): Promise<string> {
+  const entries: Array<{ host: string; rel: string; info: Stats; line: string }> = [];
+  const walk = async (host: string, rel: string): Promise<void> => {
     const info = await lstat(host);
     const mode = (info.mode & 0o7777).toString(8);
     if (info.isDirectory()) {
-      hash.update(`d ${rel} ${mode}\n`);
+      // the context root's own mode is an accident of extraction: left out
+      entries.push({ host, rel, info, line: rel === '' ? 'd\n' : `d ${rel} ${mode}\n` });
       for (const name of (await readdir(host)).sort()) {
         const childRel = rel === '' ? name : `${rel}/${name}`;
         if (skip?.(childRel)) continue;
-        await visit(path.join(host, name), childRel);
+        await walk(path.join(host, name), childRel);
       }
     } else if (info.isSymbolicLink()) {
       const target = await readlink(host);
-      hash.update(`l ${rel} ${target}\n`);
+      entries.push({ host, rel, info, line: `l ${rel} ${target}\n` });
       files.set(rel, `link:${target}`);
     } else if (info.isFile()) {
-      const content = await hashFile(host);
-      hash.update(`f ${rel} ${mode} ${info.size} ${content}\n`);
-      files.set(rel, `${mode}:${content}`);
+      entries.push({ host, rel, info, line: '' });
     }
   };
-  await visit(source, relative);
+  await walk(source, relative);
+  // content hashes in parallel, combined in the walk's (sorted) order
+  await forEachLimited(entries.filter((e) => e.line === ''), 8, async (e) => {
+    const mode = (e.info.mode & 0o7777).toString(8);
+    const content = known?.lookup(e.host, e.rel, e.info) ?? await hashFile(e.host, e.info.size);
+    e.line = `f ${e.rel} ${mode} ${e.info.size} ${content}\n`;
+    files.set(e.rel, `${mode}:${content}`);
+  });
+  const hash = createHash('sha256');
+  for (const e of entries) hash.update(e.line);
   return hash.digest('hex');
 }
 

@@ -130,6 +130,7 @@ export async function materializeMounts(specs: MountSpec[], env: MountEnvironmen
         continue;
       }
       const from = spec.from === undefined ? env.context : await env.openFrom(spec.from);
+      await from.materialize?.();
       if (spec.from !== undefined) releases.push(() => from.release());
       let source = await resolveInRoot(from.root, cleanSourcePath(spec.source));
       if (spec.readwrite) {

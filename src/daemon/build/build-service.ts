@@ -116,7 +116,8 @@ class SnapshotRootfsBackend implements RootfsBackend {
     return {
       path: root,
       commit: async () => {
-        const stored = await storeLayerTar(this.images.content, this.images.tmpDir, rootfs.diff(key));
+        // uncompressed, as dockerd keeps local layers: no gzip on the build's hot path
+        const stored = await storeLayerTar(this.images.content, this.images.tmpDir, rootfs.diff(key), { compress: false });
         if (EMPTY_DIFF_IDS.has(stored.diffId)) return undefined;
         this.layers.set(stored.diffId, stored.descriptor);
         return { diffId: stored.diffId, size: stored.uncompressedSize };
