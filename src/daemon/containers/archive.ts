@@ -125,6 +125,8 @@ export async function changesFromDiff(diff: AsyncIterable<Uint8Array>): Promise<
   });
   for await (const chunk of diff) parser.write(Buffer.from(chunk));
   await new Promise<void>((resolve) => { parser.end(() => resolve()); });
+  // mount points the runtime creates are not changes (dockerd keeps them in an init layer)
+  for (const changed of [...changes.keys()]) if (isRuntimeMountPoint(changed)) changes.delete(changed);
   // every parent of a change shows as modified
   for (const changed of [...changes.keys()]) {
     for (let dir = path.posix.dirname(changed); dir !== '/'; dir = path.posix.dirname(dir)) {
@@ -132,4 +134,10 @@ export async function changesFromDiff(diff: AsyncIterable<Uint8Array>): Promise<
     }
   }
   return [...changes.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([Path, Kind]) => ({ Path, Kind }));
+}
+
+const MOUNT_POINTS = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/sbin/docker-init', '/dev', '/proc', '/sys', '/.dockerenv']);
+
+function isRuntimeMountPoint(p: string): boolean {
+  return MOUNT_POINTS.has(p) || p.startsWith('/dev/') || p.startsWith('/proc/') || p.startsWith('/sys/');
 }

@@ -61,7 +61,7 @@ function mountPoints(record: ContainerRecord): object[] {
 }
 
 export function commandLine(record: ContainerRecord): string {
-  return [record.Path, ...record.Args].map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ');
+  return [record.Path, ...record.Args].join(' ');
 }
 
 export function listJson(record: ContainerRecord, networkSettings: object | undefined): Record<string, unknown> {

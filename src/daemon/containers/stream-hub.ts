@@ -11,10 +11,16 @@ export interface OutputListener {
   end(): void;
 }
 
+const MAX_PENDING_STDIN = 1024 * 1024;
+
 export class StreamHub {
   private readonly listeners = new Set<OutputListener>();
   private stdin: Writable | undefined;
   private stdinClosed = false;
+  /** input that arrived before the process started (attach comes before start) */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingClose = false;
 
   addListener(listener: OutputListener): () => void {
     this.listeners.add(listener);
@@ -32,6 +38,14 @@ export class StreamHub {
     this.stdin = stdin;
     this.stdinClosed = false;
     stdin?.on('error', () => undefined);
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const chunk of pending) this.writeStdin(chunk);
+    if (this.pendingClose) {
+      this.pendingClose = false;
+      this.closeStdin();
+    }
   }
 
   /** the run ended */
@@ -43,11 +57,22 @@ export class StreamHub {
   get running(): boolean { return this.stdin !== undefined; }
 
   writeStdin(chunk: Buffer): void {
-    if (this.stdin && !this.stdinClosed && !this.stdin.destroyed) this.stdin.write(chunk);
+    if (!this.stdin) {
+      if (this.pendingBytes + chunk.length <= MAX_PENDING_STDIN) {
+        this.pending.push(chunk);
+        this.pendingBytes += chunk.length;
+      }
+      return;
+    }
+    if (!this.stdinClosed && !this.stdin.destroyed) this.stdin.write(chunk);
   }
 
   closeStdin(): void {
-    if (this.stdin && !this.stdinClosed) {
+    if (!this.stdin) {
+      this.pendingClose = true;
+      return;
+    }
+    if (!this.stdinClosed) {
       this.stdinClosed = true;
       this.stdin.end();
     }
