@@ -9,7 +9,7 @@ const DF_SPEC: ListSpec = {
 };
 
 function reclaimable(amount: number, total: number): string {
-  return total > 0 ? `${humanSize(amount)} (${Math.trunc((amount * 100) / total)}%)` : humanSize(amount);
+  return total > 0 ? `${humanSize(amount, 4)} (${Math.trunc((amount * 100) / total)}%)` : humanSize(amount, 4);
 }
 
 export default defineCommand({
@@ -35,10 +35,10 @@ export default defineCommand({
     const activeVolumes = volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0);
     const cacheSize = cache.reduce((s, b) => s + b.Size, 0);
     const rows = [
-      { Type: 'Images', TotalCount: String(images.length), Active: String(activeImages.length), Size: humanSize(imageSize), Reclaimable: reclaimable(Math.max(0, imageSize - usedImages), imageSize) },
-      { Type: 'Containers', TotalCount: String(containers.length), Active: String(running.length), Size: humanSize(containerSize), Reclaimable: reclaimable(containers.filter((c) => !running.includes(c)).reduce((s, c) => s + (c.SizeRw ?? 0), 0), containerSize) },
-      { Type: 'Local Volumes', TotalCount: String(volumes.length), Active: String(activeVolumes.length), Size: humanSize(volumeSize), Reclaimable: reclaimable(volumes.filter((v) => !activeVolumes.includes(v)).reduce((s, v) => s + Math.max(0, v.UsageData?.Size ?? 0), 0), volumeSize) },
-      { Type: 'Build Cache', TotalCount: String(cache.length), Active: String(cache.filter((b) => b.InUse).length), Size: humanSize(cacheSize), Reclaimable: humanSize(cache.filter((b) => !b.InUse && b.Shared !== true).reduce((s, b) => s + b.Size, 0)) },
+      { Type: 'Images', TotalCount: String(images.length), Active: String(activeImages.length), Size: humanSize(imageSize, 4), Reclaimable: reclaimable(Math.max(0, imageSize - usedImages), imageSize) },
+      { Type: 'Containers', TotalCount: String(containers.length), Active: String(running.length), Size: humanSize(containerSize, 4), Reclaimable: reclaimable(containers.filter((c) => !running.includes(c)).reduce((s, c) => s + (c.SizeRw ?? 0), 0), containerSize) },
+      { Type: 'Local Volumes', TotalCount: String(volumes.length), Active: String(activeVolumes.length), Size: humanSize(volumeSize, 4), Reclaimable: reclaimable(volumes.filter((v) => !activeVolumes.includes(v)).reduce((s, v) => s + Math.max(0, v.UsageData?.Size ?? 0), 0), volumeSize) },
+      { Type: 'Build Cache', TotalCount: String(cache.length), Active: String(cache.filter((b) => b.InUse).length), Size: humanSize(cacheSize, 4), Reclaimable: humanSize(cache.filter((b) => !b.InUse && b.Shared !== true).reduce((s, b) => s + b.Size, 0), 4) },
     ];
     ctx.out(renderList(rows, DF_SPEC, flags.str('format')));
   },

@@ -4,7 +4,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -83,7 +83,9 @@ export class CliTestEnv {
     const args = kind === 'dockerd'
       ? ['--data-root', path.join(this.root, 'data'), '--exec-root', path.join(this.root, 'exec'), '-H', this.host,
         '--pidfile', path.join(this.root, 'daemon.pid'), '--bridge=none', '--iptables=false', '--storage-driver', 'vfs']
-      : ['--data-root', path.join(this.root, 'data'), '--exec-root', path.join(this.root, 'exec'), '-H', this.host];
+      : ['--data-root', path.join(this.root, 'data'), '--exec-root', path.join(this.root, 'exec'), '-H', this.host,
+        '--pidfile', path.join(this.root, 'daemon.pid'), '--config-file', path.join(this.root, 'daemon.json')];
+    if (kind === 'berthd') await writeFile(path.join(this.root, 'daemon.json'), '{}\n');
     const file = kind === 'dockerd' ? 'dockerd' : path.join(REPO_ROOT, 'bin/berthd');
     this.daemon = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
     const log: Buffer[] = [];
