@@ -32,7 +32,9 @@ after(() => {
 
 /** The profile as exporter input (runc's rules: default-action rules dropped, repeated indexes split). */
 /** libseccomp's SCMP_ARCH_* tokens (x32 differs from its AUDIT_ARCH) */
-const SCMP_TOKENS: Record<string, number> = { SCMP_ARCH_X86_64: 0xc000003e, SCMP_ARCH_X86: 0x40000003, SCMP_ARCH_X32: 0x4000003e };
+const SCMP_TOKENS: Record<string, number> = {
+  SCMP_ARCH_X86_64: 0xc000003e, SCMP_ARCH_X86: 0x40000003, SCMP_ARCH_X32: 0x4000003e, SCMP_ARCH_AARCH64: 0xc00000b7, SCMP_ARCH_ARM: 0x40000028,
+};
 
 function describe(spec: LinuxSeccomp): string {
   const defaultAction = actionValue(spec.defaultAction, spec.defaultErrnoRet, 'default');
@@ -107,6 +109,15 @@ test("docker's default profile on x86_64 + x86 + x32 decides like libseccomp", {
     { arch: ARCHES.SCMP_ARCH_X86.audit, base: 0 },
   ]);
   assert.ok(checked > 25000);
+});
+
+test("docker's arm64 profile: the aarch64 and arm sections decide like libseccomp's", { skip }, () => {
+  const profile = defaultSeccompProfile(['CAP_CHOWN', 'CAP_SETUID'], 'arm64');
+  const checked = compare(profile, [
+    { arch: ARCHES.SCMP_ARCH_AARCH64.audit, base: 0 },
+    { arch: ARCHES.SCMP_ARCH_ARM.audit, base: 0 },
+  ]);
+  assert.ok(checked > 15000);
 });
 
 test('every comparison operator decides like libseccomp on values around the word boundary', { skip }, () => {

@@ -46,9 +46,9 @@ export const FOREIGN_ARCHES: ReadonlySet<string> = new Set([
  * Docker's default name them, and they are skipped without a warning.
  */
 export const FOREIGN_SYSCALLS: ReadonlySet<string> = new Set([
-  'recv', 'send', 'riscv_flush_icache', 'riscv_hwprobe', 's390_pci_mmio_read', 's390_pci_mmio_write',
+  'riscv_flush_icache', 'riscv_hwprobe', 's390_pci_mmio_read', 's390_pci_mmio_write',
   's390_runtime_instr', 's390_guarded_storage', 's390_sthyi', 'swapcontext', 'sync_file_range2', 'spu_run',
-  'spu_create', 'subpage_prot', 'sys_debug_setcontext', 'cacheflush', 'sysmips',
+  'spu_create', 'subpage_prot', 'sys_debug_setcontext', 'sysmips',
 ]);
 
 export function isSupportedArch(name: string): name is SupportedArch {

@@ -1,7 +1,10 @@
 /* Prints "arch name number" for each syscall name read from stdin that libseccomp knows
- * on x86_64, x86, x32, aarch64 and arm. Used by generate.sh; not part of the build. */
+ * on x86_64, x86, x32, aarch64 and arm, then every number 0..1023 libseccomp can name on
+ * each (for names only other architectures' headers carry). Used by generate.sh; not part
+ * of the build. */
 #include <seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int main(void) {
@@ -16,6 +19,14 @@ int main(void) {
     for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) {
       int nr = seccomp_syscall_resolve_name_arch(arches[i].token, line);
       if (nr >= 0) printf("%s %s %d\n", arches[i].name, line, nr);
+    }
+  }
+  for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) {
+    int base = arches[i].token == SCMP_ARCH_X32 ? 0x40000000 : 0;
+    for (int nr = base; nr < base + 1024; nr++) {
+      char *name = seccomp_syscall_resolve_num_arch(arches[i].token, nr);
+      if (name != NULL) printf("%s %s %d\n", arches[i].name, name, nr);
+      free(name);
     }
   }
   return 0;

@@ -39,7 +39,7 @@ gcc -Wall -Wextra -Werror -o "$work/resolve" "$here/generate.c" -lseccomp
     _llseek _newselect ugetrlimit cachestat fchmodat2
   echo "$newer" | awk '{ print $2 }'
 } | sort -u > "$work/names"
-"$work/resolve" < "$work/names" > "$work/resolved.libseccomp"
+"$work/resolve" < "$work/names" | sort -u > "$work/resolved.libseccomp"
 # On the x86 family the kernel headers are the authority: libseccomp gives the i386 socket
 # and ipc calls pseudo numbers (it multiplexes them through socketcall/ipc), but the kernel
 # has direct numbers for them since 4.3. Headers first, libseccomp fills the gaps.
