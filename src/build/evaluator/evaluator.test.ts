@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
+import { runProgram } from '../../sys/exec.js';
 import { MemoryBackends } from '../testing/memory-backends.js';
 import { runBuild, type BuildRequest } from './evaluator.js';
 import { openDirectoryContext } from '../context/context.js';
@@ -278,6 +279,14 @@ test('ADD unpacks local tar archives and refuses entries with ..', async () => {
     return 0;
   };
   await build(h, 'FROM busybox\nADD plain.tar /opt/\nADD archive.bin /gz\nRUN check');
+  assert.deepEqual(seen, ['packed', 'packed']);
+  // bzip2 and xz, recognised by their magic bytes
+  await runProgram('sh', ['-c', 'bzip2 -c plain.tar > a.tbz && xz -c plain.tar > a.txz'], { cwd: h.context });
+  h.mem.onRun = async (req) => {
+    seen = [await readFile(path.join(req.root.path, 'bz/pkg/file.txt'), 'utf8'), await readFile(path.join(req.root.path, 'xz/pkg/file.txt'), 'utf8')];
+    return 0;
+  };
+  await build(h, 'FROM busybox\nADD a.tbz /bz/\nADD a.txz /xz/\nRUN check');
   assert.deepEqual(seen, ['packed', 'packed']);
   // a hostile archive with a ../ entry
   const evil = Buffer.alloc(1024 + 512);

@@ -93,7 +93,14 @@ class Build {
       }
     }
     const target = this.targetStage();
-    const result = await this.buildStage(target.index);
+    let result: StageResult;
+    try {
+      result = await this.buildStage(target.index);
+    } catch (err) {
+      // stages started concurrently finish (and release their roots) before the build fails
+      await Promise.allSettled([...this.stageResults.values()]);
+      throw err;
+    }
     const unusedArgs = Object.keys(this.request.buildArgs).filter((k) => !this.consumedArgs.has(k));
     if (unusedArgs.length > 0) this.say(`[Warning] One or more build-args [${unusedArgs.join(' ')}] were not consumed\n`);
     this.emit({ type: 'aux', id: result.image.id });
