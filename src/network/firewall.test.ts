@@ -35,6 +35,7 @@ test('internal networks get no masquerade and are cut off; networks are isolated
   assert.ok(text.indexOf('oifname "bbxb" iifname != "bbxb" drop') < text.indexOf('ct status dnat accept'));
   assert.ok(text.indexOf('ct status dnat accept') < text.indexOf('iifname "bbxa" oifname { "bbxb" } drop'));
   assert.match(text, /iifname "bbxb" ip daddr 172\.18\.0\.1 udp dport 53 dnat ip to 172\.18\.0\.1:40000/);
+  assert.match(text, /iifname != "bbxb" ip daddr 172\.18\.0\.1 tcp dport 40001 drop/);
 });
 
 test('behind the host firewall, only bridge traffic is DNATed in prerouting', () => {

@@ -98,6 +98,15 @@ export function renderFirewall(model: FirewallModel): string {
   }
   chain('postrouting', 'type nat hook postrouting priority srcnat; policy accept;', postrouting);
 
+  // the embedded DNS of a network answers its own bridge only (names are network-scoped)
+  const input: string[] = [];
+  for (const net of model.networks) {
+    if (!net.dns) continue;
+    input.push(`iifname != ${quote(net.bridge)} ip daddr ${net.dns.gateway} udp dport ${net.dns.udpPort} drop`);
+    input.push(`iifname != ${quote(net.bridge)} ip daddr ${net.dns.gateway} tcp dport ${net.dns.tcpPort} drop`);
+  }
+  chain('input', 'type filter hook input priority filter; policy accept;', input);
+
   const forward: string[] = [];
   for (const net of model.networks) {
     if (!net.internal) continue;
