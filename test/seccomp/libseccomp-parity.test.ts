@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import type { LinuxSeccomp } from '../../src/oci/runtime-spec.js';
 import { defaultSeccompProfile } from '../../src/oci/seccomp-default.js';
 import { ARCHES } from '../../src/runtime/seccomp/arch.js';
-import { runSeccompProgram } from '../../src/runtime/seccomp/bpf-interpreter.js';
+import { SeccompInterpreter } from '../../src/runtime/seccomp/bpf-interpreter.js';
 import { actionValue, compileSeccomp } from '../../src/runtime/seccomp/compile.js';
 import { REPO_ROOT } from '../support/busybox-rootfs.js';
 
@@ -72,7 +72,8 @@ const ARG_VALUES = [0n, 1n, 2n, 8n, 10n, 38n, 39n, 40n, 41n, 0x11n, 0x20000n, 0x
 function compare(spec: LinuxSeccomp, sections: Array<{ arch: number; base: number; skip?: Set<number> }> = [{ arch: ARCHES.SCMP_ARCH_X86_64.audit, base: 0 }]): number {
   const reference = libseccompProgram(spec);
   // names libseccomp 2.5 cannot resolve are left out of both, and so is runc's ENOSYS stub
-  const ours = compileSeccomp(withoutNames(spec, reference.unknown), 'SCMP_ARCH_X86_64', { enosysStub: false });
+  const ours = new SeccompInterpreter(compileSeccomp(withoutNames(spec, reference.unknown), 'SCMP_ARCH_X86_64', { enosysStub: false }));
+  const theirs = new SeccompInterpreter(reference.program);
   let checked = 0;
   const pairs = sections.flatMap(({ arch, base, skip: skipped }) =>
     [...Array.from({ length: 470 }, (_, i) => base + i), base + 1000, 0x3fffffff, 0x40000000, 0x40000005, 0xffffffff]
@@ -80,14 +81,14 @@ function compare(spec: LinuxSeccomp, sections: Array<{ arch: number; base: numbe
   for (const { arch, nr } of pairs) {
     for (const [i, value] of ARG_VALUES.entries()) {
       const args = [value, ARG_VALUES[(i + 3) % ARG_VALUES.length] ?? 0n, value, 0n, 0n, 0n];
-      const expected = runSeccompProgram(reference.program, { arch, nr, args }).value;
-      const actual = runSeccompProgram(ours, { arch, nr, args }).value;
+      const expected = theirs.run({ arch, nr, args }).value;
+      const actual = ours.run({ arch, nr, args }).value;
       assert.equal(actual.toString(16), expected.toString(16), `arch ${arch.toString(16)} nr ${nr} args ${args.join(',')}`);
       checked++;
     }
   }
   for (const otherArch of [ARCHES.SCMP_ARCH_X86.audit, ARCHES.SCMP_ARCH_AARCH64.audit]) {
-    assert.equal(runSeccompProgram(ours, { arch: otherArch, nr: 1 }).value, runSeccompProgram(reference.program, { arch: otherArch, nr: 1 }).value);
+    assert.equal(ours.run({ arch: otherArch, nr: 1 }).value, theirs.run({ arch: otherArch, nr: 1 }).value);
   }
   return checked;
 }
