@@ -216,10 +216,12 @@ function deviceOps(spec: Spec, inUserNs: boolean): PlanOp[] {
   return ops;
 }
 
-/** pivot_root refuses shared mounts: a shared root is made private first and shared after the pivot */
+/** pivot_root refuses shared mounts and bind mounts refuse unbindable ones: set those after the pivot */
+const AFTER_PIVOT_PROPAGATION = new Set(['shared', 'rshared', 'unbindable', 'runbindable']);
+
 function rootPropagation(spec: Spec): number {
   const name = spec.linux?.rootfsPropagation;
-  if (name === 'shared' || name === 'rshared') return MS.PRIVATE | MS.REC;
+  if (name && AFTER_PIVOT_PROPAGATION.has(name)) return MS.PRIVATE | MS.REC;
   return name ? (PROPAGATION_OPTIONS[name] ?? MS.SLAVE | MS.REC) | MS.REC : MS.SLAVE | MS.REC;
 }
 
@@ -233,8 +235,8 @@ async function filesystemOps(spec: Spec, ctx: CreatePlanContext, inUserNs: boole
   for (let i = 0; i < mounts.length; i++) ops.push(...await mountOps(mounts[i] as Mount, i, ctx));
   ops.push(...deviceOps(spec, inUserNs));
   ops.push({ op: 'PIVOT_ROOT', strs: [ctx.rootfs] });
-  const shared = spec.linux?.rootfsPropagation;
-  if (shared === 'shared' || shared === 'rshared') ops.push({ op: 'MOUNT', ints: [PROPAGATION_OPTIONS[shared] ?? 0, 0, 0], strs: ['', '/', '', ''] });
+  const late = spec.linux?.rootfsPropagation;
+  if (late && AFTER_PIVOT_PROPAGATION.has(late)) ops.push({ op: 'MOUNT', ints: [PROPAGATION_OPTIONS[late] ?? 0, 0, 0], strs: ['', '/', '', ''] });
   return ops;
 }
 
