@@ -148,12 +148,16 @@ export class ImageService {
     return out;
   }
 
-  private async facts(record: ImageRecord, names?: { tags: string[]; digests: string[] }): Promise<ImageFacts> {
+  private async layerSizes(): Promise<Map<Digest, number>> {
+    return new Map((await this.snapshotter.listLayers()).map((l) => [l.chainId, l.size]));
+  }
+
+  private async facts(record: ImageRecord, names?: { tags: string[]; digests: string[] }, layerSizes?: Map<Digest, number>): Promise<ImageFacts> {
     const config = await this.readConfig(record.id);
     const n = names ?? (await this.namesById()).get(record.id) ?? { tags: [], digests: [] };
     const facts: ImageFacts = {
       id: record.id, config, repoTags: n.tags.sort(), repoDigests: n.digests.sort(),
-      size: await this.imageSize(record, config), graphDriver: { Name: this.snapshotter.driver, Data: null },
+      size: await this.imageSize(record, config, layerSizes ?? await this.layerSizes()), graphDriver: { Name: this.snapshotter.driver, Data: null },
     };
     if (record.parent !== undefined) facts.parent = record.parent;
     if (record.lastTagTime !== undefined) facts.lastTagTime = record.lastTagTime;
@@ -161,8 +165,7 @@ export class ImageService {
   }
 
   /** Unpacked size when the layers are unpacked, else the sum of the blobs. */
-  private async imageSize(record: ImageRecord, config: ImageConfig): Promise<number> {
-    const layers = new Map((await this.snapshotter.listLayers()).map((l) => [l.chainId, l.size]));
+  private async imageSize(record: ImageRecord, config: ImageConfig, layers: Map<Digest, number>): Promise<number> {
     let size = 0;
     for (const chainId of chainIds(config.rootfs.diff_ids)) {
       const s = layers.get(chainId);
@@ -174,13 +177,14 @@ export class ImageService {
 
   async list(options: { all?: boolean; dangling?: boolean; reference?: string } = {}): Promise<ImageSummary[]> {
     const names = await this.namesById();
+    const sizes = await this.layerSizes();
     const out: ImageSummary[] = [];
     for (const record of await this.metadata.listImages()) {
       const n = names.get(record.id) ?? { tags: [], digests: [] };
       if (options.dangling === true && n.tags.length > 0) continue;
       if (options.dangling === false && n.tags.length === 0) continue;
       if (options.reference !== undefined && !n.tags.some((t) => matchesReference(t, options.reference as string))) continue;
-      out.push(toSummary(await this.facts(record, n)));
+      out.push(toSummary(await this.facts(record, n, sizes)));
     }
     return out.sort((a, b) => b.Created - a.Created);
   }
@@ -192,9 +196,9 @@ export class ImageService {
 
   async history(text: string): Promise<HistoryItem[]> {
     const { record, config } = await this.resolve(text);
-    const layers = new Map((await this.snapshotter.listLayers()).map((l) => [l.chainId, l.size]));
+    const layers = await this.layerSizes();
     const sizes = chainIds(config.rootfs.diff_ids).map((c) => layers.get(c) ?? 0);
-    return toHistory(await this.facts(record), sizes);
+    return toHistory(await this.facts(record, undefined, layers), sizes);
   }
 
   /** `docker tag SOURCE TARGET`. */
