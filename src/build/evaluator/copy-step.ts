@@ -83,7 +83,7 @@ async function planSources(i: CopyInstruction, sources: string[], checksum: stri
       const item = await downloadSource(source, env.fetch, checksum, what);
       cleanups.push(item.cleanup);
       inputs.set(source, item.sha256);
-      planned.push({ ...item, hash: `file:${item.sha256}`, archive: undefined });
+      planned.push({ ...item, hash: `file:${item.sha256}`, archive: i.unpack === true ? await archiveKind(item.hostPath) : undefined });
       continue;
     }
     if (checksum !== undefined) throw invalidArgument('BUILD_CHECKSUM_LOCAL', `${what}: --checksum can only be used with a URL source`);
@@ -97,7 +97,7 @@ async function planSources(i: CopyInstruction, sources: string[], checksum: stri
       const lookup = known && { lookup: (host: string, rel: string, info: Stats) => (host === path.join(from.root, rel) ? known(rel, info.size, info.mtimeMs) : undefined) };
       const digest = await checksumTree(item.hostPath, item.relative, skip, files, lookup);
       for (const [file, sum] of files) inputs.set(file, sum);
-      const archive = i.kind === 'add' && !item.isDir ? await archiveKind(item.hostPath) : undefined;
+      const archive = i.kind === 'add' && i.unpack !== false && !item.isDir ? await archiveKind(item.hostPath) : undefined;
       planned.push({ ...item, hash: `${item.isDir ? 'dir' : 'file'}:${digest}`, archive, skip });
     }
   }

@@ -37,6 +37,8 @@ export interface CopySpec {
   checksum: string | undefined;
   link: boolean;
   parents: boolean;
+  /** ADD --unpack: undefined = docker's default (local archives unpacked, URLs not) */
+  unpack: boolean | undefined;
   excludes: string[];
   heredocs: Heredoc[];
 }
@@ -71,7 +73,7 @@ const FLAGS: Record<string, { single: string[]; multi: string[]; bool: string[] 
   from: { single: ['platform'], multi: [], bool: [] },
   run: { single: ['network', 'security'], multi: ['mount'], bool: [] },
   copy: { single: ['from', 'chown', 'chmod'], multi: ['exclude'], bool: ['link', 'parents'] },
-  add: { single: ['chown', 'chmod', 'checksum'], multi: ['exclude'], bool: ['link', 'keep-git-dir'] },
+  add: { single: ['chown', 'chmod', 'checksum'], multi: ['exclude'], bool: ['link', 'keep-git-dir', 'unpack'] },
   healthcheck: { single: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'], multi: [], bool: [] },
 };
 
@@ -221,6 +223,7 @@ function parseCopy(line: DockerfileLine, flags: Flags): CopySpec {
     checksum: flags.get('checksum'),
     link: flags.bool.has('link'),
     parents: flags.bool.has('parents'),
+    unpack: line.flags.some((f) => /^--unpack(=|$)/.test(f)) ? flags.bool.has('unpack') : undefined,
     excludes: flags.multi.get('exclude') ?? [],
     heredocs: line.heredocs,
   };

@@ -143,3 +143,20 @@ test('the seed example keeps the trailing text of MAINTAINER (comments only star
   assert.ok(maintainer?.kind === 'maintainer');
   assert.equal(maintainer.author, 'cs312@osuosl.org # Change your email here');
 });
+
+test('every example of the Dockerfile reference parses, except syntax placeholders and labs flags', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile('/work/shared/ref/dockerfile/reference.md', 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  const blocks = [...text.matchAll(/```dockerfile\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  assert.ok(blocks.length > 100);
+  const placeholder = (b: string): boolean => /<[A-Za-z |]+>|^>|\[--|\[type=|\[,|--device|1-labs|^INSTRUCTION|^# direc/m.test(b);
+  let parsed = 0;
+  for (const block of blocks) {
+    if (placeholder(block)) continue;
+    const source = /^\s*(#.*\n|\s*\n)*\s*FROM/i.test(block) ? block : `FROM scratch\n${block.replace(/^(\s*ARG[^\n]*\n)+/i, '')}`;
+    assert.doesNotThrow(() => parseStages(source), `reference example:\n${block}`);
+    parsed++;
+  }
+  assert.ok(parsed > 110, `only ${parsed} examples parsed`);
+});
