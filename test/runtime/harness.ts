@@ -1,7 +1,7 @@
 // Running a bundle to completion under the built-in runtime (in process) or runc, with the
 // output collected, and the leak checks every runtime test ends with.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,11 +72,26 @@ export async function makeTestRuntime(token: string): Promise<TestRuntime> {
       assert.deepEqual(cgroupDirs, [], `cgroups of ${id} left behind`);
       const mounts = execFileSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(id));
       assert.deepEqual(mounts, [], `mounts of ${id} left behind`);
+      assert.deepEqual(processesInCgroupOf(id), [], `processes of ${id} left behind`);
     },
     async cleanup() {
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** pids whose cgroup path names the container (its cgroup is /berth/<id>) */
+function processesInCgroupOf(id: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cgroup`, 'utf8').includes(`/${id}`)) pids.push(Number(entry));
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return pids;
 }
 
 function osSignalName(signal: number): NodeJS.Signals | null {
