@@ -11,7 +11,9 @@ import { requires } from '../support/requirements.js';
 import { makeBusyboxRootfs, REPO_ROOT } from '../support/busybox-rootfs.js';
 import { NetworksService } from '../../src/daemon/networks/service.js';
 import { instanceFromDataRoot } from '../../src/network/names.js';
-import { assertNoLeaks, freePort, tcpRoundTrip, token } from './support.js';
+import {
+  assertNoLeaks, freePort, makeClientHost, runInNetns, tcpEchoClientArgv, tcpRoundTrip, token,
+} from './support.js';
 
 const FROM_DIST = import.meta.url.includes('/dist/');
 
@@ -75,7 +77,7 @@ describe('networking through berthd and the docker CLI', { skip: requires('root'
     await rm(root, { recursive: true, force: true });
   });
 
-  test('the echo server published with -p answers nc from 127.0.0.1; docker port shows it', async () => {
+  test('the echo server published with -p answers from 127.0.0.1 and from a remote client; docker port shows it', async () => {
     const hostPort = await freePort();
     const run = docker(['run', '-d', '-l', `berth-nete2e=${tok}`, '--name', `echo-${tok}`, '-p', `${hostPort}:50000`, image, 'nc', '-ll', '-p', '50000', '-e', 'cat']);
     assert.equal(run.code, 0, `${run.stderr}\n${daemonLog.slice(-1500)}`);
@@ -85,6 +87,14 @@ describe('networking through berthd and the docker CLI', { skip: requires('root'
       if (reply === '') await sleep(100);
     }
     assert.equal(reply, 'hello berth\n');
+    // and from another machine: a netns joined to the host by a veth pair
+    const client = await makeClientHost(tok, root, 45);
+    try {
+      const remote = await runInNetns(client.netns, tcpEchoClientArgv(client.hostIp, hostPort, 'from-remote'));
+      assert.equal(remote.stdout, 'from-remote', remote.stderr);
+    } finally {
+      await client.destroy();
+    }
     const port = docker(['port', `echo-${tok}`]);
     assert.match(port.stdout, new RegExp(`50000/tcp -> 0\\.0\\.0\\.0:${hostPort}`));
     const inspect = JSON.parse(docker(['inspect', `echo-${tok}`]).stdout) as Array<{ NetworkSettings: { IPAddress: string; Networks: Record<string, unknown> } }>;
