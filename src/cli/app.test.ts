@@ -61,7 +61,7 @@ test('help is printed for every command without a daemon', async () => {
 });
 
 test('reserved verbs say not yet, exit 125; no daemon says what to start', async () => {
-  const net = await cli(['network', 'ls']);
+  const net = await cli(['volume', 'ls']);
   assert.equal(net.code, 125);
   assert.match(net.err, /not yet implemented/);
   const ps = await cli(['ps']);

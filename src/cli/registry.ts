@@ -44,8 +44,7 @@ export const COMMANDS: Record<string, Entry> = {
   update: { summary: 'Update configuration of one or more containers', load: () => import('./commands/update.js') },
   version: { summary: 'Show the Docker version information', load: () => import('./commands/version.js') },
   wait: { summary: 'Block until one or more containers stop, then print their exit codes', load: () => import('./commands/wait.js') },
-  build: { summary: 'Build an image from a Dockerfile (not yet)', load: () => import('./commands/reserved.js') },
-  network: { summary: 'Manage networks (not yet)', load: () => import('./commands/reserved.js') },
+  build: { summary: 'Build an image from a Dockerfile', load: () => import('./commands/build.js') },
   volume: { summary: 'Manage volumes (not yet)', load: () => import('./commands/reserved.js') },
   completion: { summary: 'Generate the autocompletion script for bash or zsh', load: () => import('./commands/completion.js') },
 };
@@ -68,10 +67,24 @@ export const MANAGEMENT: Record<string, { summary: string; subs: Record<string, 
   image: {
     summary: 'Manage images',
     subs: {
-      history: 'history', import: 'import', load: 'load', ls: 'images', list: 'images', pull: 'pull', push: 'push',
+      build: 'build', history: 'history', import: 'import', load: 'load', ls: 'images', list: 'images', pull: 'pull', push: 'push',
       inspect: entry('Display detailed information on one or more images', () => import('./commands/image-inspect.js')),
       prune: entry('Remove unused images', () => import('./commands/image-prune.js')),
       rm: 'rmi', remove: 'rmi', save: 'save', tag: 'tag',
+    },
+  },
+  network: {
+    summary: 'Manage networks',
+    subs: {
+      connect: entry('Connect a container to a network', () => import('./commands/network-connect.js')),
+      create: entry('Create a network', () => import('./commands/network-create.js')),
+      disconnect: entry('Disconnect a container from a network', () => import('./commands/network-disconnect.js')),
+      inspect: entry('Display detailed information on one or more networks', () => import('./commands/network-inspect.js')),
+      ls: entry('List networks', () => import('./commands/network-ls.js')),
+      list: entry('List networks', () => import('./commands/network-ls.js')),
+      prune: entry('Remove all unused networks', () => import('./commands/network-prune.js')),
+      rm: entry('Remove one or more networks', () => import('./commands/network-rm.js')),
+      remove: entry('Remove one or more networks', () => import('./commands/network-rm.js')),
     },
   },
   system: {

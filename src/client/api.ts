@@ -142,6 +142,30 @@ export class DockerClient {
     await this.transport.call({ method: 'POST', path: `/exec/${id(execId)}/resize`, query: { h: rows, w: cols } });
   }
 
+  // --- networks
+  async listNetworks(filters?: Filters): Promise<t.NetworkSummary[]> {
+    return await this.get('/networks', arr(t.decodeNetwork), { filters: filtersParam(filters) });
+  }
+  async inspectNetworkRaw(ref: string): Promise<unknown> { return await this.transport.json({ path: `/networks/${id(ref)}` }); }
+  async createNetwork(config: Record<string, unknown>): Promise<Decoded<typeof t.decodeCreated>> {
+    return await this.post({ path: '/networks/create', json: config }, t.decodeCreated);
+  }
+  async removeNetwork(ref: string): Promise<void> { await this.transport.call({ method: 'DELETE', path: `/networks/${id(ref)}` }); }
+  async connectNetwork(ref: string, container: string, endpoint: Record<string, unknown>): Promise<void> {
+    await this.transport.call({ method: 'POST', path: `/networks/${id(ref)}/connect`, json: { Container: container, EndpointConfig: endpoint } });
+  }
+  async disconnectNetwork(ref: string, container: string, force: boolean): Promise<void> {
+    await this.transport.call({ method: 'POST', path: `/networks/${id(ref)}/disconnect`, json: { Container: container, Force: force } });
+  }
+  async pruneNetworks(filters?: Filters): Promise<{ NetworksDeleted?: string[] | undefined }> {
+    return await this.post({ path: '/networks/prune', query: { filters: filtersParam(filters) } }, t.decodePruneNetworks);
+  }
+
+  // --- build
+  async build(context: Readable, query: Record<string, QueryValue>): Promise<IncomingMessage> {
+    return await this.stream({ method: 'POST', path: '/build', query, raw: context });
+  }
+
   // --- images
   async listImages(query: { all?: boolean; filters?: Filters; digests?: boolean }): Promise<t.ImageSummary[]> {
     return await this.get('/images/json', arr(t.decodeImageSummary), { all: query.all, digests: query.digests, filters: filtersParam(query.filters) });

@@ -62,7 +62,7 @@ export type DaemonEvent = Decoded<typeof decodeEvent>;
 export const decodeProgress = obj({
   id: opt(str), status: opt(str), progress: opt(str), stream: opt(str),
   progressDetail: opt(obj({ current: opt(num), total: opt(num) })),
-  error: opt(str), errorDetail: opt(obj({ message: opt(str) })), aux: opt(unknownValue),
+  error: opt(str), errorDetail: opt(obj({ message: opt(str), code: opt(num) })), aux: opt(unknownValue),
 });
 export type ProgressMessage = Decoded<typeof decodeProgress>;
 
@@ -84,3 +84,10 @@ export const decodeDiskUsage = obj({
   Volumes: opt(arr(obj({ Name: str, UsageData: opt(obj({ Size: num, RefCount: num })) }))),
   BuildCache: opt(arr(obj({ Size: num, InUse: bool, Shared: opt(bool) }))),
 });
+
+export const decodeNetwork = obj({
+  Id: str, Name: str, Driver: opt(str), Scope: opt(str), Created: opt(str), EnableIPv6: opt(bool), Internal: opt(bool),
+  Labels: opt(record(str)), IPAM: opt(unknownValue),
+});
+export type NetworkSummary = Decoded<typeof decodeNetwork>;
+export const decodePruneNetworks = obj({ NetworksDeleted: opt(arr(str)) });

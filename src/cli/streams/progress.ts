@@ -37,7 +37,8 @@ export async function renderProgress(stream: Readable, sink: ProgressSink, quiet
   for await (const value of jsonValues(stream)) {
     const msg = decodeProgress(value, 'progress');
     if (msg.error !== undefined || msg.errorDetail?.message !== undefined) {
-      throw new BerthError('internal', 'PROGRESS_ERROR', msg.errorDetail?.message ?? msg.error ?? 'unknown error', { detail: { fromDaemon: false } });
+      throw new BerthError('internal', 'PROGRESS_ERROR', msg.errorDetail?.message ?? msg.error ?? 'unknown error',
+        { detail: { fromDaemon: false, code: msg.errorDetail?.code } });
     }
     if (msg.aux !== undefined) aux.push(msg.aux);
     if (quiet) continue;
