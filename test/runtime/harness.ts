@@ -75,6 +75,8 @@ export async function makeTestRuntime(token: string): Promise<TestRuntime> {
       assert.deepEqual(processesInCgroupOf(id), [], `processes of ${id} left behind`);
     },
     async cleanup() {
+      // a failed test may have left containers: kill and delete them before removing the root
+      for (const state of await runtime.list().catch(() => [])) await runtime.delete(state.id, { force: true }).catch(() => undefined);
       await rm(root, { recursive: true, force: true });
     },
   };
