@@ -16,11 +16,13 @@ import type { CgroupAccess, RuntimeSet } from '../daemon/containers/ports.js';
 import { startsWithDaemon } from '../daemon/containers/restart-policy.js';
 import { convertSeccompProfile } from '../daemon/containers/seccomp-profile.js';
 import { ContainerService } from '../daemon/containers/service.js';
+import type { ContainerRecord } from '../daemon/containers/record.js';
 import { ImagesApi } from '../daemon/engine/images-api.js';
 import { SystemApi } from '../daemon/engine/system-api.js';
 import { EventBus } from '../daemon/events/event-bus.js';
 import { ImageService } from '../daemon/images/image-service.js';
 import { NetworksService } from '../daemon/networks/service.js';
+import { VolumesService } from '../daemon/volumes/service.js';
 import { buildRequestFromQuery, errorMessage, toJsonMessage } from '../daemon/build/api.js';
 import { BuildService, buildImage } from '../daemon/build/build-service.js';
 import { API_VERSION_NEWEST, API_VERSION_OLDEST } from '../server/api-version.js';
@@ -31,6 +33,7 @@ import { containerRoutes } from '../server/routes/containers/routes.js';
 import { imageRoutes } from '../server/routes/images/routes.js';
 import { networkRoutes } from '../server/routes/networks/routes.js';
 import { systemRoutes } from '../server/routes/system/routes.js';
+import { volumeRoutes } from '../server/routes/volumes/routes.js';
 import { invalidArgument, notFound } from '../errors/berth-error.js';
 import type { ResolvedConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -86,7 +89,15 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
     onEvent: (e) => events.publish('network', e.Action, e.Actor.ID, e.Actor.Attributes),
   });
   const kernel = os.release();
-  const containers = new ContainerService({
+  const volumes: VolumesService = new VolumesService({
+    root: path.join(config.dataRoot, 'volumes'),
+    containers: (): ContainerRecord[] => containers.store.all(),
+    lookup: (idOrName): ContainerRecord => containers.store.resolve(idOrName),
+    onEvent: (action, name, attributes) => events.publish('volume', action, name, attributes),
+    warn: (message) => log.warn(message),
+  });
+  await volumes.load();
+  const containers: ContainerService = new ContainerService({
     dataRoot: config.dataRoot, execRoot: config.execRoot, images: images.lookup(), rootfs: images.rootfs(), runtimes,
     monitor: new InProcessMonitor(), events, log, networks, cgroups: cgroupAccess(cgroups), cgroupParent: config.cgroupParent,
     logOptions: parseLogOptions(config.logOpts),
@@ -94,6 +105,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
       initBinary: await firstExisting(['/usr/bin/tini-static', '/usr/bin/docker-init']),
       defaultSeccomp: (caps) => defaultSeccompProfile(caps, process.arch, { kernelVersion: kernel }),
       convertSeccomp: (json, caps) => convertSeccompProfile(json, caps),
+      resolveVolumes: (record, rootfs) => volumes.resolve(record, rootfs),
     },
   });
   images.setImageUsers(async (imageId) => containers.store.all().filter((c) => c.Image === imageId)
@@ -102,7 +114,8 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
   const wasRunning = await containers.recover();
   await sweepLeftovers(config, containers, images, runtimes, cgroups, log);
   await networks.start([]);
-  const containerApi = new ContainerApi(containers, { commit: (request) => images.commit(request) });
+  const containerApi = new ContainerApi(containers, { commit: (request) => images.commit(request) },
+    (id) => volumes.removeAnonymousOf(id));
   const imagesApi = new ImagesApi(images, events, { insecureRegistries: config.insecureRegistries });
   const system = new SystemApi({
     name: os.hostname(), dataRoot: config.dataRoot, execRoot: config.execRoot, defaultRuntime: config.defaultRuntime,
@@ -122,6 +135,13 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
     .add(systemRoutes(system))
     .add(containerRoutes(containerApi))
     .add(imageRoutes(imagesApi))
+    .add(volumeRoutes({
+      create: (request) => volumes.create(request),
+      list: (filters) => volumes.list(filters),
+      inspect: (name) => volumes.inspect(name),
+      remove: (name, force) => volumes.remove(name, force),
+      prune: (filters) => volumes.prune(filters),
+    }))
     .add(networkRoutes({
       create: (request) => networks.create(request),
       list: (filters) => networks.list(filters),
@@ -164,6 +184,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
       await listener.close();
       await containers.shutdown();
       await networks.close();
+      await volumes.close();
     },
   };
 }

@@ -19,7 +19,9 @@ import { statsJson, systemCpuNanos, type StatsSample } from './stats.js';
 export class ContainerApi {
   readonly execs: ExecService;
 
-  constructor(private readonly service: ContainerService, private readonly committer: ImageCommitter | undefined) {
+  constructor(private readonly service: ContainerService, private readonly committer: ImageCommitter | undefined,
+    /** rm -v: the container's anonymous volumes (the volumes service) */
+    private readonly removeAnonymousVolumes?: (containerId: string) => Promise<void>) {
     this.execs = new ExecService(service);
   }
 
@@ -57,9 +59,11 @@ export class ContainerApi {
   pause(id: string): Promise<void> { return this.service.pause(id); }
   unpause(id: string): Promise<void> { return this.service.unpause(id); }
   wait(id: string, condition: WaitCondition, signal: AbortSignal): Promise<WaitResult> { return this.service.wait(id, condition, signal); }
-  remove(id: string, options: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
+  async remove(id: string, options: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
     if (options.link) throw invalidArgument('NO_LINKS', 'legacy links are not supported');
-    return this.service.remove(id, { force: options.force });
+    const fullId = this.service.store.resolve(id).Id;
+    await this.service.remove(id, { force: options.force });
+    if (options.volumes && this.removeAnonymousVolumes) await this.removeAnonymousVolumes(fullId);
   }
   rename(id: string, name: string): Promise<void> { return this.service.rename(id, name); }
   update(id: string, body: UpdateRequest): Promise<{ Warnings: string[] }> { return this.service.update(id, body); }

@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { LinuxSeccomp } from '../../oci/runtime-spec.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
 import { buildSpec } from './oci-spec.js';
+import type { SharedNamespaces } from './namespace-modes.js';
+import type { MountRequest } from './create-request.js';
 import type { SandboxProvider, SandboxResult } from './ports.js';
 import type { ContainerRecord } from './record.js';
 import { resolveInRoot } from './root-path.js';
@@ -16,6 +18,10 @@ export interface BundleOptions {
   defaultSeccomp: (capabilities: readonly string[]) => LinuxSeccomp | undefined;
   convertSeccomp: (json: string, capabilities: readonly string[]) => LinuxSeccomp;
   cgroupsPath: string;
+  /** --pid/--ipc/--uts sharing, resolved by the service at start */
+  shared?: SharedNamespaces;
+  /** named/anonymous volumes and --volumes-from -> host binds (the volumes service); absent: binds only */
+  resolveVolumes?: (record: ContainerRecord, rootfs: string) => Promise<{ Binds: string[]; Mounts: MountRequest[] }>;
 }
 
 export async function prepareBundle(bundleDir: string, rootfs: string, record: ContainerRecord, containerDir: string,
@@ -32,9 +38,11 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   await writeFile(etcFiles.hosts, sandbox.hostsContent);
   await writeFile(etcFiles.hostname, sandbox.hostnameContent);
   await writeFile(etcFiles.resolvConf, sandbox.resolvConfContent);
+  const volumes = options.resolveVolumes ? await options.resolveVolumes(record, rootfs) : undefined;
   const spec = buildSpec({
-    record, rootfs, user, netnsPath: sandbox.netnsPath, etcFiles, initBinary: options.initBinary,
+    record: volumes ? { ...record, HostConfig: { ...record.HostConfig, ...volumes } } : record, rootfs, user, netnsPath: sandbox.netnsPath, etcFiles, initBinary: options.initBinary,
     defaultSeccomp: options.defaultSeccomp, convertSeccomp: options.convertSeccomp, cgroupsPath: options.cgroupsPath,
+    shared: options.shared,
   });
   await writeJsonAtomic(path.join(bundleDir, 'config.json'), spec, 0o600);
 }

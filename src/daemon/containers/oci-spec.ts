@@ -2,13 +2,14 @@
 // flags: process, default mounts and capabilities, masked paths, seccomp, namespaces,
 // cgroup resources, plus the bind mounts of /etc/{hosts,hostname,resolv.conf}.
 import { invalidArgument, BerthError } from '../../errors/berth-error.js';
-import type { LinuxNamespace, LinuxSeccomp, Mount, Spec } from '../../oci/runtime-spec.js';
+import type { LinuxSeccomp, Mount, Spec } from '../../oci/runtime-spec.js';
 import { commandList, type HostConfig, type MountRequest } from './create-request.js';
 import type { ContainerRecord } from './record.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_PATH_ENV, DEFAULT_READONLY_PATHS, DEFAULT_SHM_SIZE,
   defaultDeviceRules, defaultMounts, grantableCapabilities } from './oci-defaults.js';
 import { toLinuxResources, toRlimits } from './resources.js';
 import type { ResolvedUser } from './user.js';
+import { applyShmMode, namespaceList, type SharedNamespaces } from './namespace-modes.js';
 
 export const INIT_PATH_IN_CONTAINER = '/sbin/docker-init';
 
@@ -27,6 +28,8 @@ export interface SpecInputs {
   /** a profile given with --security-opt seccomp=<file> (its JSON), converted by the caller */
   convertSeccomp: (json: string, capabilities: readonly string[]) => LinuxSeccomp;
   cgroupsPath: string;
+  /** --pid/--ipc/--uts host or container:X, resolved at start; absent: all private */
+  shared?: SharedNamespaces;
 }
 
 /** The command line Docker runs: Entrypoint + Cmd, with an init in front for --init. */
@@ -59,11 +62,12 @@ export function buildSpec(inputs: SpecInputs): Spec {
       oomScoreAdj: host.OomScoreAdj ?? 0,
     },
     root: { path: inputs.rootfs, readonly: host.ReadonlyRootfs === true },
-    hostname: record.Config.Hostname ?? '',
-    ...(record.Config.Domainname ? { domainname: record.Config.Domainname } : {}),
-    mounts: [...defaultMounts(shm, privileged), ...etcMounts(inputs), ...initMounts(inputs), ...userMounts(record.HostConfig)],
+    // --uts host: the host's own hostname, which a container may not set
+    hostname: inputs.shared?.uts === null ? '' : record.Config.Hostname ?? '',
+    ...(record.Config.Domainname && inputs.shared?.uts !== null ? { domainname: record.Config.Domainname } : {}),
+    mounts: [...applyShmMode(defaultMounts(shm, privileged), inputs.shared ?? {}), ...etcMounts(inputs), ...initMounts(inputs), ...userMounts(record.HostConfig)],
     linux: {
-      namespaces: namespaces(inputs),
+      namespaces: namespaceList(host, inputs.shared ?? {}, inputs.netnsPath),
       cgroupsPath: inputs.cgroupsPath,
       resources,
       ...(host.Sysctls && Object.keys(host.Sysctls).length > 0 ? { sysctl: { ...host.Sysctls } } : {}),
@@ -139,14 +143,6 @@ function splitOnce(text: string, sep: RegExp): [string, string] {
   return [text.slice(0, match.index), text.slice(match.index + 1)];
 }
 
-function namespaces(inputs: SpecInputs): LinuxNamespace[] {
-  const list: LinuxNamespace[] = [{ type: 'mount' }, { type: 'uts' }, { type: 'pid' }, { type: 'ipc' }];
-  if (inputs.netnsPath === undefined) list.push({ type: 'network' });
-  else if (inputs.netnsPath !== null) list.push({ type: 'network', path: inputs.netnsPath });
-  if (inputs.record.HostConfig.CgroupnsMode === 'private') list.push({ type: 'cgroup' });
-  return list;
-}
-
 function etcMounts(inputs: SpecInputs): Mount[] {
   if (!inputs.etcFiles) return [];
   const bind = (source: string, destination: string): Mount =>
@@ -193,10 +189,12 @@ const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rsla
 
 function parseBind(spec: string): Mount {
   const parts = spec.split(':');
+  // `-v /dst`: an anonymous volume; the volumes service rewrites it to a host path at start
+  if (parts.length === 1 && spec.startsWith('/')) return { destination: spec, type: 'bind', source: '', options: ['rbind', 'rw', 'rprivate'] };
   const [source = '', destination = '', options = ''] = parts;
   if (parts.length < 2 || parts.length > 3 || destination === '') throw invalidArgument('BAD_BIND', `invalid volume specification: '${spec}'`);
-  if (!source.startsWith('/')) {
-    throw new BerthError('not_implemented', 'NAMED_VOLUMES', `named volume ${source} in '${spec}': named volumes are not supported yet`);
+  if (!source.startsWith('/') && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(source)) {
+    throw invalidArgument('BAD_VOLUME_NAME', `invalid volume specification: '${spec}': "${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed`);
   }
   const opts = splitOptions(options);
   const propagation = opts.find((o) => PROPAGATIONS.includes(o)) ?? 'rprivate';
@@ -220,5 +218,7 @@ function fromMountRequest(m: MountRequest): Mount {
     if (m.ReadOnly) options.push('ro');
     return { destination: m.Target, type: 'tmpfs', source: 'tmpfs', options };
   }
+  // a named or anonymous volume; the volumes service rewrites it to a host bind at start
+  if (m.Type === 'volume') return { destination: m.Target, type: 'bind', source: m.Source ?? '', options: ['rbind', m.ReadOnly ? 'ro' : 'rw', 'rprivate'] };
   throw new BerthError('not_implemented', 'MOUNT_TYPE', `mount type ${m.Type} for ${m.Target} is not supported yet`);
 }
