@@ -35,26 +35,27 @@ async function main(): Promise<void> {
   const config = resolveConfig(parsed.config, file);
   const log = createLogger(config.logLevel);
   await writePidfile(config.pidfile);
-  let daemon;
-  try {
-    daemon = await startDaemon(config, log);
-  } catch (err) {
-    await unlink(config.pidfile).catch(() => undefined);
-    throw err;
-  }
-  log.info(`berthd started (data-root ${config.dataRoot}, exec-root ${config.execRoot})`);
+  // handlers first: a SIGTERM during startup waits for it, then shuts down cleanly
   let stopping = false;
+  const starting = startDaemon(config, log);
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: shutting down`);
-    void daemon.stop()
+    void starting.then((daemon) => daemon.stop())
       .catch((err: unknown) => log.error(`shutdown: ${String(err)}`))
       .finally(() => { void unlink(config.pidfile).catch(() => undefined).then(() => process.exit(0)); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGPIPE', () => undefined);
+  try {
+    await starting;
+  } catch (err) {
+    await unlink(config.pidfile).catch(() => undefined);
+    throw err;
+  }
+  log.info(`berthd started (data-root ${config.dataRoot}, exec-root ${config.execRoot})`);
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,7 @@
 // Starts a private berthd (own data-root, exec-root, socket, cgroup parent) for API tests,
 // imports a busybox image through it, and checks after the suite that nothing leaked.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,7 +44,11 @@ export async function startBerthd(existing?: { dir: string; token: string }): Pr
     cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'],
   });
   const logFile: string[] = [];
-  child.stderr?.on('data', (c: Buffer) => logFile.push(c.toString()));
+  const keepLog = process.env['BERTH_TEST_LOG_DIR'];
+  child.stderr?.on('data', (c: Buffer) => {
+    logFile.push(c.toString());
+    if (keepLog) void appendFile(path.join(keepLog, `berthd-${token}.log`), c).catch(() => undefined);
+  });
   await writeEmptyConfig(path.join(dir, 'none.json'));
   const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(dir, 'docker-config') };
   for (let i = 0; i < 120; i++) {
@@ -134,6 +138,10 @@ export async function cleanupBerthd(daemon: Berthd): Promise<void> {
   }
 }
 
+/** Remove the daemon's directory; a mount still inside it is reported, not followed. */
 export async function removeDir(daemon: Berthd): Promise<void> {
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  const mounted = mountinfo.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(daemon.dir));
+  for (const mount of mounted.reverse()) await run('umount', ['-l', mount]).catch(() => undefined);
   await rm(daemon.dir, { recursive: true, force: true });
 }

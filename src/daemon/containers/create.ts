@@ -5,6 +5,7 @@ import type { ContainerConfig as ImageContainerConfig } from '../../oci/image.js
 import { commandList, type ContainerConfig, type CreateRequest, type HostConfig } from './create-request.js';
 import { capabilities, userMounts } from './oci-spec.js';
 import { checkResources } from './resources.js';
+import { checkNamespaceModes } from './namespace-modes.js';
 
 export function mergeImageConfig(request: ContainerConfig, image: ImageContainerConfig, id: string): ContainerConfig {
   const merged: ContainerConfig = { ...request };
@@ -74,9 +75,7 @@ export function checkCreateRequest(request: CreateRequest, host: HostConfig, run
       throw invalidArgument('BAD_SYSCTL', `sysctl '${key}' is not allowed`);
     }
   }
-  if (host.PidMode || host.UTSMode || !['', 'private', 'shareable', undefined].includes(host.IpcMode)) {
-    throw new BerthError('not_implemented', 'NAMESPACE_MODE', 'pid, ipc and uts sharing modes are not supported yet');
-  }
+  checkNamespaceModes(host, request.Hostname);
   capabilities(host.Privileged === true, host.CapAdd ?? [], host.CapDrop ?? []);
   userMounts(host);
 }

@@ -4,8 +4,9 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
+import { hostname as hostHostname } from 'node:os';
 import path from 'node:path';
-import { BerthError, conflict, invalidArgument, isBerthError } from '../../errors/berth-error.js';
+import { BerthError, conflict, invalidArgument, isBerthError, notFound } from '../../errors/berth-error.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
 import type { EventBus } from '../events/event-bus.js';
 import { checkCreateRequest, mergeImageConfig } from './create.js';
@@ -22,6 +23,7 @@ import { prepareBundle, type BundleOptions } from './bundle.js';
 import { ContainerStore } from './store.js';
 import { StreamHub } from './stream-hub.js';
 import { parseSignal } from './signals.js';
+import { namespaceDonors, resolveSharedNamespaces, withDefaultModes, type DonorInfo } from './namespace-modes.js';
 
 export interface Logger {
   debug(message: string): void;
@@ -80,6 +82,10 @@ export class ContainerService {
   async create(request: CreateRequest, name: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
     const host = hostConfigSchema.parse(request.HostConfig ?? {});
     checkCreateRequest(request, host, this.deps.runtimes.names());
+    // --pid/--ipc container:X naming a container that does not exist fails before anything is made
+    for (const donor of namespaceDonors(host)) {
+      if (!this.donorInfo(donor.target)) throw notFound('NO_SUCH_CONTAINER', `cannot join the ${donor.flag} namespace of container ${donor.target}: No such container: ${donor.target}`);
+    }
     const image = await this.deps.images.resolve(request.Image as string);
     const id = randomBytes(32).toString('hex');
     const fullName = `/${name ?? randomName((n) => this.store.hasName(n))}`;
@@ -111,7 +117,7 @@ export class ContainerService {
       RestartPolicy: { Name: host.RestartPolicy?.Name || 'no', MaximumRetryCount: host.RestartPolicy?.MaximumRetryCount ?? 0 } };
     return {
       Id: id, Created: nowRfc3339(), Path: args[0] ?? '', Args: args.slice(1), Name: name, Image: image.id,
-      Config: config, HostConfig: hostConfig, NetworkingConfig: NetworkingConfig ?? null,
+      Config: hostConfig.UTSMode === 'host' ? { ...config, Hostname: hostHostname() } : config, HostConfig: withDefaultModes(hostConfig), NetworkingConfig: NetworkingConfig ?? null,
       State: initialState(), RestartCount: 0, ManuallyStopped: false,
       Runtime: host.Runtime || this.deps.runtimes.defaultName, CgroupsPath: path.posix.join(this.deps.cgroupParent, id), ExecIDs: [],
     };
@@ -128,6 +134,10 @@ export class ContainerService {
         }
         this.cancelRestart(current.Id);
         await this.killAndWait(current, 'SIGKILL', 10_000);
+        // the exit handler will find no record: release the run's resources here
+        const live = this.live.get(current.Id);
+        if (live) live.process = undefined;
+        await this.cleanupRun(current);
       }
       await this.destroy(current);
     });
@@ -189,6 +199,7 @@ export class ContainerService {
     const record = this.store.resolve(idOrName);
     await this.lock.run(record.Id, async () => {
       const current = this.store.resolve(record.Id);
+      if (this.shuttingDown) throw new BerthError('unavailable', 'SHUTTING_DOWN', 'the daemon is shutting down');
       if (current.State.Paused) throw conflict('CONTAINER_PAUSED', 'cannot start a paused container, try unpause instead');
       if (current.State.Running) throw new BerthError('not_modified', 'ALREADY_STARTED', `container ${current.Id} is already running`);
       this.cancelRestart(current.Id);
@@ -210,10 +221,11 @@ export class ContainerService {
     const bundleDir = this.bundleDir(record.Id);
     let process: MonitoredProcess;
     try {
+      const shared = resolveSharedNamespaces(record.HostConfig, (target) => this.donorInfo(target));
       // a leftover of a crashed run would make create fail
       await runtime.delete(record.Id, { force: true }).catch(() => undefined);
       const rootfs = await this.deps.rootfs.mount(record.Id, record.Image);
-      await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), { ...this.deps.bundle, cgroupsPath: record.CgroupsPath },
+      await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), { ...this.deps.bundle, cgroupsPath: record.CgroupsPath, shared },
         this.deps.networks);
       process = await this.deps.monitor.start({
         id: record.Id, bundleDir, runtime, tty: record.Config.Tty === true, openStdin: record.Config.OpenStdin === true,
@@ -231,6 +243,19 @@ export class ContainerService {
     await this.store.save(running);
     this.emit(running, 'start');
     void process.exit.then((status) => this.onExit(record.Id, process, status));
+  }
+
+  /** A container named by --pid/--ipc container:X: its init pid while it runs. */
+  private donorInfo(target: string): DonorInfo | undefined {
+    let donor: ContainerRecord;
+    try {
+      donor = this.store.resolve(target);
+    } catch (err) {
+      if (isBerthError(err, 'not_found')) return undefined;
+      throw err;
+    }
+    const running = donor.State.Running && !donor.State.Paused ? donor.State.Pid : undefined;
+    return { id: donor.Id, pid: running, ipcMode: donor.HostConfig.IpcMode };
   }
 
   /** The process ended: release its resources, record the exit, maybe restart or remove. */
@@ -470,6 +495,8 @@ export class ContainerService {
   /** Stop every running container with its stop signal and timeout (daemon shutdown). */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    // let starts in flight finish, so their containers are stopped below
+    await Promise.all(this.store.all().map((record) => this.lock.run(record.Id, async () => undefined)));
     const running = this.store.all().filter((r) => r.State.Running);
     for (const record of this.store.all()) this.cancelRestart(record.Id);
     await Promise.all(running.map(async (record) => {
