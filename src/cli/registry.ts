@@ -87,6 +87,18 @@ export const MANAGEMENT: Record<string, { summary: string; subs: Record<string, 
       remove: entry('Remove one or more networks', () => import('./commands/network-rm.js')),
     },
   },
+  volume: {
+    summary: 'Manage volumes',
+    subs: {
+      create: entry('Create a volume', () => import('./commands/volume-create.js')),
+      inspect: entry('Display detailed information on one or more volumes', () => import('./commands/volume-inspect.js')),
+      ls: entry('List volumes', () => import('./commands/volume-ls.js')),
+      list: entry('List volumes', () => import('./commands/volume-ls.js')),
+      prune: entry('Remove unused local volumes', () => import('./commands/volume-prune.js')),
+      rm: entry('Remove one or more volumes', () => import('./commands/volume-rm.js')),
+      remove: entry('Remove one or more volumes', () => import('./commands/volume-rm.js')),
+    },
+  },
   system: {
     summary: 'Manage Docker',
     subs: {
