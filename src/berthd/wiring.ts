@@ -123,6 +123,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
     insecureRegistries: config.insecureRegistries, storageDriver: images.snapshotter.driver === 'overlay' ? 'overlay2' : 'vfs',
     apiVersion: API_VERSION_NEWEST, minApiVersion: API_VERSION_OLDEST,
   }, containers, images, events);
+  system.setVolumeUsage(() => volumes.diskUsage());
   const builder = await BuildService.open({
     images, runtime: runtimes.get(), dataRoot: path.join(config.dataRoot, 'build'), runRoot: path.join(config.execRoot, 'build'),
     cgroupParent: config.cgroupParent,

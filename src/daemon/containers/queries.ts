@@ -49,6 +49,13 @@ function mountPoints(record: ContainerRecord): object[] {
   const points: object[] = [];
   for (const bind of record.HostConfig.Binds ?? []) {
     const [source = '', destination = '', mode = ''] = bind.split(':');
+    if (!source.startsWith('/')) {
+      // a named volume (-v name:/dst) or an anonymous one (-v /dst)
+      const named = bind.includes(':');
+      points.push({ Type: 'volume', Name: named ? source : '', Source: '', Destination: named ? destination : source, Driver: 'local',
+        Mode: named ? mode : '', RW: !mode.split(',').includes('ro'), Propagation: '' });
+      continue;
+    }
     points.push({ Type: 'bind', Source: source, Destination: destination, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' });
   }
   for (const m of record.HostConfig.Mounts ?? []) {

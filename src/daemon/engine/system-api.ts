@@ -33,6 +33,13 @@ export class SystemApi {
   constructor(private readonly options: SystemInfoOptions, private readonly containers: ContainerService,
     private readonly images: ImageService, private readonly events: EventBus) {}
 
+  /** volumes with UsageData for /system/df (the volumes service, wired by berthd) */
+  private volumeUsage: (() => Promise<unknown[]>) | undefined;
+
+  setVolumeUsage(usage: () => Promise<unknown[]>): void {
+    this.volumeUsage = usage;
+  }
+
   version(): {
     Platform: { Name: string }; Components: Array<{ Name: string; Version: string; Details?: Record<string, string> }>; Version: string;
     ApiVersion: string; MinAPIVersion: string; GitCommit: string; GoVersion: string; Os: string; Arch: string; KernelVersion: string;
@@ -93,7 +100,7 @@ export class SystemApi {
         NetworkSettings: { Networks: {} },
       }));
     }
-    if (types.includes('volume')) result['Volumes'] = [];
+    if (types.includes('volume')) result['Volumes'] = this.volumeUsage ? await this.volumeUsage() : [];
     if (types.includes('build-cache')) result['BuildCache'] = [];
     await statfs(this.options.dataRoot).catch(() => undefined);
     return result;
