@@ -156,6 +156,8 @@ export class ApiTransport {
       clientReq.on('error', (err) => reject(this.connectionError(err)));
       if (req.raw !== undefined && !Buffer.isBuffer(req.raw)) {
         req.raw.on('error', (err) => clientReq.destroy(err));
+        // a slow producer (import from a pipe) must not leave the daemon waiting for headers
+        clientReq.flushHeaders();
         req.raw.pipe(clientReq);
       } else {
         clientReq.end(body ?? req.raw);
