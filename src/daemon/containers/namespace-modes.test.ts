@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { applyShmMode, checkNamespaceModes, namespaceList, resolveSharedNamespaces, withDefaultModes } from './namespace-modes.js';
 
 const donors = new Map([
-  ['web', { id: 'a'.repeat(64), pid: 4242, ipcMode: 'shareable' }],
-  ['priv', { id: 'b'.repeat(64), pid: 4343, ipcMode: 'private' }],
-  ['stopped', { id: 'c'.repeat(64), pid: undefined, ipcMode: 'shareable' }],
+  ['web', { id: 'a'.repeat(64), pid: 4242, ipcMode: 'shareable', shmPath: '/c/a/shm' }],
+  ['priv', { id: 'b'.repeat(64), pid: 4343, ipcMode: 'private', shmPath: '/c/b/shm' }],
+  ['stopped', { id: 'c'.repeat(64), pid: undefined, ipcMode: 'shareable', shmPath: '/c/c/shm' }],
 ]);
 const lookup = (name: string) => donors.get(name);
 
@@ -43,5 +43,5 @@ test('/dev/shm follows the IPC mode', () => {
   assert.deepEqual(applyShmMode([proc, shm], {}), [proc, shm]);
   assert.deepEqual(applyShmMode([proc, shm], { noShm: true }), [proc]);
   assert.deepEqual(applyShmMode([proc, shm], resolveSharedNamespaces({ IpcMode: 'container:web' }, lookup))[1],
-    { destination: '/dev/shm', type: 'bind', source: '/proc/4242/root/dev/shm', options: ['rbind', 'rprivate'] });
+    { destination: '/dev/shm', type: 'bind', source: '/c/a/shm', options: ['rbind', 'rprivate'] });
 });

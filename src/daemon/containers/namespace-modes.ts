@@ -68,7 +68,7 @@ export function namespaceDonors(host: HostConfig): Array<{ flag: string; target:
 }
 
 /** What a donor container must tell: its id, whether it runs (its init pid) and its IPC mode. */
-export interface DonorInfo { id: string; pid: number | undefined; ipcMode: string | undefined }
+export interface DonorInfo { id: string; pid: number | undefined; ipcMode: string | undefined; shmPath: string }
 
 /** Namespaces to join, by path; null means the host's own (no namespace of that type). */
 export interface SharedNamespaces {
@@ -101,11 +101,11 @@ export function resolveSharedNamespaces(host: HostConfig, lookup: (target: strin
     shared.shmSource = '/dev/shm';
   } else if (ipc.kind === 'container') {
     const info = donor('IPC', ipc.target);
-    if (info.ipcMode !== 'shareable' && info.ipcMode !== 'host') {
+    if (info.ipcMode !== 'shareable') {
       throw conflict('IPC_NOT_SHAREABLE', `cannot join IPC of container ${ipc.target}: its IPC namespace is not shareable (hint: create it with --ipc=shareable)`);
     }
     shared.ipc = `/proc/${info.pid}/ns/ipc`;
-    shared.shmSource = `/proc/${info.pid}/root/dev/shm`;
+    shared.shmSource = info.shmPath;
   } else if (ipc.kind === 'none') {
     shared.noShm = true;
   }

@@ -23,6 +23,8 @@ import { prepareBundle, type BundleOptions } from './bundle.js';
 import { ContainerStore } from './store.js';
 import { StreamHub } from './stream-hub.js';
 import { parseSignal } from './signals.js';
+import { DEFAULT_SHM_SIZE } from './oci-defaults.js';
+import { mountShareableShm, shmPath, unmountShareableShm } from './shm-mount.js';
 import { namespaceDonors, resolveSharedNamespaces, withDefaultModes, type DonorInfo } from './namespace-modes.js';
 
 export interface Logger {
@@ -222,6 +224,9 @@ export class ContainerService {
     let process: MonitoredProcess;
     try {
       const shared = resolveSharedNamespaces(record.HostConfig, (target) => this.donorInfo(target));
+      if (record.HostConfig.IpcMode === 'shareable') {
+        shared.shmSource = await mountShareableShm(this.store.dir(record.Id), record.HostConfig.ShmSize || DEFAULT_SHM_SIZE);
+      }
       // a leftover of a crashed run would make create fail
       await runtime.delete(record.Id, { force: true }).catch(() => undefined);
       const rootfs = await this.deps.rootfs.mount(record.Id, record.Image);
@@ -255,7 +260,7 @@ export class ContainerService {
       throw err;
     }
     const running = donor.State.Running && !donor.State.Paused ? donor.State.Pid : undefined;
-    return { id: donor.Id, pid: running, ipcMode: donor.HostConfig.IpcMode };
+    return { id: donor.Id, pid: running, ipcMode: donor.HostConfig.IpcMode, shmPath: shmPath(this.store.dir(donor.Id)) };
   }
 
   /** The process ended: release its resources, record the exit, maybe restart or remove. */
@@ -310,6 +315,7 @@ export class ContainerService {
       ['runtime delete', () => runtime.delete(record.Id, { force: true })],
       ['network sandbox', async () => { await this.deps.networks?.destroySandbox(record.Id); }],
       ['rootfs unmount', () => this.deps.rootfs.unmount(record.Id)],
+      ['shm unmount', () => unmountShareableShm(this.store.dir(record.Id))],
     ];
     for (const [what, step] of steps) {
       await step().catch((err: unknown) => {
