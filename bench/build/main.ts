@@ -1,9 +1,11 @@
 // bench/build: a 10-step Dockerfile on busybox (ENV, WORKDIR, COPY of a 20 MB tree, RUN
 // steps, EXPOSE, CMD), built cold (--no-cache) and fully cached, by berth's builder (real
 // store, snapshots and runtime; the context sent as a tarball as the API receives it) and by
-// a private dockerd's classic builder (DOCKER_BUILDKIT=0 docker build) in the same run.
+// a private dockerd's classic builder (DOCKER_BUILDKIT=0 docker build -) in the same run, both
+// fed the same context tarball.
 // Targets: cold <= dockerd, cached <= half of dockerd. Run alone: `node dist/bench/build/main.js [runs]`.
 import { execFileSync } from 'node:child_process';
+import { closeSync, createReadStream, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -55,10 +57,12 @@ export async function runBuildBench(runs = 3): Promise<void> {
   const ctx = path.join(stack.dir, 'bench-ctx');
   await makeTree(path.join(ctx, 'tree'));
   await writeFile(path.join(ctx, 'Dockerfile'), DOCKERFILE(stack.base));
+  // both engines get the same context tarball (docker reads it from stdin: `docker build -`)
+  const contextTar = path.join(stack.dir, 'bench-ctx.tar');
+  execFileSync('tar', ['-C', ctx, '-cf', contextTar, '.']);
   const serverMs: number[] = [];
   const berthBuild = async (noCache: boolean): Promise<void> => {
-    // the client's part, as the docker CLI does it: tar the context (GNU tar stands in for a Go client)
-    const context = execFileSync('tar', ['-C', ctx, '-cf', '-', '.'], { maxBuffer: 1 << 30 });
+    const context = createReadStream(contextTar);
     const start = performance.now();
     await stack.service.build({ context, noCache, network: 'none', tags: ['berth-bench/build'] }, () => undefined);
     if (!noCache) serverMs.push(performance.now() - start);
@@ -80,8 +84,13 @@ export async function runBuildBench(runs = 3): Promise<void> {
       dockerd.docker(['load'], Buffer.concat(saved));
       const host = dockerd.host;
       const dockerBuild = (noCache: boolean): void => {
-        execFileSync('docker', ['-H', host, 'build', '-q', '--network=none', ...(noCache ? ['--no-cache'] : []), '-t', 'berth-bench/build', ctx],
-          { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: 'ignore' });
+        const stdin = openSync(contextTar, 'r');
+        try {
+          execFileSync('docker', ['-H', host, 'build', '-q', '--network=none', ...(noCache ? ['--no-cache'] : []), '-t', 'berth-bench/build', '-'],
+            { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: [stdin, 'ignore', 'ignore'] });
+        } finally {
+          closeSync(stdin);
+        }
       };
       dockerBuild(false);
       for (let i = 0; i < runs; i++) {

@@ -75,6 +75,30 @@ test('config and history match dockerd\'s classic builder', { skip, timeout: 300
     const theirs = dockerHistory.reverse().map((h) => normalise(h.CreatedBy));
     const mine = (config.history ?? []).map((h) => normalise(h.created_by));
     assert.deepEqual(mine.slice(1), theirs.slice(1));
+
+    // a child of that image (its ONBUILD trigger runs) and a multi-stage COPY --from
+    const child = [
+      'FROM berth-compare:parent AS builder',
+      'RUN echo made > /tmp/made.txt',
+      `FROM ${stack.base}`,
+      'COPY --from=builder /tmp/made.txt /copied.txt',
+      'COPY --from=builder --chown=1:1 /tmp/made.txt /owned.txt',
+      'CMD ["cat", "/copied.txt"]',
+    ].join('\n');
+    await stack.images.tag(ours.id, 'berth-compare:parent');
+    dockerd.docker(['tag', 'berth-compare:docker', 'berth-compare:parent']);
+    await writeFile(path.join(ctx, 'Dockerfile'), child);
+    const dockerHistoryOf = (name: string): string[] =>
+      (JSON.parse(`[${dockerd.docker(['history', '--no-trunc', '--format', '{{json .}}', name]).trim().split('\n').join(',')}]`) as Array<{ CreatedBy: string }>)
+        .reverse().map((h) => normalise(h.CreatedBy));
+    for (const target of ['builder', '']) {
+      execFileSync('docker', ['-H', dockerd.host, 'build', '--network=none', ...(target ? ['--target', target] : []), '-t', 'berth-compare:child', ctx],
+        { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: 'ignore' });
+      const ourChild = await stack.build({ ...files, Dockerfile: child }, target ? { target } : {});
+      const childConfig = await stack.images.readConfig(ourChild.id as never);
+      assert.deepEqual((childConfig.history ?? []).map((h) => normalise(h.created_by)).slice(1), dockerHistoryOf('berth-compare:child').slice(1), `target ${target || '(last)'}`);
+      assert.deepEqual(emptyToUndefined(childConfig.config?.OnBuild), undefined);
+    }
     assert.deepEqual(await stack.leaks(), []);
   } finally {
     await dockerd.stop();

@@ -141,8 +141,8 @@ export async function planCopy(i: CopyInstruction, state: StageState, expand: Ex
     }
     const srcHash = planned.length === 1 ? planned[0]?.hash ?? '' : hashOf('multi', planned.map((p) => p.hash).join(','));
     const chownComment = chown === undefined ? '' : `--chown=${chown}`;
-    const fromComment = fromName === undefined ? '' : `--from=${fromName} `;
-    const comment = `${i.kind.toUpperCase()} ${fromComment}${chownComment}${srcHash} in ${dest} `;
+    // exactly the classic builder's text: no --from, and no space after --chown (sic)
+    const comment = `${i.kind.toUpperCase()} ${chownComment}${srcHash} in ${dest} `;
     const workdir = state.image.config?.WorkingDir || '/';
     const destination = path.posix.isAbsolute(dest) ? dest : path.posix.join(workdir, dest) + (dest.endsWith('/') || dest === '.' ? '/' : '');
     const apply = async (root: string): Promise<void> => {
