@@ -60,11 +60,18 @@ test('help is printed for every command without a daemon', async () => {
   assert.match(viaHelp.out, /Usage:  berth ps \[OPTIONS\]/);
 });
 
-test('reserved verbs say not yet, exit 125; no daemon says what to start', async () => {
-  const net = await cli(['volume', 'ls']);
-  assert.equal(net.code, 125);
-  assert.match(net.err, /not yet implemented/);
+test('no daemon: exit 1 and a message saying what to start', async () => {
   const ps = await cli(['ps']);
   assert.equal(ps.code, 1);
   assert.match(ps.err, /cannot connect to the daemon at unix:\/\/\/nonexistent\/berth-unit\.sock: is the daemon running\?\nstart it with: sudo berthd/);
+});
+
+test('completion scripts come from the command definitions', async () => {
+  const bash = await cli(['completion', 'bash']);
+  assert.equal(bash.code, 0);
+  assert.match(bash.out, /complete -F _berth berth/);
+  assert.match(bash.out, /run\) flags="[^"]*--pids-limit/);
+  const zsh = await cli(['completion', 'zsh']);
+  assert.match(zsh.out, /^#compdef berth/);
+  assert.equal((await cli(['completion', 'fish'])).code, 1);
 });

@@ -45,7 +45,6 @@ export const COMMANDS: Record<string, Entry> = {
   version: { summary: 'Show the Docker version information', load: () => import('./commands/version.js') },
   wait: { summary: 'Block until one or more containers stop, then print their exit codes', load: () => import('./commands/wait.js') },
   build: { summary: 'Build an image from a Dockerfile', load: () => import('./commands/build.js') },
-  volume: { summary: 'Manage volumes (not yet)', load: () => import('./commands/reserved.js') },
   completion: { summary: 'Generate the autocompletion script for bash or zsh', load: () => import('./commands/completion.js') },
 };
 
