@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import path from 'node:path';
-import { BerthError, conflict, invalidArgument, isBerthError, notFound } from '../../errors/berth-error.js';
+import { BerthError, conflict, invalidArgument, isBerthError } from '../../errors/berth-error.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
 import type { EventBus } from '../events/event-bus.js';
 import { checkCreateRequest, mergeImageConfig } from './create.js';
@@ -86,7 +86,8 @@ export class ContainerService {
     checkCreateRequest(request, host, this.deps.runtimes.names());
     // --pid/--ipc container:X naming a container that does not exist fails before anything is made
     for (const donor of namespaceDonors(host)) {
-      if (!this.donorInfo(donor.target)) throw notFound('NO_SUCH_CONTAINER', `cannot join the ${donor.flag} namespace of container ${donor.target}: No such container: ${donor.target}`);
+      // 400, not 404: the docker CLI takes a 404 on create for a missing image and pulls
+      if (!this.donorInfo(donor.target)) throw invalidArgument('NO_SUCH_CONTAINER', `cannot join the ${donor.flag} namespace of container ${donor.target}: No such container: ${donor.target}`);
     }
     const image = await this.deps.images.resolve(request.Image as string);
     const id = randomBytes(32).toString('hex');
