@@ -100,6 +100,17 @@ describe('docker CLI against berthd', { skip, timeout: 600_000 }, () => {
     await dockerOk(d, ['rmi', 'committed:1']);
   });
 
+  test('run -it through a pty: an interactive shell and its exit code; logs -f follows to the end', async () => {
+    const typing = `(sleep 2; printf 'echo tty-$((6*7))\\r'; sleep 1; printf 'exit 3\\r'; sleep 1)`;
+    const session = await run('sh', ['-c', `${typing} | script -qec "docker run -it --rm busybox sh" /dev/null`], { env: d.env })
+      .then((r) => ({ out: r.stdout, code: 0 }), (e: { stdout?: string; code?: number }) => ({ out: e.stdout ?? '', code: e.code ?? -1 }));
+    assert.match(session.out, /tty-42/);
+    assert.equal(session.code, 3);
+    await dockerOk(d, ['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.3; done']);
+    assert.equal(await dockerOk(d, ['logs', '-f', 'web']), 'line1\nline2\nline3');
+    await dockerOk(d, ['rm', 'web']);
+  });
+
   test('restart policy on-failure:2 retries twice', async () => {
     await dockerOk(d, ['run', '-d', '--name', 'restarts', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3']);
     let state = '';

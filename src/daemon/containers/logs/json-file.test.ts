@@ -47,3 +47,21 @@ test('rotation keeps max-file files and follow sees every later line once', asyn
     assert.throws(() => parseLogOptions({ 'max-size': 'lots' }), /invalid max-size/);
   });
 });
+
+test('lines written while a follower reads the file arrive exactly once', async () => {
+  await withDir(async (dir) => {
+    const file = path.join(dir, 'c-json.log');
+    const writer = await JsonFileWriter.open(file, { maxSize: 1 << 20, maxFiles: 1 });
+    for (let i = 0; i < 50; i++) writer.write('stdout', Buffer.from(`early ${i}\n`));
+    const pending = readLogs(file, { stdout: true, stderr: true, follow: true, maxFiles: 1 }, writer);
+    for (let i = 0; i < 50; i++) writer.write('stdout', Buffer.from(`racing ${i}\n`));
+    const reader = await pending;
+    const seen: string[] = [];
+    const stop = reader.live((e) => seen.push(e.log));
+    await writer.close();
+    stop();
+    const all = [...reader.past.map((e) => e.log), ...seen];
+    assert.equal(all.length, 100);
+    assert.equal(new Set(all).size, 100);
+  });
+});

@@ -95,9 +95,12 @@ export class JsonFileWriter {
     else this.drainWaiters.push(callback);
   }
 
-  /** follow live entries; `ready` runs once everything before is on disk (see readLogs) */
-  follow(listener: (entry: LogEntry) => void, ready: () => void): () => void {
-    const attachNow = (): void => { this.listeners.add(listener); ready(); };
+  /**
+   * Follow live entries. `ready` runs once everything before is on disk, with the size of
+   * the current file at that moment: a reader reads up to there and takes the rest live.
+   */
+  follow(listener: (entry: LogEntry) => void, ready: (currentFileSize: number) => void): () => void {
+    const attachNow = (): void => { this.listeners.add(listener); ready(this.size); };
     if (!this.pumping && this.queue.length === 0) attachNow();
     else this.idleWaiters.push(attachNow);
     return () => { this.listeners.delete(listener); };

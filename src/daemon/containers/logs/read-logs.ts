@@ -29,10 +29,11 @@ export function entryNanos(entry: LogEntry): number {
   return Date.parse(`${match[1]}Z`) * 1e6 + Number((match[2] ?? '').padEnd(9, '0').slice(0, 9));
 }
 
-async function readEntries(file: string): Promise<LogEntry[]> {
+async function readEntries(file: string, limit?: number): Promise<LogEntry[]> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const bytes = await readFile(file);
+    text = (limit === undefined ? bytes : bytes.subarray(0, limit)).toString('utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return [];
     throw err;
@@ -63,13 +64,17 @@ export async function readLogs(file: string, options: ReadLogsOptions, writer: J
   let buffered: LogEntry[] = [];
   let deliver: ((entry: LogEntry) => void) | undefined;
   let stop: () => void = () => undefined;
+  let currentLimit: number | undefined;
   if (options.follow && writer) {
     await new Promise<void>((resolve) => {
-      stop = writer.follow((entry) => { if (deliver) deliver(entry); else buffered.push(entry); }, resolve);
+      stop = writer.follow((entry) => { if (deliver) deliver(entry); else buffered.push(entry); }, (size) => {
+        currentLimit = size;
+        resolve();
+      });
     });
   }
   let past: LogEntry[] = [];
-  for (let i = options.maxFiles - 1; i >= 0; i--) past.push(...await readEntries(rotatedPath(file, i)));
+  for (let i = options.maxFiles - 1; i >= 0; i--) past.push(...await readEntries(rotatedPath(file, i), i === 0 ? currentLimit : undefined));
   past = past.filter(wanted);
   if (options.tail !== undefined && options.tail >= 0) past = options.tail === 0 ? [] : past.slice(-options.tail);
   return {
