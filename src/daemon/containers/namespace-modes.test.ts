@@ -14,7 +14,9 @@ test('bad modes and a hostname with --uts host are refused at create', () => {
   assert.throws(() => checkNamespaceModes({ IpcMode: 'container:' }, undefined), /no container named/);
   assert.throws(() => checkNamespaceModes({ UTSMode: 'container:x' }, undefined), /invalid UTS mode/);
   assert.throws(() => checkNamespaceModes({ UTSMode: 'host' }, 'box'), /hostname and the UTS mode/);
-  checkNamespaceModes({ PidMode: 'host', IpcMode: 'shareable', UTSMode: 'host' }, undefined);
+  assert.throws(() => checkNamespaceModes({ UsernsMode: 'remap' }, undefined), /not supported yet/);
+  assert.throws(() => checkNamespaceModes({ UsernsMode: 'bogus' }, undefined), /invalid USER mode: bogus/);
+  checkNamespaceModes({ PidMode: 'host', IpcMode: 'shareable', UTSMode: 'host', UsernsMode: 'host' }, undefined);
 });
 
 test('defaults shown by inspect are docker\'s', () => {

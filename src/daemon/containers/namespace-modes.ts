@@ -1,6 +1,6 @@
 // docker's namespace sharing modes (--pid, --ipc, --uts, --cgroupns): checked at create,
 // resolved to namespace paths at start, turned into the OCI namespace list and /dev/shm.
-import { conflict, invalidArgument, notFound } from '../../errors/berth-error.js';
+import { BerthError, conflict, invalidArgument, notFound } from '../../errors/berth-error.js';
 import type { LinuxNamespace, Mount } from '../../oci/runtime-spec.js';
 import type { HostConfig } from './create-request.js';
 
@@ -41,9 +41,19 @@ export function checkNamespaceModes(host: HostConfig, hostname: string | undefin
   parsePidMode(host.PidMode);
   parseIpcMode(host.IpcMode);
   const uts = parseUtsMode(host.UTSMode);
+  checkUsernsMode(host.UsernsMode);
   if (uts.kind === 'host' && hostname) {
     throw conflict('HOSTNAME_WITH_UTS_HOST', 'conflicting options: hostname and the UTS mode (--uts=host)');
   }
+}
+
+/** Only the host's user namespace runs today; anything else is refused rather than ignored. */
+export function checkUsernsMode(value: string | undefined): void {
+  if (!value || value === 'host') return;
+  if (['remap', 'auto', 'keep-id', 'private'].includes(value) || value.startsWith('auto:')) {
+    throw new BerthError('not_implemented', 'USERNS_MODE', `--userns=${value}: per-container user namespaces are not supported yet (only host)`);
+  }
+  throw invalidArgument('BAD_USERNS_MODE', `invalid USER mode: ${value} (host, remap, auto, keep-id)`);
 }
 
 /** docker's inspect defaults: IpcMode "private", CgroupnsMode "host" (berth's cgroups are v1). */
