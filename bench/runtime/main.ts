@@ -40,6 +40,7 @@ function cliRun(binary: string, root: string): (i: number) => void {
 
 const runtime = createBuiltinRuntime({ root: path.join(work, 'berth') });
 const results: Result[] = [];
+try {
 results.push(await measure('berth in-process', async (i) => {
   const id = `berth-bench-api-${i + 1}`;
   const handle = await runtime.create(id, bundle.dir, { stdio: 'null' });
@@ -55,6 +56,12 @@ for (const other of ['crun', 'runc']) {
     : { name: `${other} run`, msPerRun: null, note: 'not installed' });
 }
 
+} finally {
+  await bundle.remove();
+  await removeTemplate();
+  await rm(work, { recursive: true, force: true });
+}
+
 console.log(`runtime: ${iterations} x create+start+wait+delete of /bin/true`);
 for (const r of results) console.log(`  ${r.name.padEnd(18)} ${r.msPerRun === null ? `n/a (${r.note})` : `${r.msPerRun.toFixed(1)} ms/run`}`);
 const byName = new Map(results.map((r) => [r.name, r.msPerRun]));
@@ -66,6 +73,3 @@ const ratio = (a: string, b: string): string => {
 console.log(`  in-process / crun run: ${ratio('berth in-process', 'crun run')}   in-process / runc run: ${ratio('berth in-process', 'runc run')}`);
 console.log(`  berth-runtime run / runc run: ${ratio('berth-runtime run', 'runc run')}   / crun run: ${ratio('berth-runtime run', 'crun run')}`);
 
-await bundle.remove();
-await removeTemplate();
-await rm(work, { recursive: true, force: true });
