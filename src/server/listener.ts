@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { invalidArgument, BerthError, errnoCode } from '../errors/berth-error.js';
 import type { Router, Logger } from './router.js';
+import { activatedFds } from './socket-activation.js';
 
 export interface TlsOptions {
   verify: boolean;
@@ -57,6 +58,17 @@ export async function listenApi(router: Router, options: ListenOptions, log: Log
   const sockets = new Set<Duplex>();
   try {
     for (const spec of options.hosts) {
+      if (spec.startsWith('fd://')) {
+        for (const fd of activatedFds(spec)) {
+          // systemd owns the socket (berthd.socket): local, like a unix socket
+          const server = createHttpServer(router, { kind: 'unix', path: spec }, options.tls, sockets);
+          await listen(server, { fd });
+          servers.push(server);
+          addresses.push(`fd://${fd}`);
+          log.info(`api listening on activated socket fd ${fd}`);
+        }
+        continue;
+      }
       const parsed = parseHost(spec);
       const server = createHttpServer(router, parsed, options.tls, sockets);
       if (parsed.kind === 'unix') {
@@ -108,7 +120,7 @@ function createHttpServer(router: Router, host: ParsedHost, tls: TlsOptions | un
   return server;
 }
 
-async function listen(server: net.Server, where: net.ListenOptions): Promise<void> {
+async function listen(server: net.Server, where: net.ListenOptions | { fd: number }): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(where, () => { server.off('error', reject); resolve(); });
