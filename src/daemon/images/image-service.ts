@@ -179,8 +179,12 @@ export class ImageService {
     const names = await this.namesById();
     const sizes = await this.layerSizes();
     const out: ImageSummary[] = [];
-    for (const record of await this.metadata.listImages()) {
+    const records = await this.metadata.listImages();
+    // untagged parents are a build's intermediate images: docker shows them only with --all
+    const parents = new Set(records.map((r) => r.parent).filter((p) => p !== undefined));
+    for (const record of records) {
       const n = names.get(record.id) ?? { tags: [], digests: [] };
+      if (options.all !== true && n.tags.length === 0 && n.digests.length === 0 && parents.has(record.id)) continue;
       if (options.dangling === true && n.tags.length > 0) continue;
       if (options.dangling === false && n.tags.length === 0) continue;
       if (options.reference !== undefined && !n.tags.some((t) => matchesReference(t, options.reference as string))) continue;
