@@ -316,7 +316,8 @@ export class ContainerService {
       ['runtime delete', () => runtime.delete(record.Id, { force: true })],
       ['network sandbox', async () => { await this.deps.networks?.destroySandbox(record.Id); }],
       ['rootfs unmount', () => this.deps.rootfs.unmount(record.Id)],
-      ['shm unmount', () => unmountShareableShm(this.store.dir(record.Id))],
+      // only a shareable container has a host-side /dev/shm; others skip the mountinfo read
+      ['shm unmount', async () => { if (record.HostConfig.IpcMode === 'shareable') await unmountShareableShm(this.store.dir(record.Id)); }],
     ];
     for (const [what, step] of steps) {
       await step().catch((err: unknown) => {
