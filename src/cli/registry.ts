@@ -86,6 +86,12 @@ export const MANAGEMENT: Record<string, { summary: string; subs: Record<string, 
       remove: entry('Remove one or more networks', () => import('./commands/network-rm.js')),
     },
   },
+  generate: {
+    summary: 'Generate systemd units',
+    subs: {
+      systemd: entry('Generate a systemd unit that runs a container', () => import('./commands/generate-systemd.js')),
+    },
+  },
   volume: {
     summary: 'Manage volumes',
     subs: {
