@@ -62,7 +62,7 @@ describe('berth image commands match the docker CLI', { skip }, () => {
     const again = await env.both(['rmi', target]);
     assert.equal(again.berth.code, 1);
     assert.equal(again.berth.code, again.docker.code);
-    assert.equal(again.berth.stderr, again.docker.stderr);
+    assert.equal(env.asDockerPrints(again.berth.stderr), again.docker.stderr);
     const bad = await env.both(['tag', env.image, 'Bad:Name']);
     assert.equal(bad.berth.code, bad.docker.code);
   });

@@ -55,6 +55,8 @@ export class CliTestEnv {
   readonly root = `/tmp/berth-cli-${this.token}`;
   readonly image = `berth-cli-${this.token}:latest`;
   host = '';
+  /** The docker CLI's major version (20 for Debian 12's docker.io, 28 for current releases). */
+  dockerClientMajor = 0;
   daemonKind: 'dockerd' | 'berthd' | 'external' = 'dockerd';
   private daemon: ReturnType<typeof spawn> | undefined;
 
@@ -73,7 +75,20 @@ export class CliTestEnv {
     } else {
       await this.startDaemon(process.env.BERTH_CLI_TEST_DAEMON === 'berthd' ? 'berthd' : 'dockerd');
     }
+    const version = await this.docker(['version', '--format', '{{.Client.Version}}']);
+    this.dockerClientMajor = Number.parseInt(version.stdout, 10);
     if (options.image !== false) await this.importTestImage();
+  }
+
+  /** Docker CLIs before 23 print their own "Error: No such <object>: <id>" for a 404 instead of the daemon's message. */
+  get legacyDockerClient(): boolean {
+    return this.dockerClientMajor < 23;
+  }
+
+  /** berth's stderr as the docker CLI in use would print it (berth follows current docker). */
+  asDockerPrints(berthStderr: string): string {
+    if (!this.legacyDockerClient) return berthStderr;
+    return berthStderr.replace(/^Error response from daemon: (No such (?:container|image): )/gm, 'Error: $1');
   }
 
   private async startDaemon(kind: 'dockerd' | 'berthd'): Promise<void> {
