@@ -26,6 +26,7 @@ export const daemonConfigSchema = z.object({
   'storage-driver': z.enum(['overlay', 'overlay2', 'native', 'vfs']).optional(),
   'group': z.string().optional(),
   'mtu': z.number().int().positive().optional(),
+  'publish-behind-host-firewall': z.boolean().optional(),
 }).strict();
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
 
@@ -46,6 +47,8 @@ export interface ResolvedConfig {
   storageDriver: 'overlay' | 'native' | undefined;
   group: string;
   mtu: number | undefined;
+  /** published ports answer other hosts through a userland proxy, behind the INPUT firewall */
+  publishBehindHostFirewall: boolean;
 }
 
 export async function loadConfigFile(file: string, explicit: boolean): Promise<DaemonConfig> {
@@ -101,5 +104,6 @@ export function resolveConfig(flags: DaemonConfig, file: DaemonConfig): Resolved
     storageDriver: driver === undefined ? undefined : driver === 'native' || driver === 'vfs' ? 'native' : 'overlay',
     group: pick('group') ?? 'berth',
     mtu: pick('mtu'),
+    publishBehindHostFirewall: pick('publish-behind-host-firewall') ?? false,
   };
 }

@@ -33,6 +33,7 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     .option('-s, --storage-driver <driver>', 'overlay or native')
     .option('-G, --group <name>', 'group owning the unix socket (default berth)')
     .option('--mtu <bytes>', 'MTU of the default bridge')
+    .option('--publish-behind-host-firewall', 'traffic from other hosts reaches published ports through a userland proxy, so the host INPUT firewall applies')
     .allowExcessArguments(false)
     .exitOverride();
   program.parse([...argv], { from: 'user' });
@@ -69,5 +70,6 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   set('group', str('group'));
   const mtu = str('mtu');
   if (mtu !== undefined) config.mtu = Number(mtu);
+  if (o['publishBehindHostFirewall']) config['publish-behind-host-firewall'] = true;
   return { config, configFile: str('configFile') };
 }

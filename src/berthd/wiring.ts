@@ -86,6 +86,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
   const networks = new NetworksService({
     dataRoot: config.dataRoot, execRoot: config.execRoot,
     ...(config.bip ? { defaultBridgeSubnet: config.bip } : {}), ...(config.mtu ? { mtu: config.mtu } : {}),
+    publishBehindHostFirewall: config.publishBehindHostFirewall,
     onEvent: (e) => events.publish('network', e.Action, e.Actor.ID, e.Actor.Attributes),
   });
   const kernel = os.release();
