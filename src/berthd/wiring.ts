@@ -1,6 +1,6 @@
 // The ONE composition root: every service of berthd built and wired here, nothing else
 // constructs services. startDaemon() returns a handle whose stop() shuts down in order.
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, rmdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -187,8 +187,15 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
       await containers.shutdown();
       await networks.close();
       await volumes.close();
+      await removeEmptyCgroupParent(cgroups, config.cgroupParent);
     },
   };
+}
+
+/** The parent group berthd made in every hierarchy goes with it when empty (a busy one stays). */
+async function removeEmptyCgroupParent(cgroups: CgroupManager, cgroupParent: string): Promise<void> {
+  const dirs = await cgroups.directoriesOf(cgroupParent).catch(() => ({}));
+  for (const dir of Object.values(dirs)) await rmdir(dir).catch(() => undefined);
 }
 
 /** Runtime containers, snapshots and cgroups of ours that no container record owns. */
