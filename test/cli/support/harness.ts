@@ -9,6 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeBusyboxRootfs, REPO_ROOT } from '../../support/busybox-rootfs.js';
+import { NetworksService } from '../../../src/daemon/networks/service.js';
 
 export interface Result { code: number; stdout: string; stderr: string }
 
@@ -152,6 +153,12 @@ export class CliTestEnv {
       this.daemon.kill('SIGTERM');
       await Promise.race([exited, sleep(20_000)]);
       if (this.daemon.exitCode === null) this.daemon.kill('SIGKILL');
+    }
+    if (this.daemonKind === 'berthd') {
+      // berthd's default bridge and nft table outlive it, as docker0 does: tear them down
+      const networks = new NetworksService({ dataRoot: path.join(this.root, 'data'), execRoot: path.join(this.root, 'exec') });
+      await networks.start([]).then(() => networks.teardown()).catch(() => undefined);
+      await networks.close().catch(() => undefined);
     }
     await rm(this.root, { recursive: true, force: true }).catch(() => undefined);
   }
