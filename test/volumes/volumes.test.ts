@@ -107,7 +107,9 @@ test('data in a volume survives a daemon restart; prune removes only unused volu
   const kept = `berth-k-${daemon.token}`;
   await dockerOk(daemon, ['create', '--name', `keep-${daemon.token}`, '-v', `${kept}:/k`, 'busybox', 'true']);
   await dockerOk(daemon, ['start', `keep-${daemon.token}`]);
-  const pruned = await dockerOk(daemon, ['volume', 'prune', '-f', '--all']);
+  // docker 23+ prunes only anonymous volumes unless --all; older clients (API < 1.42) prune all
+  const help = await docker(daemon, ['volume', 'prune', '--help']);
+  const pruned = await dockerOk(daemon, ['volume', 'prune', '-f', ...(help.stdout.includes('--all') ? ['--all'] : [])]);
   assert.match(pruned, new RegExp(name));
   assert.doesNotMatch(pruned, new RegExp(kept));
   assert.equal(await dockerOk(daemon, ['volume', 'ls', '-q']), kept);
