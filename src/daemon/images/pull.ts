@@ -3,7 +3,7 @@
 // ingests resumed) -> unpack -> tag. Every blob is verified by the registry stream and
 // again by the store on commit; a name is written only when everything it needs is there.
 import { BerthError, isBerthError } from '../../errors/berth-error.js';
-import type { Digest } from '../../oci/digest.js';
+import { shortDigest, type Digest } from '../../oci/digest.js';
 import {
   formatPlatform, hostPlatform, isIndexMediaType, isLayerMediaType, MAX_CONFIG_BYTES, parseImageConfig, parseManifestOrIndex,
   selectPlatformManifest, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform,
@@ -12,7 +12,7 @@ import { formatReference, parseNormalizedReference, type ImageReference } from '
 import type { RegistryClient, RepositoryClient } from '../../registry/client.js';
 import { mapConcurrent } from '../../registry/concurrency.js';
 import { throttledProgress, type ProgressListener } from '../../registry/progress.js';
-import type { BlobWriter, ContentStore } from '../../store/content/content-store.js';
+import { hasBlob, type BlobWriter, type ContentStore } from '../../store/content/content-store.js';
 
 /** What a pull needs from the image store (wired by the images service). */
 export interface PullStore {
@@ -66,7 +66,7 @@ export async function pullImage(client: RegistryClient, store: PullStore, refere
   };
   if (resolved.index !== undefined) image.index = resolved.index;
   await store.unpack(image, options.onProgress);
-  for (const layer of resolved.manifest.layers) emit({ id: short(layer.digest), status: 'Pull complete' });
+  for (const layer of resolved.manifest.layers) emit({ id: shortDigest(layer.digest), status: 'Pull complete' });
   await store.tag(ref, resolved.target);
   // the closing "Digest:" and "Status: ..." lines are the caller's to render from the result
   return image;
@@ -121,7 +121,7 @@ async function resolveManifest(repo: RepositoryClient, ref: ImageReference, plat
 
 /** Returns true when the document was already stored. */
 async function storeDocument(content: ContentStore, descriptor: Descriptor, bytes: Buffer): Promise<boolean> {
-  if (await has(content, descriptor.digest)) return true;
+  if (await hasBlob(content, descriptor.digest)) return true;
   const writer = await content.writer(`pull-${descriptor.digest}`, { digest: descriptor.digest, size: bytes.byteLength, mediaType: descriptor.mediaType });
   try {
     if (writer.offset > 0) throw new Error('stale partial document');
@@ -138,7 +138,7 @@ async function storeDocument(content: ContentStore, descriptor: Descriptor, byte
 async function fetchConfig(repo: RepositoryClient, content: ContentStore, manifest: Manifest, manifestDescriptor: Descriptor): Promise<{ config: ImageConfig; document: Document }> {
   const descriptor = manifest.config;
   const what = `config ${descriptor.digest} of ${repo.display(manifestDescriptor.digest)}`;
-  const bytes = await has(content, descriptor.digest)
+  const bytes = await hasBlob(content, descriptor.digest)
     ? await content.readBlob(descriptor.digest, MAX_CONFIG_BYTES)
     : await repo.readBlob(descriptor, MAX_CONFIG_BYTES);
   return { config: parseImageConfig(bytes, what), document: { descriptor, bytes } };
@@ -164,10 +164,10 @@ async function fetchLayers(repo: RepositoryClient, content: ContentStore, layers
   for (const layer of layers) {
     if (seen.has(layer.digest)) continue;
     seen.add(layer.digest);
-    if (await has(content, layer.digest)) emit({ id: short(layer.digest), status: 'Already exists' });
+    if (await hasBlob(content, layer.digest)) emit({ id: shortDigest(layer.digest), status: 'Already exists' });
     else {
       missing.push(layer);
-      emit({ id: short(layer.digest), status: 'Pulling fs layer' });
+      emit({ id: shortDigest(layer.digest), status: 'Pulling fs layer' });
     }
   }
   await mapConcurrent(missing, options.concurrency ?? 3, async (layer) => await fetchLayer(repo, content, layer, options.onProgress));
@@ -175,7 +175,7 @@ async function fetchLayers(repo: RepositoryClient, content: ContentStore, layers
 }
 
 async function fetchLayer(repo: RepositoryClient, content: ContentStore, layer: Descriptor, onProgress: ProgressListener | undefined): Promise<void> {
-  const id = short(layer.digest);
+  const id = shortDigest(layer.digest);
   const writer = await content.writer(`pull-${layer.digest}`, { digest: layer.digest, size: layer.size, mediaType: layer.mediaType });
   const batch = new WriteBatch(writer);
   try {
@@ -219,20 +219,6 @@ class WriteBatch {
     this.bytes = 0;
     await this.writer.write(data);
   }
-}
-
-async function has(content: ContentStore, digest: Digest): Promise<boolean> {
-  try {
-    await content.info(digest);
-    return true;
-  } catch (err) {
-    if (isBerthError(err, 'not_found')) return false;
-    throw err;
-  }
-}
-
-function short(digest: Digest): string {
-  return digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
 }
 
 function sizeMismatch(what: string, expected: number, actual: number): BerthError {

@@ -4,8 +4,8 @@
 // from an index is pushed as that index when every platform manifest is present locally,
 // otherwise as the platform manifest alone (what docker's classic store does).
 import { PassThrough, type Readable } from 'node:stream';
-import { BerthError, isBerthError } from '../../errors/berth-error.js';
-import type { Digest } from '../../oci/digest.js';
+import { BerthError } from '../../errors/berth-error.js';
+import { shortDigest, type Digest } from '../../oci/digest.js';
 import {
   hostPlatform, MAX_MANIFEST_BYTES, parseManifestOrIndex, selectPlatformManifest, isForeignLayerMediaType,
   type Descriptor, type Index, type Manifest, type Platform,
@@ -15,7 +15,7 @@ import type { UploadMode } from '../../registry/blob-upload.js';
 import type { RegistryClient, RepositoryClient } from '../../registry/client.js';
 import { mapConcurrent } from '../../registry/concurrency.js';
 import { throttledProgress, type ProgressListener } from '../../registry/progress.js';
-import type { ContentProvider } from '../../store/content/content-store.js';
+import { hasBlob, type ContentProvider } from '../../store/content/content-store.js';
 
 /** What a push needs from the image store (wired by the images service). */
 export interface PushStore {
@@ -78,7 +78,7 @@ async function mountCandidates(store: PushStore, target: Descriptor, ref: ImageR
 async function pushIndex(repo: RepositoryClient, content: ContentProvider, ref: ImageReference, target: Descriptor, bytes: Buffer,
   index: Index, options: PushOptions): Promise<Descriptor> {
   const present: Descriptor[] = [];
-  for (const child of index.manifests) if (await has(content, child.digest)) present.push(child);
+  for (const child of index.manifests) if (await hasBlob(content, child.digest)) present.push(child);
   if (present.length === index.manifests.length) {
     for (const child of index.manifests) await pushChildManifest(repo, content, child, options);
     await putNamed(repo, ref, target, bytes);
@@ -116,13 +116,13 @@ async function putNamed(repo: RepositoryClient, ref: ImageReference, descriptor:
 async function pushManifestBlobs(repo: RepositoryClient, content: ContentProvider, manifest: Manifest, options: PushOptions): Promise<void> {
   const emit = options.onProgress ?? (() => undefined);
   const layers = dedupe(manifest.layers.filter((l) => !isForeignLayerMediaType(l.mediaType)));
-  for (const layer of layers) emit({ id: short(layer.digest), status: 'Preparing' });
+  for (const layer of layers) emit({ id: shortDigest(layer.digest), status: 'Preparing' });
   await mapConcurrent(layers, options.concurrency ?? 5, async (layer) => await pushOneBlob(repo, content, layer, options, true));
   await pushOneBlob(repo, content, manifest.config, options, false);
 }
 
 async function pushOneBlob(repo: RepositoryClient, content: ContentProvider, descriptor: Descriptor, options: PushOptions, isLayer: boolean): Promise<void> {
-  const id = short(descriptor.digest);
+  const id = shortDigest(descriptor.digest);
   const emit = options.onProgress ?? (() => undefined);
   const info = await content.info(descriptor.digest);
   if (info.size !== descriptor.size) {
@@ -152,18 +152,4 @@ function lazyStream(open: () => Promise<Readable>): Readable {
 function dedupe(descriptors: readonly Descriptor[]): Descriptor[] {
   const seen = new Set<Digest>();
   return descriptors.filter((d) => (seen.has(d.digest) ? false : (seen.add(d.digest), true)));
-}
-
-async function has(content: ContentProvider, digest: Digest): Promise<boolean> {
-  try {
-    await content.info(digest);
-    return true;
-  } catch (err) {
-    if (isBerthError(err, 'not_found')) return false;
-    throw err;
-  }
-}
-
-function short(digest: Digest): string {
-  return digest.slice(digest.indexOf(':') + 1, digest.indexOf(':') + 13);
 }

@@ -1,6 +1,7 @@
 // The content store's roles (containerd style: blobs by digest, no names). A blob is
 // verified while it is written and only then renamed into place; readers re-verify.
 import type { Readable } from 'node:stream';
+import { isBerthError } from '../../errors/berth-error.js';
 import type { Digest } from '../../oci/digest.js';
 
 export interface BlobInfo {
@@ -58,3 +59,14 @@ export interface ContentManager {
 }
 
 export type ContentStore = ContentProvider & ContentIngester & ContentManager;
+
+/** Whether `provider` holds the blob; any failure other than not_found is passed on. */
+export async function hasBlob(provider: ContentProvider, digest: Digest): Promise<boolean> {
+  try {
+    await provider.info(digest);
+    return true;
+  } catch (err) {
+    if (isBerthError(err, 'not_found')) return false;
+    throw err;
+  }
+}
