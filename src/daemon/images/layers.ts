@@ -1,21 +1,22 @@
 // Layers between the content store (compressed blobs) and the snapshotter (unpacked
-// directories): decompression by media type (or by sniffing, for archives), unpacking a
-// manifest's chain, and turning a tar stream into a stored gzip layer with its diff ID.
+// directories): decompression sniffed from the magic bytes (gzip, zstd or plain), unpacking
+// a manifest's chain, and turning a tar stream into a stored gzip layer with its diff ID.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createGunzip, createGzip, constants as zlib } from 'node:zlib';
+import { createGzip, constants as zlib } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BerthError, invalidArgument } from '../../errors/berth-error.js';
+import { invalidArgument } from '../../errors/berth-error.js';
 import { Digester, type Digest } from '../../oci/digest.js';
-import { layerCompression, MediaType, type Descriptor } from '../../oci/image.js';
+import { MediaType, type Descriptor } from '../../oci/image.js';
 import type { ContentStore } from '../../store/content/content-store.js';
 import { writeBlobFromStream } from '../../store/content/file-content-store.js';
 import { chainIds, type Snapshotter } from '../../store/snapshots/snapshotter.js';
+import { gunzip, unzstd } from './compression.js';
 
-/** Uncompressed bytes of a stream that may be gzip (sniffed by its magic bytes) or plain. */
+/** Uncompressed bytes of a stream that may be gzip or zstd (sniffed by magic bytes) or plain. */
 export async function* decompressSniffed(source: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Buffer> {
   const iterator = source[Symbol.asyncIterator]();
   const first = await iterator.next();
@@ -28,31 +29,15 @@ export async function* decompressSniffed(source: AsyncIterable<Uint8Array>, what
   if (head[0] === 0x1f && head[1] === 0x8b) {
     yield* gunzip(rest, what);
   } else if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
-    throw new BerthError('not_implemented', 'ZSTD_UNSUPPORTED', `${what} is zstd-compressed, which berth cannot decompress yet`);
+    yield* unzstd(rest, what);
   } else {
     yield* rest;
   }
 }
 
-async function* gunzip(source: AsyncIterable<Buffer>, what: string): AsyncGenerator<Buffer> {
-  const gz = createGunzip({ chunkSize: 256 * 1024 });
-  const input = Readable.from(source);
-  input.on('error', (err) => gz.destroy(err));
-  input.pipe(gz);
-  try {
-    for await (const chunk of gz) yield chunk as Buffer;
-  } catch (cause) {
-    if (cause instanceof BerthError) throw cause;
-    throw invalidArgument('BAD_LAYER_COMPRESSION', `${what}: gzip data is corrupt: ${(cause as Error).message}`, { cause });
-  }
-}
-
 /** The uncompressed tar of a layer blob from the content store. */
 export async function* openLayer(content: ContentStore, layer: Descriptor): AsyncGenerator<Buffer> {
-  const compression = layerCompression(layer.mediaType);
-  if (compression === 'zstd') {
-    throw new BerthError('not_implemented', 'ZSTD_UNSUPPORTED', `layer ${layer.digest} is zstd-compressed, which berth cannot decompress yet`);
-  }
+  // the magic bytes decide, as containerd does: some registries label blobs loosely
   const stream = await content.open(layer.digest);
   yield* decompressSniffed(stream, `layer ${layer.digest}`);
 }
