@@ -2,12 +2,13 @@
 // up to that layer, a container root is a full copy. Slow and large, but it works on any
 // file system, including ones overlayfs cannot use as upper (e.g. overlay itself, tmpfs
 // in some kernels). `cp -a` keeps owners, modes, xattrs, hardlinks and devices.
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
-import { isDigest, type Digest } from '../../oci/digest.js';
+import { invalidArgument, notFound } from '../../errors/berth-error.js';
+import type { Digest } from '../../oci/digest.js';
 import { runProgram } from '../../sys/exec.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { ACTIVE_RECORD, listActiveRecords, readActiveRecord } from './active-records.js';
 import { directoryDiff } from './diff-layer.js';
 import { LayerDirectoryStore } from './layer-directory-store.js';
 import { checkSnapshotKey, type ActiveSnapshot, type Snapshotter } from './snapshotter.js';
@@ -42,25 +43,12 @@ export class NativeSnapshotter extends LayerDirectoryStore implements Snapshotte
     if (parent !== undefined) await copyTree(this.layerFs(parent), fs);
     const snapshot: ActiveSnapshot = { key, root: fs, createdAt: Date.now(), ...(parent !== undefined ? { parent } : {}) };
     // written last: a snapshot without active.json is a half-made copy that prepare redoes
-    await writeJsonAtomic(path.join(dir, 'active.json'), snapshot);
+    await writeJsonAtomic(path.join(dir, ACTIVE_RECORD), snapshot);
     return snapshot;
   }
 
   private async readActive(key: string): Promise<ActiveSnapshot> {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await readFile(path.join(this.activeDir(key), 'active.json'), 'utf8'));
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw notFound('SNAPSHOT_NOT_FOUND', `snapshot ${key} not found`);
-      throw err;
-    }
-    if (typeof raw !== 'object' || raw === null || !('key' in raw) || raw.key !== key) {
-      throw invalidArgument('CORRUPT_SNAPSHOT_METADATA', `snapshot ${key}: bad active.json`);
-    }
-    const parent = 'parent' in raw ? raw.parent : undefined;
-    if (parent !== undefined && !isDigest(parent)) throw invalidArgument('CORRUPT_SNAPSHOT_METADATA', `snapshot ${key}: bad parent`);
-    const createdAt = 'createdAt' in raw && typeof raw.createdAt === 'number' ? raw.createdAt : 0;
-    return { key, root: path.join(this.activeDir(key), 'fs'), createdAt, ...(parent !== undefined ? { parent } : {}) };
+    return await readActiveRecord(path.join(this.root, 'active'), key, 'fs');
   }
 
   async unmount(): Promise<void> {
@@ -72,13 +60,7 @@ export class NativeSnapshotter extends LayerDirectoryStore implements Snapshotte
   }
 
   async listActive(): Promise<ActiveSnapshot[]> {
-    const names = await readdir(path.join(this.root, 'active')).catch(() => [] as string[]);
-    const out: ActiveSnapshot[] = [];
-    for (const name of names) {
-      const snapshot = await this.readActive(name).catch(() => undefined);
-      if (snapshot !== undefined) out.push(snapshot);
-    }
-    return out;
+    return await listActiveRecords(path.join(this.root, 'active'), 'fs');
   }
 
   async *diff(key: string): AsyncGenerator<Buffer> {

@@ -2,12 +2,13 @@
 // that many layers fit in one page of mount options) below, the container's own upper and
 // work dirs above. Every mount's source is "berth-<key>" and its target lies under
 // <root>/active, so leftovers are found in /proc/self/mountinfo and swept after a crash.
-import { mkdir, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
-import { digestHex, isDigest, type Digest } from '../../oci/digest.js';
+import { errnoCode, invalidArgument } from '../../errors/berth-error.js';
+import { digestHex, type Digest } from '../../oci/digest.js';
 import { MNT_DETACH, mount, umount } from '../../sys/fs-native.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { ACTIVE_RECORD, listActiveRecords, readActiveRecord } from './active-records.js';
 import { overlayUpperDiff } from './diff-layer.js';
 import { LayerDirectoryStore } from './layer-directory-store.js';
 import { checkSnapshotKey, type ActiveSnapshot, type Snapshotter } from './snapshotter.js';
@@ -67,7 +68,7 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     const merged = path.join(dir, 'merged');
     for (const sub of ['upper', 'work', 'merged']) await mkdir(path.join(dir, sub), { recursive: true, mode: 0o755 });
     const snapshot: ActiveSnapshot = existing ?? { key, root: merged, createdAt: Date.now(), ...(parent !== undefined ? { parent } : {}) };
-    if (existing === undefined) await writeJsonAtomic(path.join(dir, 'active.json'), snapshot);
+    if (existing === undefined) await writeJsonAtomic(path.join(dir, ACTIVE_RECORD), snapshot);
     if (!(await isMountPoint(merged))) {
       const data = `lowerdir=${(await this.lowerDirs(parent)).join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
       if (data.length > MAX_MOUNT_DATA) throw invalidArgument('TOO_MANY_LAYERS', `snapshot ${key}: too many layers for one overlay mount`);
@@ -77,14 +78,7 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
   }
 
   private async readActive(key: string): Promise<ActiveSnapshot> {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await readFile(path.join(this.activeDir(key), 'active.json'), 'utf8'));
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw notFound('SNAPSHOT_NOT_FOUND', `snapshot ${key} not found`);
-      throw err;
-    }
-    return parseActive(raw, key, path.join(this.activeDir(key), 'merged'));
+    return await readActiveRecord(path.join(this.root, 'active'), key, 'merged');
   }
 
   async unmount(key: string): Promise<void> {
@@ -98,13 +92,7 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
   }
 
   async listActive(): Promise<ActiveSnapshot[]> {
-    const names = await readdir(path.join(this.root, 'active')).catch(() => [] as string[]);
-    const out: ActiveSnapshot[] = [];
-    for (const name of names) {
-      const snapshot = await this.readActive(name).catch(() => undefined);
-      if (snapshot !== undefined) out.push(snapshot);
-    }
-    return out;
+    return await listActiveRecords(path.join(this.root, 'active'), 'merged');
   }
 
   diff(key: string): AsyncGenerator<Buffer> {
@@ -121,16 +109,6 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     await rm(path.join(this.root, 'l', digestHex(chainId).slice(0, 24)), { force: true });
     await super.removeLayer(chainId);
   }
-}
-
-function parseActive(raw: unknown, key: string, root: string): ActiveSnapshot {
-  if (typeof raw !== 'object' || raw === null || !('key' in raw) || raw.key !== key) {
-    throw invalidArgument('CORRUPT_SNAPSHOT_METADATA', `snapshot ${key}: bad active.json`);
-  }
-  const parent = 'parent' in raw ? raw.parent : undefined;
-  const createdAt = 'createdAt' in raw && typeof raw.createdAt === 'number' ? raw.createdAt : 0;
-  if (parent !== undefined && !isDigest(parent)) throw invalidArgument('CORRUPT_SNAPSHOT_METADATA', `snapshot ${key}: bad parent`);
-  return { key, root, createdAt, ...(parent !== undefined ? { parent } : {}) };
 }
 
 /** Mount points from /proc/self/mountinfo (field 5, octal escapes decoded). */
