@@ -25,6 +25,7 @@ import { NetworksService } from '../daemon/networks/service.js';
 import { VolumesService } from '../daemon/volumes/service.js';
 import { buildRequestFromQuery, errorMessage, toJsonMessage } from '../daemon/build/api.js';
 import { BuildService, buildImage } from '../daemon/build/build-service.js';
+import { sandboxBuildNetwork } from '../daemon/build/run-backend.js';
 import { API_VERSION_NEWEST, API_VERSION_OLDEST } from '../server/api-version.js';
 import { listenApi, type ApiListener } from '../server/listener.js';
 import { Router } from '../server/router.js';
@@ -127,7 +128,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
   system.setVolumeUsage(() => volumes.diskUsage());
   const builder = await BuildService.open({
     images, runtime: runtimes.get(), dataRoot: path.join(config.dataRoot, 'build'), runRoot: path.join(config.execRoot, 'build'),
-    cgroupParent: config.cgroupParent,
+    cgroupParent: config.cgroupParent, network: sandboxBuildNetwork(networks),
     pull: async (reference, onProgress) => {
       await imagesApi.pull(reference, {}, (m) => { if (m.status) onProgress(`${m.id ? `${m.id}: ` : ''}${m.status}\n`); });
     },
