@@ -30,10 +30,10 @@ const ctx = makeContext(() => program.opts<GlobalOptions>());
 for (const register of [registerCreate, registerStart, registerState, registerKill, registerDelete, registerRun,
   registerExec, registerList, registerPs, registerPause]) register(program, ctx);
 
-try {
-  await program.parseAsync(process.argv);
+// no top-level await: the start-up bundle is CommonJS so V8 can cache its compiled code
+program.parseAsync(process.argv).then(() => {
   process.exitCode = ctx.exitCode;
-} catch (err) {
+}, (err: unknown) => {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : 1;
   } else {
@@ -42,4 +42,4 @@ try {
     if (err instanceof BerthError && err.hint) process.stderr.write(`hint: ${err.hint}\n`);
     process.exitCode = 1;
   }
-}
+});
