@@ -127,6 +127,28 @@ export async function findLeaks(daemon: Berthd): Promise<string[]> {
   return leaks;
 }
 
+/** The setup suites of service tests share: a private berthd with busybox:latest imported. */
+export async function startBerthdWithBusybox(): Promise<Berthd> {
+  const daemon = await startBerthd();
+  await importBusybox(daemon);
+  return daemon;
+}
+
+/**
+ * Their teardown: every container removed with its anonymous volumes, every volume pruned,
+ * the daemon stopped, its host state and directory dropped. Returns what leaked (empty when clean).
+ */
+export async function teardownBerthd(daemon: Berthd): Promise<string[]> {
+  const ids = (await docker(daemon, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (ids.length > 0) await docker(daemon, ['rm', '-f', '-v', ...ids]);
+  await docker(daemon, ['volume', 'prune', '-f', '--all']);
+  await stopBerthd(daemon);
+  await cleanupBerthd(daemon);
+  const leaks = await findLeaks(daemon);
+  await removeDir(daemon);
+  return leaks;
+}
+
 /** After the daemon stopped: drop its network state (bridges, firewall) and its files. */
 export async function cleanupBerthd(daemon: Berthd): Promise<void> {
   const networks = new NetworksService({ dataRoot: daemon.dataRoot, execRoot: daemon.execRoot });

@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { requires } from '../support/requirements.js';
-import { cleanupBerthd, docker, dockerOk, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd, type Berthd } from '../api/harness.js';
+import { dockerOk, startBerthd, startBerthdWithBusybox, stopBerthd, teardownBerthd, type Berthd } from '../api/harness.js';
 
 const run = promisify(execFile);
 const skip = requires('root');
@@ -18,19 +18,12 @@ let daemon: Berthd;
 
 before(async () => {
   if (skip) return;
-  daemon = await startBerthd();
-  await importBusybox(daemon);
+  daemon = await startBerthdWithBusybox();
 });
 
 after(async () => {
   if (skip) return;
-  await docker(daemon, ['rm', '-f', '-v', ...(await dockerOk(daemon, ['ps', '-aq'])).split('\n').filter(Boolean)]);
-  await docker(daemon, ['volume', 'prune', '-f', '--all']);
-  await stopBerthd(daemon);
-  await cleanupBerthd(daemon);
-  const leaks = await findLeaks(daemon);
-  await removeDir(daemon);
-  assert.deepEqual(leaks, []);
+  assert.deepEqual(await teardownBerthd(daemon), []);
 });
 
 /** Every process in the daemon's cgroups gets SIGKILL, as at power-off. */

@@ -6,26 +6,19 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requires } from '../support/requirements.js';
-import { cleanupBerthd, docker, dockerOk, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd, type Berthd } from '../api/harness.js';
+import { docker, dockerOk, startBerthd, startBerthdWithBusybox, stopBerthd, teardownBerthd, type Berthd } from '../api/harness.js';
 
 const skip = requires('root');
 let daemon: Berthd;
 
 before(async () => {
   if (skip) return;
-  daemon = await startBerthd();
-  await importBusybox(daemon);
+  daemon = await startBerthdWithBusybox();
 });
 
 after(async () => {
   if (skip) return;
-  await docker(daemon, ['rm', '-f', '-v', ...(await dockerOk(daemon, ['ps', '-aq'])).split('\n').filter(Boolean)]);
-  await docker(daemon, ['volume', 'prune', '-f', '--all']);
-  await stopBerthd(daemon);
-  await cleanupBerthd(daemon);
-  const leaks = await findLeaks(daemon);
-  await removeDir(daemon);
-  assert.deepEqual(leaks, []);
+  assert.deepEqual(await teardownBerthd(daemon), []);
 });
 
 test('named volume keeps data across containers, :ro is read-only, in-use rm refused', { skip }, async () => {
