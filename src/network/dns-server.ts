@@ -1,6 +1,8 @@
 // The embedded DNS server of user-defined networks: one UDP and one TCP listener per network
-// on its gateway address. It answers the network's container names and aliases (so names are
-// network-scoped) and forwards everything else to the host's resolvers.
+// on its gateway address (containers reach it as 127.0.0.11:53 through NAT). It answers the
+// container names and aliases of the networks the asking container is on (names are
+// network-scoped) and forwards everything else to the container's --dns servers or the host's
+// resolvers.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
@@ -11,11 +13,13 @@ export interface NameRecords {
   aaaa: string[];
 }
 
-/** What one network's listener asks of the service. */
+/** What one network's listener asks of the service; client is the asking address. */
 export interface DnsZone {
-  lookup(name: string): NameRecords | undefined;
+  lookup(name: string, client?: string): NameRecords | undefined;
   /** PTR: the name for an address of this network */
-  reverse(ip: string): string | undefined;
+  reverse(ip: string, client?: string): string | undefined;
+  /** the asking container's own upstream servers (--dns); undefined: the host's */
+  upstreams?(client: string): readonly string[] | undefined;
 }
 
 export interface DnsListener {
@@ -43,7 +47,7 @@ export class EmbeddedDns {
     const type = isIP(address) === 6 ? 'udp6' : 'udp4';
     const udp = dgram.createSocket({ type });
     udp.on('message', (msg, rinfo) => {
-      void this.answer(msg, zone).then((reply) => {
+      void this.answer(msg, zone, rinfo.address).then((reply) => {
         if (reply) udp.send(reply, rinfo.port, rinfo.address);
       });
     });
@@ -85,7 +89,7 @@ export class EmbeddedDns {
         if (buffer.length < 2 + length) break;
         const message = buffer.subarray(2, 2 + length);
         buffer = buffer.subarray(2 + length);
-        void this.answer(message, zone).then((reply) => {
+        void this.answer(message, zone, socket.remoteAddress?.replace(/^::ffff:/, '')).then((reply) => {
           if (!reply || socket.destroyed) return;
           const framed = Buffer.alloc(2 + reply.length);
           framed.writeUInt16BE(reply.length, 0);
@@ -97,7 +101,7 @@ export class EmbeddedDns {
   }
 
   /** The reply to one query message, or undefined for garbage (dropped, as servers do). */
-  async answer(message: Buffer, zone: DnsZone): Promise<Buffer | undefined> {
+  async answer(message: Buffer, zone: DnsZone, client?: string): Promise<Buffer | undefined> {
     let query: dnsPacket.Packet;
     try {
       query = dnsPacket.decode(message);
@@ -107,19 +111,20 @@ export class EmbeddedDns {
     const question = query.questions?.[0];
     if (query.type !== 'query' || !question) return undefined;
     const name = question.name.replace(/\.$/, '').toLowerCase();
-    const local = this.answerLocally(query, question, name, zone);
+    const local = this.answerLocally(query, question, name, zone, client);
     if (local) return local;
-    return (await this.forward(message)) ?? this.reply(query, 'SERVFAIL', []);
+    const upstreams = (client !== undefined ? zone.upstreams?.(client) : undefined) ?? this.upstreams;
+    return (await forward(upstreams, message)) ?? this.reply(query, 'SERVFAIL', []);
   }
 
-  private answerLocally(query: dnsPacket.Packet, question: dnsPacket.Question, name: string, zone: DnsZone): Buffer | undefined {
+  private answerLocally(query: dnsPacket.Packet, question: dnsPacket.Question, name: string, zone: DnsZone, client: string | undefined): Buffer | undefined {
     if (question.type === 'PTR') {
       const ip = ptrToIp(name);
-      const target = ip ? zone.reverse(ip) : undefined;
+      const target = ip ? zone.reverse(ip, client) : undefined;
       if (!target) return undefined;
       return this.reply(query, 'NOERROR', [{ type: 'PTR', name: question.name, ttl: TTL, data: target }]);
     }
-    const records = zone.lookup(name);
+    const records = zone.lookup(name, client);
     if (!records) return undefined;
     const answers: dnsPacket.Answer[] = [];
     const qtype: string = question.type;
@@ -146,14 +151,15 @@ export class EmbeddedDns {
     });
   }
 
-  /** Forward the raw query to each upstream in turn (UDP), returning the first reply. */
-  private async forward(message: Buffer): Promise<Buffer | undefined> {
-    for (const upstream of this.upstreams) {
-      const reply = await queryUpstream(upstream, message).catch(() => undefined);
-      if (reply) return reply;
-    }
-    return undefined;
+}
+
+/** Forward the raw query to each upstream in turn (UDP), returning the first reply. */
+async function forward(upstreams: readonly string[], message: Buffer): Promise<Buffer | undefined> {
+  for (const upstream of upstreams) {
+    const reply = await queryUpstream(upstream, message).catch(() => undefined);
+    if (reply) return reply;
   }
+  return undefined;
 }
 
 async function queryUpstream(upstream: string, message: Buffer): Promise<Buffer | undefined> {

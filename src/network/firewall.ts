@@ -100,6 +100,10 @@ export function renderFirewall(model: FirewallModel): string {
 
   // the embedded DNS of a network answers its own bridge only (names are network-scoped)
   const input: string[] = [];
+  // route_localnet on the bridges (for published 127.0.0.1) must not let a container reach the
+  // host's loopback services with crafted packets (CVE-2020-8558); replies of the host's own
+  // connections to published ports arrive here already un-NATed to 127.0.0.1, and are established
+  if (bridgeSet) input.push(`iifname ${bridgeSet} ip daddr 127.0.0.0/8 ct state != { established, related } drop`);
   for (const net of model.networks) {
     if (!net.dns) continue;
     input.push(`iifname != ${quote(net.bridge)} ip daddr ${net.dns.gateway} udp dport ${net.dns.udpPort} drop`);
@@ -124,4 +128,35 @@ export function renderFirewall(model: FirewallModel): string {
   }
   chain('forward', 'type filter hook forward priority filter; policy accept;', forward);
   return lines.join('\n');
+}
+
+/** Where containers on user-defined networks send DNS queries, as with docker. */
+export const EMBEDDED_DNS_ADDRESS = '127.0.0.11';
+/** The table berth keeps inside a container's network namespace (the namespace is its own). */
+export const SANDBOX_DNS_TABLE = 'berth-dns';
+
+/**
+ * The body of the table inside a container's netns that sends 127.0.0.11:53 to the embedded
+ * DNS server at `gateway`:53 (the host's table redirects that to the server's real ports, which
+ * change when berthd restarts; this one never has to). The loopback source is masqueraded to
+ * the container's address, so the server knows who asks; leaving through eth* with a 127/8
+ * source needs route_localnet, and the input rule keeps neighbours from using it to reach the
+ * container's loopback services (CVE-2020-8558).
+ */
+export function renderSandboxDns(gateway: string): string {
+  return [
+    '  chain output {',
+    '    type nat hook output priority -100; policy accept;',
+    `    ip daddr ${EMBEDDED_DNS_ADDRESS} udp dport 53 dnat ip to ${gateway}:53`,
+    `    ip daddr ${EMBEDDED_DNS_ADDRESS} tcp dport 53 dnat ip to ${gateway}:53`,
+    '  }',
+    '  chain postrouting {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    '    oifname != "lo" ct status dnat ip saddr 127.0.0.0/8 masquerade',
+    '  }',
+    '  chain input {',
+    '    type filter hook input priority filter; policy accept;',
+    '    iifname != "lo" ip daddr 127.0.0.0/8 ct state != { established, related } drop',
+    '  }',
+  ].join('\n');
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { runProgram } from '../sys/exec.js';
 import { errnoCode, internal } from '../errors/berth-error.js';
+import { renderSandboxDns, SANDBOX_DNS_TABLE } from './firewall.js';
 
 export interface BridgeSpec {
   name: string;
@@ -40,6 +41,8 @@ export interface NetworkKernel {
   createNetns(file: string, firstEndpoint?: EndpointPlumbing): Promise<void>;
   destroyNetns(file: string): Promise<void>;
   addEndpoint(plumbing: EndpointPlumbing): Promise<void>;
+  /** inside the netns: 127.0.0.11:53 -> gateway:53 (the embedded DNS); undefined removes it */
+  setSandboxDns(netnsPath: string, gateway: string | undefined): Promise<void>;
   /** replaces the whole table atomically; an empty script deletes it */
   applyFirewall(family: string, table: string, body: string): Promise<void>;
   deleteFirewall(family: string, table: string): Promise<void>;
@@ -122,6 +125,15 @@ export class IpKernel implements NetworkKernel {
       await this.deleteLink(p.hostIfName).catch(() => undefined);
       throw err;
     }
+  }
+
+  async setSandboxDns(netnsPath: string, gateway: string | undefined): Promise<void> {
+    const table = `ip ${SANDBOX_DNS_TABLE}`;
+    let script = `table ${table} {}\ndelete table ${table}\n`;
+    if (gateway !== undefined) script += `table ${table} {\n${renderSandboxDns(gateway)}\n}\n`;
+    // the DNATed queries leave eth* with their loopback source (masqueraded there): route_localnet
+    const sysctl = gateway !== undefined ? 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && ' : '';
+    await runProgram('nsenter', [`--net=${netnsPath}`, 'sh', '-c', `${sysctl}exec nft -f -`], { input: script });
   }
 
   async applyFirewall(family: string, table: string, body: string): Promise<void> {

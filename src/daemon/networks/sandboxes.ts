@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, conflict, invalidArgument, notFound, withCleanup } from '../../errors/berth-error.js';
-import { HostEntry, parseExtraHost, parseResolvConf, renderHosts, renderResolvConf } from '../../network/etc-files.js';
+import { HostEntry, parseExtraHost, parseResolvConf, renderHosts, renderResolvConf, withEmbeddedDns } from '../../network/etc-files.js';
+import { EMBEDDED_DNS_ADDRESS } from '../../network/firewall.js';
 import { mappingsFromBindings, PortMapping } from '../../network/ports.js';
 import { reservePort, Reservation } from '../../network/port-reserver.js';
 import { allocateEndpoint } from './allocate.js';
@@ -14,6 +15,12 @@ import { EndpointConfig, SandboxSpec } from './types.js';
 
 function addressOf(cidr: string | undefined): string | undefined {
   return cidr?.split('/')[0];
+}
+
+/** user-defined bridge networks have an embedded DNS on their IPv4 gateway */
+function embeddedDnsGateway(network: NetworkRecord): string | undefined {
+  if (network.predefined || network.driver !== 'bridge') return undefined;
+  return network.ipam.find((e) => !e.Gateway.includes(':'))?.Gateway;
 }
 
 export class SandboxOps {
@@ -67,12 +74,17 @@ export class SandboxOps {
       for (const [i, join] of joins.entries()) await this.addEndpoint(record, join.network, join.config, i === 0);
       await this.publish(record, mappings);
       const firstNetwork = joins[0]?.network;
-      const userDefined = firstNetwork !== undefined && !firstNetwork.predefined;
+      const dnsGateway = firstNetwork ? embeddedDnsGateway(firstNetwork) : undefined;
       record.resolvConfContent = renderResolvConf({
         host: hostResolv,
-        embeddedDns: userDefined ? firstNetwork.ipam.find((e) => !e.Gateway.includes(':'))?.Gateway : undefined,
+        embeddedDns: dnsGateway !== undefined ? EMBEDDED_DNS_ADDRESS : undefined,
         dns: spec.dns, dnsSearch: spec.dnsSearch, dnsOptions: spec.dnsOptions,
       });
+      if (dnsGateway !== undefined) {
+        record.dnsGateway = dnsGateway;
+        if (spec.dns && spec.dns.length > 0) record.upstreams = spec.dns;
+        await this.state.kernel.setSandboxDns(record.netnsPath ?? '', dnsGateway);
+      }
       record.hostsContent = renderHosts({
         hostname: record.hostname,
         domainname: record.domainname,
@@ -253,6 +265,13 @@ export class SandboxOps {
     const endpoint = await this.addEndpoint(record, network, config);
     const ip = addressOf(endpoint.ipv4);
     if (ip) record.hostsContent += `${ip}\t${record.hostname}\n`;
+    const dnsGateway = embeddedDnsGateway(network);
+    if (record.dnsGateway === undefined && dnsGateway !== undefined) {
+      // the first user-defined network brings the embedded DNS, as docker starts its resolver
+      await this.state.kernel.setSandboxDns(record.netnsPath ?? '', dnsGateway);
+      record.dnsGateway = dnsGateway;
+      record.resolvConfContent = withEmbeddedDns(record.resolvConfContent, EMBEDDED_DNS_ADDRESS);
+    }
     await this.state.store.saveSandbox(record);
     await this.state.applyFirewall();
     this.state.emit('connect', network, { container: containerId });
@@ -277,6 +296,13 @@ export class SandboxOps {
       this.state.reservations.set(containerId, (this.state.reservations.get(containerId) ?? []).filter((r) => !dropped.some((p) => p.hostPort === r.hostPort)));
     }
     if (ip) record.hostsContent = record.hostsContent.split('\n').filter((l) => !l.startsWith(`${ip}\t${record.hostname}`)).join('\n');
+    if (record.dnsGateway !== undefined && record.dnsGateway === embeddedDnsGateway(network)) {
+      // 127.0.0.11 now leads through another user-defined network the container is still on
+      const next = record.endpoints.map((e) => this.state.networks.get(e.networkId))
+        .map((n) => (n ? embeddedDnsGateway(n) : undefined)).find((g) => g !== undefined);
+      await this.state.kernel.setSandboxDns(record.netnsPath ?? '', next);
+      record.dnsGateway = next;
+    }
     await this.state.store.saveSandbox(record);
     await this.state.applyFirewall();
     this.state.emit('disconnect', network, { container: containerId });

@@ -25,6 +25,7 @@ class RecordingKernel implements NetworkKernel {
     this.calls.push(`endpoint ${p.ifName} ${p.ipv4 ?? ''} route=${p.defaultRoute}`);
     this.links.add(p.hostIfName);
   }
+  async setSandboxDns(file: string, gateway: string | undefined): Promise<void> { this.calls.push(`dns ${path.basename(file)} ${gateway ?? '-'}`); }
   async applyFirewall(_f: string, _t: string, body: string): Promise<void> { this.firewall = body; }
   async deleteFirewall(): Promise<void> { this.firewall = ''; }
   async listFirewallTables(): Promise<Array<{ family: string; name: string }>> { return []; }
@@ -73,7 +74,8 @@ test('a sandbox on two networks: one default route, leases freed at destroy', as
     assert.match(info.settings.Networks.two?.GlobalIPv6Address ?? '', /^fd/);
     assert.deepEqual(info.settings.Networks.two?.Aliases, ['api']);
     assert.equal(info.settings.IPAddress, '', 'top-level fields belong to the default bridge only');
-    assert.match(info.resolvConfContent, /nameserver 10\.40\.0\.1/);
+    assert.match(info.resolvConfContent, /^nameserver 127\.0\.0\.11$/m);
+    assert.ok(kernel.calls.includes('dns c1 10.40.0.1'), '127.0.0.11 leads to the first user network\'s gateway');
     assert.match(info.hostsContent, /\tgw$/m);
     assert.deepEqual(kernel.calls.filter((c) => c.startsWith('endpoint')), ['endpoint eth0 10.40.0.128/24 route=true', 'endpoint eth1 172.19.0.2/16 route=false']);
     await service.destroySandbox('c1');

@@ -189,8 +189,8 @@ export class NetworksService implements NetworksBackend, NetworkState {
 
   private async embeddedDns(): Promise<EmbeddedDns> {
     if (!this.dns) {
-      const conf = parseResolvConf(await this.hostResolvConf());
-      this.dns = new EmbeddedDns(conf.nameservers);
+      const upstreams = this.options.upstreamDns ?? parseResolvConf(await this.hostResolvConf()).nameservers;
+      this.dns = new EmbeddedDns(upstreams);
     }
     return this.dns;
   }
@@ -199,29 +199,48 @@ export class NetworksService implements NetworksBackend, NetworkState {
     return await readFile(this.options.upstreamResolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
   }
 
+  /**
+   * The names a query on this network's server may see. A container asks through 127.0.0.11,
+   * reaching the server of its first user-defined network from its address there: it sees the
+   * names of every network it is on, as with docker's per-container resolver. Any other asker
+   * sees this network's names only.
+   */
+  private scopeOf(networkId: string, client: string | undefined): { networks: string[]; sandbox: SandboxRecord | undefined } {
+    const asking = client === undefined ? undefined : [...this.sandboxes.values()].find((s) =>
+      s.endpoints.some((e) => e.networkId === networkId && e.ipv4?.split('/')[0] === client));
+    const others = (asking?.endpoints ?? []).map((e) => e.networkId).filter((id) => id !== networkId && !this.networks.get(id)?.predefined);
+    return { networks: [networkId, ...others], sandbox: asking };
+  }
+
   private zoneOf(networkId: string): DnsZone {
     return {
-      lookup: (name) => {
-        const records: NameRecords = { a: [], aaaa: [] };
-        let found = false;
-        for (const sandbox of this.sandboxes.values()) {
-          for (const ep of sandbox.endpoints) {
-            if (ep.networkId !== networkId || !dnsNamesOf(sandbox, ep).some((n) => n.toLowerCase() === name)) continue;
-            found = true;
-            if (ep.ipv4) records.a.push(ep.ipv4.split('/')[0] ?? '');
-            if (ep.ipv6) records.aaaa.push(ep.ipv6.split('/')[0] ?? '');
+      lookup: (name, client) => {
+        for (const scoped of this.scopeOf(networkId, client).networks) {
+          const records: NameRecords = { a: [], aaaa: [] };
+          let found = false;
+          for (const sandbox of this.sandboxes.values()) {
+            for (const ep of sandbox.endpoints) {
+              if (ep.networkId !== scoped || !dnsNamesOf(sandbox, ep).some((n) => n.toLowerCase() === name)) continue;
+              found = true;
+              if (ep.ipv4) records.a.push(ep.ipv4.split('/')[0] ?? '');
+              if (ep.ipv6) records.aaaa.push(ep.ipv6.split('/')[0] ?? '');
+            }
           }
-        }
-        return found ? records : undefined;
-      },
-      reverse: (ip) => {
-        const network = this.networks.get(networkId);
-        for (const sandbox of this.sandboxes.values()) {
-          const ep = sandbox.endpoints.find((e) => e.networkId === networkId && e.ipv4?.split('/')[0] === ip);
-          if (ep) return `${sandbox.name}.${network?.name ?? ''}`;
+          if (found) return records;
         }
         return undefined;
       },
+      reverse: (ip, client) => {
+        for (const scoped of this.scopeOf(networkId, client).networks) {
+          const network = this.networks.get(scoped);
+          for (const sandbox of this.sandboxes.values()) {
+            const ep = sandbox.endpoints.find((e) => e.networkId === scoped && e.ipv4?.split('/')[0] === ip);
+            if (ep) return `${sandbox.name}.${network?.name ?? ''}`;
+          }
+        }
+        return undefined;
+      },
+      upstreams: (client) => this.scopeOf(networkId, client).sandbox?.upstreams,
     };
   }
 

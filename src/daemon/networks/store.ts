@@ -80,6 +80,10 @@ export const sandboxRecordSchema = z.object({
   exposed: z.array(z.string()),
   hostsContent: z.string(),
   resolvConfContent: z.string(),
+  /** the gateway whose embedded DNS 127.0.0.11 leads to (a user-defined network the container is on) */
+  dnsGateway: z.string().optional(),
+  /** --dns servers: the embedded DNS forwards this container's other queries to them */
+  upstreams: z.array(z.string()).optional(),
 });
 export type SandboxRecord = z.infer<typeof sandboxRecordSchema>;
 

@@ -205,6 +205,8 @@ export interface NetworksServiceOptions {
   publishBehindHostFirewall?: boolean;
   /** resolvers forwarded to for names the embedded DNS does not know; default /etc/resolv.conf */
   upstreamResolvConf?: string;
+  /** resolvers to forward to instead ("ip" or "ip#port"): daemon option, and tests' own resolver */
+  upstreamDns?: string[];
   onEvent?: (event: NetworkEvent) => void;
 }
 
