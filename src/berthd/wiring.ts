@@ -73,6 +73,7 @@ function cgroupAccess(manager: CgroupManager): CgroupAccess {
   return {
     stats: async (cgroupsPath) => await (await manager.open(cgroupsPath)).stats(),
     update: async (cgroupsPath, resources) => { await (await manager.open(cgroupsPath)).applyResources(resources); },
+    oomKills: async (cgroupsPath) => await (await manager.open(cgroupsPath)).oomKills?.() ?? 0,
   };
 }
 
@@ -202,7 +203,8 @@ async function removeEmptyCgroupParent(cgroups: CgroupManager, cgroupParent: str
 /** Runtime containers, snapshots and cgroups of ours that no container record owns. */
 async function sweepLeftovers(config: ResolvedConfig, containers: ContainerService, images: ImageService,
   runtimes: RuntimeSet, cgroups: CgroupManager, log: Logger): Promise<void> {
-  const known = new Set(containers.store.all().map((c) => c.Id));
+  // a record set aside as corrupt keeps its root: what the container wrote may still be wanted
+  const known = new Set([...containers.store.all().map((c) => c.Id), ...containers.store.setAsideIds]);
   for (const name of runtimes.names()) {
     let states;
     try {

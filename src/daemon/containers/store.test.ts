@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ContainerStore } from './store.js';
@@ -11,7 +11,7 @@ const rec = (id: string, name: string): ContainerRecord => ({
   RestartCount: 0, ManuallyStopped: false, Runtime: 'berth', CgroupsPath: '/berth/x', ExecIDs: [],
 });
 
-test('names, prefixes and persistence; a corrupt record is reported, not fatal', async () => {
+test('names, prefixes and persistence; a corrupt record is reported and set aside, not fatal', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-store-'));
   try {
     const store = new ContainerStore(dir);
@@ -31,6 +31,19 @@ test('names, prefixes and persistence; a corrupt record is reported, not fatal',
     const warnings = await again.load();
     assert.equal(again.all().length, 2);
     assert.deepEqual(warnings.map((w) => w.id), [corrupt]);
+    assert.match(warnings[0]?.message ?? '', /corrupt record config\.v2\.json \(Id: .*set aside as .*\.corrupt-\d{8}T\d{6}Z/);
+    assert.deepEqual(again.setAsideIds, [corrupt]);
+    const entries = await readdir(dir);
+    assert.ok(!entries.includes(corrupt), 'the corrupt record left its place');
+    assert.equal(entries.filter((e) => e.startsWith(`${corrupt}.corrupt-`)).length, 1);
+    // truncated JSON is set aside too, and a second load finds nothing more to move
+    const truncated = 'ef' + '4'.repeat(62);
+    await mkdir(path.join(dir, truncated));
+    await writeFile(path.join(dir, truncated, 'config.v2.json'), '{"Id": "ef');
+    const third = new ContainerStore(dir);
+    assert.deepEqual((await third.load()).map((w) => w.id), [truncated]);
+    assert.equal(third.all().length, 2);
+    assert.deepEqual(await new ContainerStore(dir).load(), []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -2,8 +2,10 @@
 // lookups by name, full id or unique id prefix go through resolve().
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { ZodError } from 'zod';
 import { BerthError, conflict, errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { setAside } from '../../util/set-aside.js';
 import { recordSchema, type ContainerRecord } from './record.js';
 
 export const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -16,6 +18,8 @@ export interface StoreWarning {
 export class ContainerStore {
   private readonly byId = new Map<string, ContainerRecord>();
   private readonly byName = new Map<string, string>();
+  /** ids whose record was found corrupt at load and moved aside (their snapshots are kept) */
+  readonly setAsideIds: string[] = [];
 
   constructor(readonly root: string) {}
 
@@ -23,7 +27,10 @@ export class ContainerStore {
     return path.join(this.root, id);
   }
 
-  /** Load every record; unreadable ones are reported, not fatal (they are left on disk). */
+  /**
+   * Load every record. An unreadable one (truncated, garbage, fails the schema) is moved
+   * aside to <id>.corrupt-<time> and reported; every other container still loads.
+   */
   async load(): Promise<StoreWarning[]> {
     await mkdir(this.root, { recursive: true, mode: 0o710 });
     const warnings: StoreWarning[] = [];
@@ -40,7 +47,11 @@ export class ContainerStore {
           await rm(path.join(this.root, entry), { recursive: true, force: true });
           continue;
         }
-        warnings.push({ id: entry, message: err instanceof Error ? err.message : String(err) });
+        const reason = err instanceof ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; ')
+          : err instanceof Error ? err.message : String(err);
+        const moved = await setAside(path.join(this.root, entry)).catch(() => undefined);
+        this.setAsideIds.push(entry);
+        warnings.push({ id: entry, message: `corrupt record config.v2.json (${reason})${moved ? `: set aside as ${moved}` : ''}` });
       }
     }
     return warnings;
