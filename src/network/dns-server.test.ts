@@ -76,3 +76,33 @@ test('answers over TCP with length-prefixed messages', async () => {
     await listener.close();
   }
 });
+
+test('a container with its own --dns servers is forwarded there; names are looked up for the asker', async () => {
+  const answering = (address: string) => {
+    const socket = dgram.createSocket('udp4');
+    socket.on('message', (msg, rinfo) => {
+      const q = dnsPacket.decode(msg);
+      socket.send(dnsPacket.encode({ type: 'response', id: q.id, questions: q.questions, answers: [{ type: 'A', name: 'x.test', data: address }] }), rinfo.port, rinfo.address);
+    });
+    return socket;
+  };
+  const host = answering('192.0.2.1');
+  const own = answering('192.0.2.2');
+  await Promise.all([host, own].map((s) => new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()))));
+  const seen: Array<string | undefined> = [];
+  const scoped = {
+    ...zone,
+    lookup: (name: string, client?: string) => { seen.push(client); return zone.lookup(name); },
+    upstreams: (client: string) => (client === '172.18.0.9' ? [`127.0.0.1#${own.address().port}`] : undefined),
+  };
+  try {
+    const dns = new EmbeddedDns([`127.0.0.1#${host.address().port}`]);
+    const first = (reply: Buffer | undefined) => dnsPacket.decode(reply ?? Buffer.alloc(0)).answers?.map((r) => (r.type === 'A' ? r.data : ''));
+    assert.deepEqual(first(await dns.answer(query('x.test', 'A'), scoped, '172.18.0.9')), ['192.0.2.2']);
+    assert.deepEqual(first(await dns.answer(query('x.test', 'A'), scoped, '172.18.0.3')), ['192.0.2.1']);
+    assert.deepEqual(seen, ['172.18.0.9', '172.18.0.3']);
+  } finally {
+    host.close();
+    own.close();
+  }
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderFirewall } from './firewall.js';
+import { renderFirewall, renderSandboxDns } from './firewall.js';
 
 const base = {
   table: 'berth-x',
@@ -42,4 +42,12 @@ test('behind the host firewall, only bridge traffic is DNATed in prerouting', ()
   const text = renderFirewall({ ...base, publishBehindHostFirewall: true });
   assert.match(text, /iifname \{ "bbxa", "bbxb" \} fib daddr type local jump published-ports/);
   assert.doesNotMatch(text, /\n {4}fib daddr type local jump published-ports\n {2}\}\n {2}chain output/);
+});
+
+test('crafted 127/8 traffic from bridges is dropped; the sandbox table sends 127.0.0.11:53 to the gateway', () => {
+  assert.match(renderFirewall(base), /iifname \{ "bbxa", "bbxb" \} ip daddr 127\.0\.0\.0\/8 ct state != \{ established, related \} drop/);
+  const inside = renderSandboxDns('172.18.0.1');
+  assert.match(inside, /ip daddr 127\.0\.0\.11 udp dport 53 dnat ip to 172\.18\.0\.1:53/);
+  assert.match(inside, /ip daddr 127\.0\.0\.11 tcp dport 53 dnat ip to 172\.18\.0\.1:53/);
+  assert.match(inside, /oifname != "lo" ct status dnat ip saddr 127\.0\.0\.0\/8 masquerade/);
 });
