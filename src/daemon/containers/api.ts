@@ -15,14 +15,26 @@ import { filterContainers, inspectJson, listJson, type Filters } from './queries
 import type { ContainerRecord } from './record.js';
 import type { ContainerService, WaitCondition, WaitResult } from './service.js';
 import { statsJson, systemCpuNanos, type StatsSample } from './stats.js';
+import type { HealthOnFailure } from './health/config.js';
+import { HealthMonitor } from './health/schedule.js';
 
 export class ContainerApi {
   readonly execs: ExecService;
+  readonly health: HealthMonitor;
 
   constructor(private readonly service: ContainerService, private readonly committer: ImageCommitter | undefined,
     /** rm -v: the container's anonymous volumes (the volumes service) */
     private readonly removeAnonymousVolumes?: (containerId: string) => Promise<void>) {
     this.execs = new ExecService(service);
+    this.health = new HealthMonitor({
+      record: (id) => service.store.get(id),
+      probeRunner: (id) => ({ launch: (args) => this.execs.startProbe(id, args), kill: (pid) => process.kill(pid, 'SIGKILL') }),
+      updateHealth: (id, startedAt, change) => service.updateHealth(id, startedAt, change),
+      emit: (record, action) => service.emit(record, action),
+      remediate: (id, action) => remediate(service, id, action),
+      warn: (message) => service.deps.log.warn(message),
+    });
+    service.addRunWatcher(this.health);
   }
 
   create(body: CreateRequest, name: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
@@ -250,4 +262,15 @@ export class ContainerApi {
 function commandOf(value: string[] | string | null | undefined): string[] | null {
   if (value === null || value === undefined) return null;
   return typeof value === 'string' ? [value] : value;
+}
+
+/**
+ * --health-on-failure: restart and stop as `docker restart`/`docker stop` would; kill is a
+ * SIGKILL that counts as a stop by hand (as `docker kill` does), so no restart policy
+ * brings the container back.
+ */
+async function remediate(service: ContainerService, id: string, action: Exclude<HealthOnFailure, 'none'>): Promise<void> {
+  if (action === 'restart') await service.restart(id);
+  else if (action === 'stop') await service.stop(id);
+  else await service.kill(id, 'SIGKILL');
 }

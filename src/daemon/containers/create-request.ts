@@ -149,6 +149,8 @@ export const hostConfigSchema = resourcesSchema.extend({
   Isolation: str.optional(),
   MaskedPaths: nullableStringList,
   ReadonlyPaths: nullableStringList,
+  /** berth's own (podman's --health-on-failure): what to do when the container turns unhealthy */
+  HealthOnFailure: z.enum(['', 'none', 'restart', 'stop', 'kill']).optional(),
 }).passthrough();
 export type HostConfig = z.infer<typeof hostConfigSchema>;
 

@@ -6,6 +6,7 @@ import { commandList, type ContainerConfig, type CreateRequest, type HostConfig 
 import { capabilities, userMounts } from './oci-spec.js';
 import { checkResources } from './resources.js';
 import { checkNamespaceModes } from './namespace-modes.js';
+import { checkHealthcheck, mergeHealthcheck } from './health/config.js';
 
 export function mergeImageConfig(request: ContainerConfig, image: ImageContainerConfig, id: string): ContainerConfig {
   const merged: ContainerConfig = { ...request };
@@ -28,7 +29,8 @@ export function mergeImageConfig(request: ContainerConfig, image: ImageContainer
   const volumes = { ...(image.Volumes ?? {}), ...(request.Volumes ?? {}) };
   if (Object.keys(volumes).length > 0) merged.Volumes = volumes;
   if (!request.StopSignal && image.StopSignal) merged.StopSignal = image.StopSignal;
-  if (!request.Healthcheck && image.Healthcheck) merged.Healthcheck = image.Healthcheck;
+  const healthcheck = mergeHealthcheck(request.Healthcheck, image.Healthcheck);
+  if (healthcheck) merged.Healthcheck = healthcheck;
   if (request.OnBuild === undefined && image.OnBuild) merged.OnBuild = image.OnBuild;
   merged.Hostname = request.Hostname || id.slice(0, 12);
   merged.Domainname = request.Domainname ?? '';
@@ -76,6 +78,7 @@ export function checkCreateRequest(request: CreateRequest, host: HostConfig, run
     }
   }
   checkNamespaceModes(host, request.Hostname);
+  checkHealthcheck(request.Healthcheck);
   capabilities(host.Privileged === true, host.CapAdd ?? [], host.CapDrop ?? []);
   userMounts(host);
 }

@@ -13,6 +13,7 @@ import { grantableCapabilities } from './oci-defaults.js';
 import type { ContainerService } from './service.js';
 import { DetachScanner, parseDetachKeys, type OutputStream } from './stream-hub.js';
 import { resolveUser } from './user.js';
+import type { ProbeProcess } from './health/probe.js';
 
 export const execCreateSchema = z.object({
   AttachStdin: z.boolean().optional(),
@@ -112,6 +113,29 @@ export class ExecService {
         this.containers.emit(record, 'exec_die', { execID: id, exitCode: String(status.exitCode) });
       },
     };
+  }
+
+  /**
+   * A health probe: an exec with the container's own user, env and cwd whose output goes
+   * to the caller. Like docker it gets exec_create/exec_start/exec_die events, but it is
+   * not listed in ExecIDs and not kept for exec inspect.
+   */
+  async startProbe(containerId: string, args: string[]): Promise<ProbeProcess> {
+    const record = this.containers.store.resolve(containerId);
+    if (!record.State.Running) throw conflict('NOT_RUNNING', `container ${record.Id} is not running`);
+    const id = randomBytes(32).toString('hex');
+    const exec: ExecRecord = { id, containerId: record.Id, request: { Cmd: args, AttachStdout: true, AttachStderr: true }, args,
+      running: true, exitCode: null, pid: 0, started: true, io: undefined };
+    const command = args.join(' ');
+    this.containers.emit(record, `exec_create: ${command}`, { execID: id });
+    const process = await this.processSpec(exec, undefined);
+    const handle = await this.containers.deps.runtimes.get(record.Runtime).exec(record.Id, process, { stdio: 'pipe' });
+    this.containers.emit(record, `exec_start: ${command}`, { execID: id });
+    const exit = handle.exit.then((status) => {
+      this.containers.emit(record, 'exec_die', { execID: id, exitCode: String(status.exitCode) });
+      return status;
+    });
+    return { pid: handle.pid, io: handle.io, exit };
   }
 
   isTty(id: string): boolean {

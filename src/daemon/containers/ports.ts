@@ -58,6 +58,8 @@ export interface RuntimeSet {
 export interface CgroupAccess {
   stats(cgroupsPath: string): Promise<import('../../runtime/cgroups/manager.js').CgroupStats>;
   update(cgroupsPath: string, resources: LinuxResources): Promise<void>;
+  /** how many processes the OOM killer killed in the cgroup (v1 memory.oom_control, v2 memory.events oom_kill) */
+  oomKills?(cgroupsPath: string): Promise<number>;
   /** every cgroup path under a parent (sweeping after a crash) */
   sweep?(parent: string, keep: readonly string[]): Promise<void>;
 }

@@ -1,12 +1,14 @@
 // Container inspect and list in the Docker API's JSON shapes, and docker's list filters.
 import { invalidArgument } from '../../errors/berth-error.js';
 import type { ContainerRecord } from './record.js';
+import { healthSuffix } from './health/state.js';
 
 export type Filters = ReadonlyMap<string, readonly string[]>;
 
 const LIST_FILTERS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name',
   'network', 'publish', 'since', 'status', 'volume'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+const HEALTH_VALUES = ['starting', 'healthy', 'unhealthy', 'none'];
 
 export interface InspectExtras {
   logPath: string;
@@ -104,7 +106,7 @@ function portList(ports: Record<string, Array<{ HostIp: string; HostPort: string
 export function statusText(record: ContainerRecord, nowMs: number): string {
   const s = record.State;
   if (s.Status === 'restarting') return `Restarting (${s.ExitCode}) ${humanDuration(nowMs - Date.parse(s.FinishedAt))} ago`;
-  if (s.Running) return `Up ${humanDuration(nowMs - Date.parse(s.StartedAt))}${s.Paused ? ' (Paused)' : ''}`;
+  if (s.Running) return `Up ${humanDuration(nowMs - Date.parse(s.StartedAt))}${s.Paused ? ' (Paused)' : healthSuffix(s.Health)}`;
   if (s.Status === 'removing') return 'Removal In Progress';
   if (s.Status === 'dead') return 'Dead';
   if (s.StartedAt.startsWith('0001-')) return 'Created';
@@ -145,6 +147,9 @@ export function filterContainers(records: ContainerRecord[], options: ListOption
   for (const status of f.get('status') ?? []) {
     if (!STATUSES.includes(status)) throw invalidArgument('BAD_FILTERS', `invalid filter 'status=${status}'`);
   }
+  for (const health of f.get('health') ?? []) {
+    if (!HEALTH_VALUES.includes(health)) throw invalidArgument('BAD_FILTERS', `Unrecognised filter value for health: ${health}`);
+  }
   const created = (r: ContainerRecord): number => Date.parse(r.Created);
   const before = f.get('before')?.map((ref) => created(options.resolve(ref)));
   const since = f.get('since')?.map((ref) => created(options.resolve(ref)));
@@ -172,7 +177,7 @@ export function filterContainers(records: ContainerRecord[], options: ListOption
       && any('network', (v) => r.HostConfig.NetworkMode === v)
       && any('volume', (v) => (r.HostConfig.Binds ?? []).some((b) => b.split(':').includes(v)))
       && any('is-task', (v) => v === 'false')
-      && any('health', (v) => v === 'none')
+      && any('health', (v) => (r.State.Health?.Status ?? 'none') === v)
       && any('isolation', (v) => v === 'default' || v === ''))
     .filter((r) => (before ?? []).every((t) => created(r) < t) && (since ?? []).every((t) => created(r) > t))
     .sort((a, b) => created(b) - created(a));

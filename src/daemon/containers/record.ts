@@ -2,6 +2,7 @@
 // <data-root>/containers/<id>/config.v2.json (dockerd's file name) and validated on load.
 import { z } from 'zod';
 import { containerConfigSchema, hostConfigSchema, networkingConfigSchema } from './create-request.js';
+import { healthSchema } from './health/state.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -17,6 +18,8 @@ export const stateSchema = z.object({
   Error: z.string(),
   StartedAt: z.string(),
   FinishedAt: z.string(),
+  /** only for containers with a health check */
+  Health: healthSchema.optional(),
 });
 export type ContainerState = z.infer<typeof stateSchema>;
 

@@ -26,6 +26,8 @@ import { parseSignal } from './signals.js';
 import { DEFAULT_SHM_SIZE } from './oci-defaults.js';
 import { mountShareableShm, shmPath, unmountShareableShm } from './shm-mount.js';
 import { namespaceDonors, resolveSharedNamespaces, withDefaultModes, type DonorInfo } from './namespace-modes.js';
+import { healthProbeOf } from './health/config.js';
+import { healthAtStart, healthAtStop, type HealthState } from './health/state.js';
 
 export interface Logger {
   debug(message: string): void;
@@ -62,6 +64,12 @@ interface Live {
   startedAtMs: number;
 }
 
+/** Told when a container's run begins and ends (the health monitor). */
+export interface RunWatcher {
+  runStarted(record: ContainerRecord): void;
+  runEnded(id: string): void;
+}
+
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export interface WaitResult {
@@ -73,6 +81,7 @@ export class ContainerService {
   readonly store: ContainerStore;
   private readonly live = new Map<string, Live>();
   private readonly lock = new KeyedLock();
+  private readonly watchers: RunWatcher[] = [];
   private shuttingDown = false;
 
   constructor(readonly deps: ContainerServiceDeps) {
@@ -149,6 +158,7 @@ export class ContainerService {
   private async destroy(record: ContainerRecord): Promise<void> {
     const live = this.live.get(record.Id);
     this.cancelRestart(record.Id);
+    this.runEnded(record.Id);
     await this.deps.rootfs.remove(record.Id);
     await rm(this.bundleDir(record.Id), { recursive: true, force: true });
     await this.store.remove(record);
@@ -245,9 +255,12 @@ export class ContainerService {
     }
     live.process = process;
     live.startedAtMs = Date.now();
-    const running = { ...record, State: runningState(record.State, process.pid) };
+    const state = runningState(record.State, process.pid);
+    // each run's checks start from "starting" (also after a daemon restart)
+    const running = { ...record, State: healthProbeOf(record.Config) ? { ...state, Health: healthAtStart(record.State.Health) } : state };
     await this.store.save(running);
     this.emit(running, 'start');
+    for (const watcher of this.watchers) watcher.runStarted(running);
     void process.exit.then((status) => this.onExit(record.Id, process, status));
   }
 
@@ -271,9 +284,13 @@ export class ContainerService {
       const record = this.store.get(id);
       if (!live || live.process !== process || !record) return;
       live.process = undefined;
+      this.runEnded(id);
+      // the OOM counter lives in the cgroup, which the runtime's delete removes
+      const oomKilled = await this.oomKilled(record);
       await this.cleanupRun(record);
-      const exited: ContainerRecord = { ...record, State: exitedState(record.State, status.exitCode) };
+      const exited: ContainerRecord = { ...record, State: stoppedState(record.State, status.exitCode, '', oomKilled) };
       await this.store.save(exited);
+      if (oomKilled) this.emit(exited, 'oom');
       this.emit(exited, 'die', { exitCode: String(status.exitCode) });
       live.exits.emit('exit', status.exitCode, '');
       if (this.shuttingDown) return;
@@ -299,6 +316,34 @@ export class ContainerService {
       } catch (err) {
         this.deps.log.warn(`restart of ${shortId(id)} failed: ${err instanceof Error ? err.message : String(err)}`);
       }
+    });
+  }
+
+  /** Did the kernel's OOM killer kill a process of this run (the cgroup's oom_kill counter)? */
+  private async oomKilled(record: ContainerRecord): Promise<boolean> {
+    const count = await this.deps.cgroups?.oomKills?.(record.CgroupsPath).catch(() => 0);
+    return (count ?? 0) > 0;
+  }
+
+  private runEnded(id: string): void {
+    for (const watcher of this.watchers) watcher.runEnded(id);
+  }
+
+  addRunWatcher(watcher: RunWatcher): void {
+    this.watchers.push(watcher);
+  }
+
+  /**
+   * Change State.Health under the container's lock while the run that started at
+   * `startedAt` lasts; the saved record, or undefined when that run is over.
+   */
+  async updateHealth(id: string, startedAt: string, change: (health: HealthState) => HealthState): Promise<ContainerRecord | undefined> {
+    return await this.lock.run(id, async () => {
+      const current = this.store.get(id);
+      if (!current || !current.State.Running || current.State.StartedAt !== startedAt) return undefined;
+      const updated = { ...current, State: { ...current.State, Health: change(current.State.Health ?? healthAtStart(undefined)) } };
+      await this.store.save(updated);
+      return updated;
     });
   }
 
@@ -493,7 +538,7 @@ export class ContainerService {
       if (record.State.Running || record.State.Restarting || record.State.Status === 'removing') {
         wasRunning.push(record);
         await this.cleanupRun(record);
-        const exited = { ...record, State: exitedState(record.State, 255, record.State.Running ? 'daemon exited while the container was running' : '') };
+        const exited = { ...record, State: stoppedState(record.State, 255, record.State.Running ? 'daemon exited while the container was running' : '', false) };
         await this.store.save(exited);
       }
     }
@@ -514,4 +559,11 @@ export class ContainerService {
     // let the exit handlers record the exits
     await Promise.all(running.map((record) => this.lock.run(record.Id, async () => undefined)));
   }
+}
+
+/** The exit recorded: checks over (docker then shows "unhealthy"), OOM kill noted. */
+function stoppedState(previous: ContainerRecord['State'], exitCode: number, error: string, oomKilled: boolean): ContainerRecord['State'] {
+  const state = exitedState(previous, exitCode, error, oomKilled);
+  const health = healthAtStop(previous.Health);
+  return health ? { ...state, Health: health } : state;
 }

@@ -82,6 +82,8 @@ export interface CgroupHandle {
   /** pids of every process in the cgroup and its descendants */
   pids(): Promise<number[]>;
   stats(): Promise<CgroupStats>;
+  /** processes the OOM killer killed in this cgroup (v1 memory.oom_control, v2 memory.events oom_kill); 0 when unknown */
+  oomKills?(): Promise<number>;
   /**
    * Signal every process. With SIGKILL the group is frozen first (v2: cgroup.kill when
    * present) so nothing can fork away between listing and killing.

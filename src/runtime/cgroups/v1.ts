@@ -281,6 +281,11 @@ class CgroupV1Handle implements CgroupHandle {
     return await subtreePids(this.procsDir());
   }
 
+  async oomKills(): Promise<number> {
+    const mem = this.directories.memory;
+    return mem === undefined ? 0 : parseKeyValues(await readControl(mem, 'memory.oom_control')).oom_kill ?? 0;
+  }
+
   async stats(): Promise<CgroupStats> {
     const mem = this.directories.memory;
     const cpu = this.directories.cpu;

@@ -187,6 +187,10 @@ class CgroupV2Handle implements CgroupHandle {
     return await subtreePids(this.dir);
   }
 
+  async oomKills(): Promise<number> {
+    return parseKeyValues(await readControl(this.dir, 'memory.events')).oom_kill ?? 0;
+  }
+
   async stats(): Promise<CgroupStats> {
     const read = async (file: string): Promise<string | undefined> => await readControl(this.dir, file);
     const cpu = parseKeyValues(await read('cpu.stat'));
