@@ -5,6 +5,7 @@ import { readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { setAside } from '../../util/set-aside.js';
 import { errnoCode } from '../../errors/berth-error.js';
 
 export const ipamEntrySchema = z.object({
@@ -129,7 +130,7 @@ async function unlinkIfExists(file: string): Promise<void> {
   }
 }
 
-/** Reads every *.json of dir; a corrupt file is skipped (and reported) rather than fatal. */
+/** Reads every *.json of dir; a corrupt file is set aside (and reported) rather than fatal. */
 async function loadAll<T>(dir: string, schema: z.ZodType<T>): Promise<T[]> {
   let names: string[];
   try {
@@ -146,12 +147,17 @@ async function loadAll<T>(dir: string, schema: z.ZodType<T>): Promise<T[]> {
     try {
       json = JSON.parse(text);
     } catch {
-      process.emitWarning(`berth: ignoring corrupt network state file ${path.join(dir, name)}`);
+      const moved = await setAside(path.join(dir, name)).catch(() => undefined);
+      process.emitWarning(`berth: ignoring corrupt network state file ${path.join(dir, name)}${moved ? `, set aside as ${moved}` : ''}`);
       continue;
     }
     const parsed = schema.safeParse(json);
-    if (parsed.success) out.push(parsed.data);
-    else process.emitWarning(`berth: ignoring invalid network state file ${path.join(dir, name)}: ${parsed.error.message}`);
+    if (parsed.success) {
+      out.push(parsed.data);
+      continue;
+    }
+    const moved = await setAside(path.join(dir, name)).catch(() => undefined);
+    process.emitWarning(`berth: ignoring invalid network state file ${path.join(dir, name)}${moved ? `, set aside as ${moved}` : ''}: ${parsed.error.message}`);
   }
   return out;
 }

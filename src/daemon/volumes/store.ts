@@ -5,9 +5,10 @@
 import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { BerthError, conflict, invalidArgument, notFound } from '../../errors/berth-error.js';
+import { BerthError, conflict, errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
 import { runProgram } from '../../sys/exec.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { setAside } from '../../util/set-aside.js';
 
 const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const LOCAL_OPTION_KEYS = ['type', 'o', 'device', 'size'];
@@ -47,7 +48,7 @@ export class VolumeStore {
     return path.join(this.root, name, '_data');
   }
 
-  /** Load every volume.json; a corrupt one is reported and skipped, the rest still load. */
+  /** Load every volume.json; a corrupt one is reported, set aside and skipped, the rest still load. */
   async load(): Promise<string[]> {
     await mkdir(this.root, { recursive: true, mode: 0o701 });
     const warnings: string[] = [];
@@ -56,7 +57,11 @@ export class VolumeStore {
         const raw: unknown = JSON.parse(await readFile(path.join(this.root, name, 'volume.json'), 'utf8'));
         this.volumes.set(name, metaSchema.parse(raw));
       } catch (err) {
-        warnings.push(`volume ${name}: unreadable metadata: ${err instanceof Error ? err.message : String(err)}`);
+        const reason = err instanceof z.ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+          : err instanceof Error ? err.message : String(err);
+        // corrupt (not missing) metadata is moved aside so the data stays and check lists it
+        const moved = errnoCode(err) === undefined ? await setAside(path.join(this.root, name, 'volume.json')).catch(() => undefined) : undefined;
+        warnings.push(`volume ${name}: unreadable metadata: ${reason}${moved ? `; set aside as ${moved}` : ''}`);
       }
     }
     return warnings;
