@@ -10,7 +10,7 @@ import { TokenCache } from './auth/tokens.js';
 import { openBlobStream, readBlobBytes, type BlobStreamOptions } from './blob-download.js';
 import { pushBlob, type BlobPushOptions, type BlobPushResult } from './blob-upload.js';
 import { registryError } from './errors.js';
-import { resolveEndpoint, type RegistryHostPolicy } from './hosts.js';
+import { isInsecure, resolveEndpoint, type RegistryHostPolicy } from './hosts.js';
 import { RegistrySession, type CredentialSource, type PingResult } from './session.js';
 import { discardBody, headerValue, HttpTransport, readBody, type Transport } from './transport.js';
 import type { Readable } from 'node:stream';
@@ -23,6 +23,8 @@ export const MANIFEST_ACCEPT = [
 export interface RegistryClientOptions extends RegistryHostPolicy {
   credentials?: CredentialSource;
   transport?: Transport;
+  /** where per-host CA and client certificates live (default /etc/berth/certs.d and /etc/docker/certs.d) */
+  certDirs?: readonly string[];
 }
 
 export interface FetchedManifest {
@@ -43,7 +45,12 @@ export class RegistryClient {
   private readonly sessions = new Map<string, RegistrySession>();
 
   constructor(private readonly options: RegistryClientOptions = {}) {
-    this.transport = options.transport ?? new HttpTransport();
+    this.transport = options.transport ?? new HttpTransport({
+      tls: {
+        ...(options.certDirs === undefined ? {} : { certDirs: options.certDirs }),
+        isInsecure: (host) => isInsecure(host, options),
+      },
+    });
     this.tokens = new TokenCache(this.transport);
   }
 

@@ -132,6 +132,14 @@ function authModeFrom(challenges: readonly AuthChallenge[]): AuthMode {
 
 function withHint(err: unknown, endpoint: RegistryEndpoint): unknown {
   if (!isBerthError(err) || err.code !== 'REGISTRY_UNREACHABLE' || err.detail?.tls !== true) return err;
+  if (err.detail.certificate === true) {
+    return new BerthError('unavailable', 'REGISTRY_UNREACHABLE', err.message, {
+      cause: err,
+      hint: `put the CA certificate of ${endpoint.apiHost} in /etc/docker/certs.d/${endpoint.apiHost}/ca.crt `
+        + `(or /etc/berth/certs.d), or add ${endpoint.name} to the insecure registries`,
+      detail: err.detail,
+    });
+  }
   return new BerthError('unavailable', 'REGISTRY_UNREACHABLE', `${err.message} (HTTPS failed)`, {
     cause: err,
     hint: `if ${endpoint.name} serves plain HTTP, add it to the insecure registries`,

@@ -7,6 +7,7 @@ import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { BerthError, errnoCode } from '../errors/berth-error.js';
+import { hostTlsOptions, type RegistryTlsPolicy } from './tls.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -41,6 +42,8 @@ export interface TransportOptions {
   /** idle socket timeout in ms */
   timeoutMs?: number;
   userAgent?: string;
+  /** custom CAs, client certificates and unverified (insecure) hosts */
+  tls?: RegistryTlsPolicy;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -51,11 +54,15 @@ export class HttpTransport implements Transport {
   private readonly maxRedirects: number;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
+  private readonly tls: RegistryTlsPolicy | undefined;
+  /** per-host agents for hosts with their own CAs, client certificates or no verification */
+  private readonly hostAgents = new Map<string, Promise<https.Agent>>();
 
   constructor(options: TransportOptions = {}) {
     this.maxRedirects = options.maxRedirects ?? 10;
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.userAgent = options.userAgent ?? 'berth/0.1';
+    this.tls = options.tls;
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
@@ -83,6 +90,23 @@ export class HttpTransport implements Transport {
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    for (const agent of this.hostAgents.values()) agent.then((a) => a.destroy(), () => undefined);
+    this.hostAgents.clear();
+  }
+
+  private async agentFor(url: URL): Promise<http.Agent> {
+    if (url.protocol !== 'https:') return this.httpAgent;
+    if (this.tls === undefined) return this.httpsAgent;
+    let agent = this.hostAgents.get(url.host);
+    if (agent === undefined) {
+      agent = hostTlsOptions(url.host, this.tls).then((options) => {
+        const custom = !options.rejectUnauthorized || options.ca !== undefined || options.cert !== undefined;
+        return custom ? new https.Agent({ keepAlive: true, maxSockets: 16, ...options }) : this.httpsAgent;
+      });
+      this.hostAgents.set(url.host, agent);
+      agent.catch(() => this.hostAgents.delete(url.host));
+    }
+    return await agent;
   }
 
   private async send(req: HttpRequest): Promise<HttpResponse> {
@@ -94,11 +118,12 @@ export class HttpTransport implements Transport {
     if (req.body instanceof Uint8Array) headers['content-length'] = String(req.body.byteLength);
     else if (req.body !== undefined && req.bodyLength !== undefined) headers['content-length'] = String(req.bodyLength);
     else if (req.body === undefined && (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH')) headers['content-length'] = '0';
+    const agent = await this.agentFor(req.url);
     return await new Promise<HttpResponse>((resolve, reject) => {
       const request = (isHttps ? https : http).request(req.url, {
         method: req.method,
         headers,
-        agent: isHttps ? this.httpsAgent : this.httpAgent,
+        agent,
       });
       request.setTimeout(this.timeoutMs, () => {
         request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
@@ -182,9 +207,17 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
 
 function unreachable(req: HttpRequest, cause: unknown): BerthError {
   const code = errnoCode(cause);
-  const reason = code ?? (cause instanceof Error ? cause.message : 'network error');
+  let reason = code ?? (cause instanceof Error ? cause.message : 'network error');
+  const certificate = isCertificateFailure(code);
+  if (certificate) reason = `the server's certificate is not trusted (${code ?? ''})`;
   return new BerthError('unavailable', 'REGISTRY_UNREACHABLE', `cannot reach ${redactUrl(req.url)}: ${reason}`,
-    { cause, detail: { code, tls: isTlsFailure(code) } });
+    { cause, detail: { code, tls: certificate || isTlsFailure(code), certificate } });
+}
+
+/** OpenSSL's verification failures: the server answered TLS but its chain or name did not check out. */
+export function isCertificateFailure(code: string | undefined): boolean {
+  return code !== undefined && (code.includes('CERT') || code.startsWith('UNABLE_TO_') || code.includes('SIGNATURE')
+    || code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH');
 }
 
 /** Errors that mean "this is not an HTTPS server" (or not a trusted one). */

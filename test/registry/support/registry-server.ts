@@ -15,6 +15,19 @@ export type RegistryAuth =
   | { kind: 'htpasswd'; users: Record<string, string> }
   | { kind: 'token'; realm: string; service: string; issuer: string; rootCertBundle: string };
 
+export interface RegistryTls {
+  certificate: string;
+  key: string;
+  /** CAs of client certificates; when given the registry requires one */
+  clientCas?: string[];
+}
+
+export interface RegistryListen {
+  /** address to listen on (default 127.0.0.1) */
+  address?: string;
+  tls?: RegistryTls;
+}
+
 export interface RunningRegistry {
   /** host:port, e.g. 127.0.0.1:40123 */
   host: string;
@@ -24,12 +37,12 @@ export interface RunningRegistry {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
+export async function freePort(address = '127.0.0.1'): Promise<number> {
   return await new Promise<number>((resolve, reject) => {
     const server = net.createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, address, () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       server.close(() => resolve(port));
@@ -37,15 +50,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Promise<RunningRegistry> {
+export async function startRegistry(auth: RegistryAuth = { kind: 'none' }, listen: RegistryListen = {}): Promise<RunningRegistry> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-registry-test-'));
-  const port = await freePort();
+  const address = listen.address ?? '127.0.0.1';
+  const port = await freePort(address);
   const lines = [
     'version: 0.1',
     'log:', '  level: warn', '  accesslog:', '    disabled: true',
     'storage:', `  filesystem:`, `    rootdirectory: ${path.join(dir, 'data')}`, '  delete:', '    enabled: true',
-    'http:', `  addr: 127.0.0.1:${port}`, `  secret: berth-test-${port}`,
+    'http:', `  addr: ${address}:${port}`, `  secret: berth-test-${port}`,
   ];
+  if (listen.tls !== undefined) {
+    lines.push('  tls:', `    certificate: ${listen.tls.certificate}`, `    key: ${listen.tls.key}`);
+    if (listen.tls.clientCas !== undefined) lines.push('    clientcas:', ...listen.tls.clientCas.map((ca) => `      - ${ca}`));
+  }
   if (auth.kind === 'htpasswd') {
     const htpasswd = Object.entries(auth.users).map(([user, password]) => `${user}:${bcrypt.hashSync(password, 5)}`).join('\n');
     await writeFile(path.join(dir, 'htpasswd'), htpasswd + '\n');
@@ -60,14 +78,14 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Prom
   const stderr: Buffer[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
   try {
-    await waitReady(port, child, stderr);
+    await waitReady(address, port, child, stderr);
   } catch (err) {
     await stopChild(child);
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
   return {
-    host: `127.0.0.1:${port}`,
+    host: `${address}:${port}`,
     port,
     dir,
     pid: child.pid,
@@ -78,11 +96,11 @@ export async function startRegistry(auth: RegistryAuth = { kind: 'none' }): Prom
   };
 }
 
-async function waitReady(port: number, child: ChildProcess, stderr: Buffer[]): Promise<void> {
+async function waitReady(address: string, port: number, child: ChildProcess, stderr: Buffer[]): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited: ${Buffer.concat(stderr).toString()}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      const socket = net.connect(port, address, () => { socket.destroy(); resolve(true); });
       socket.on('error', () => resolve(false));
     });
     if (ok) return;
