@@ -65,3 +65,19 @@ test('--mount fields', () => {
   assert.throws(() => parseMount('type=bind,source=/a'), /target is required/);
   assert.throws(() => parseMount('type=bind,bogus=1,target=/b'), /unexpected key 'bogus'/);
 });
+
+test('health flags become Config.Healthcheck in nanoseconds; --no-healthcheck is NONE and conflicts with them', () => {
+  const { flags, rest } = parse(['--health-cmd', 'wget -q localhost', '--health-interval', '1m30s', '--health-timeout', '500ms',
+    '--health-retries', '4', '--health-start-period', '2s', '--health-on-failure', 'restart', 'img']);
+  const body = buildCreateBody(rest[0] ?? '', [], flags, {}, true);
+  assert.deepEqual(body.Healthcheck, { Test: ['CMD-SHELL', 'wget -q localhost'], Interval: 90e9, Timeout: 500e6,
+    StartPeriod: 2e9, StartInterval: 0, Retries: 4 });
+  assert.equal((body.HostConfig as Record<string, unknown>).HealthOnFailure, 'restart');
+  const none = parse(['--no-healthcheck', 'img']);
+  assert.deepEqual(buildCreateBody('img', [], none.flags, {}, true).Healthcheck, { Test: ['NONE'] });
+  assert.equal(buildCreateBody('img', [], parse(['img']).flags, {}, true).Healthcheck, undefined);
+  const conflict = parse(['--no-healthcheck', '--health-cmd', 'true', 'img']);
+  assert.throws(() => buildCreateBody('img', [], conflict.flags, {}, true), /--no-healthcheck conflicts with --health-\* options/);
+  const badAction = parse(['--health-on-failure', 'explode', 'img']);
+  assert.throws(() => buildCreateBody('img', [], badAction.flags, {}, true), /--health-on-failure/);
+});

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { Flags } from './context.js';
 import { UsageError } from './errors.js';
-import { floatOption, intOption, listOption, sizeOption } from './options.js';
+import { durationOption, floatOption, intOption, listOption, sizeOption } from './options.js';
 import { parseRamSize } from './format/units.js';
 
 export function addContainerOptions(cmd: Command): void {
@@ -27,6 +27,13 @@ export function addContainerOptions(cmd: Command): void {
   listOption(cmd, '--env-file <list>', 'Read in a file of environment variables');
   listOption(cmd, '--expose <list>', 'Expose a port or a range of ports');
   listOption(cmd, '--group-add <list>', 'Add additional groups to join');
+  cmd.option('--health-cmd <string>', 'Command to run to check health');
+  durationOption(cmd, '--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)');
+  cmd.option('--health-on-failure <string>', 'Action when the container turns unhealthy (none|restart|stop|kill; berth only)');
+  intOption(cmd, '--health-retries <int>', 'Consecutive failures needed to report unhealthy');
+  durationOption(cmd, '--health-start-interval <duration>', 'Time between running the check during the start period (ms|s|m|h) (default 0s)');
+  durationOption(cmd, '--health-start-period <duration>', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)');
+  durationOption(cmd, '--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)');
   cmd.option('-h, --hostname <string>', 'Container host name');
   cmd.option('--init', 'Run an init inside the container that forwards signals and reaps processes');
   cmd.option('-i, --interactive', 'Keep STDIN open even if not attached');
@@ -45,6 +52,7 @@ export function addContainerOptions(cmd: Command): void {
   intOption(cmd, '--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)');
   cmd.option('--platform <string>', 'Set platform if server is multi-platform capable');
   cmd.option('--privileged', 'Give extended privileges to this container');
+  cmd.option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK');
   listOption(cmd, '-p, --publish <list>', "Publish a container's port(s) to the host");
   cmd.option('-P, --publish-all', 'Publish all exposed ports to random ports');
   cmd.addOption(new Option('--pull <string>', 'Pull image before running ("always", "missing", "never")').default('missing'));
@@ -183,6 +191,33 @@ function memorySwap(value: string | undefined): number | undefined {
   try { return parseRamSize(value); } catch (err) { throw bad(`invalid argument "${value}" for "--memory-swap" flag: ${err instanceof Error ? err.message : ''}`); }
 }
 
+/** Config.Healthcheck from the --health-* flags, with the docker CLI's checks; durations in nanoseconds. */
+export function healthConfig(flags: Flags): Record<string, unknown> | undefined {
+  const durations = ['health-interval', 'health-timeout', 'health-start-period', 'health-start-interval'].map((name) => {
+    const ms = flags.num(name) ?? 0;
+    if (ms < 0) throw bad(`--${name} cannot be negative`);
+    return Math.round(ms * 1e6);
+  });
+  const retries = flags.num('health-retries') ?? 0;
+  const command = flags.str('health-cmd') ?? '';
+  const haveSettings = command !== '' || retries !== 0 || durations.some((d) => d !== 0);
+  if (flags.has('healthcheck') && !flags.bool('healthcheck')) {
+    if (haveSettings) throw bad('--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  if (!haveSettings) return undefined;
+  if (retries < 0) throw bad('--health-retries cannot be negative');
+  const [interval, timeout, startPeriod, startInterval] = durations;
+  return { Test: command === '' ? null : ['CMD-SHELL', command], Interval: interval, Timeout: timeout, StartPeriod: startPeriod,
+    StartInterval: startInterval, Retries: retries };
+}
+
+function healthOnFailure(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!['none', 'restart', 'stop', 'kill'].includes(value)) throw bad(`invalid argument "${value}" for "--health-on-failure" flag: expected none, restart, stop or kill`);
+  return value;
+}
+
 /** The POST /containers/create body for IMAGE [COMMAND] [ARG...]. */
 export function buildCreateBody(image: string, command: string[], flags: Flags, env: NodeJS.ProcessEnv, detach: boolean): Record<string, unknown> {
   if (flags.bool('rm') && !['no', ''].includes(flags.str('restart') ?? 'no')) throw bad('Conflicting options: --restart and --rm');
@@ -237,6 +272,7 @@ export function buildCreateBody(image: string, command: string[], flags: Flags, 
     Devices: flags.list('device').map((d) => { const [host = '', inside = host, perms = 'rwm'] = d.split(':'); return { PathOnHost: host, PathInContainer: inside, CgroupPermissions: perms }; }),
     VolumesFrom: flags.list('volumes-from').length > 0 ? flags.list('volumes-from') : undefined,
     Runtime: flags.str('runtime'),
+    HealthOnFailure: healthOnFailure(flags.str('health-on-failure')),
   };
   return {
     Hostname: flags.str('hostname') ?? '',
@@ -258,6 +294,7 @@ export function buildCreateBody(image: string, command: string[], flags: Flags, 
     Labels: keyValues(flags.list('label')),
     StopSignal: flags.str('stop-signal'),
     StopTimeout: flags.num('stop-timeout'),
+    Healthcheck: healthConfig(flags),
     HostConfig: hostConfig,
   };
 }
