@@ -1,8 +1,53 @@
+// `system prune`: the prune calls the docker CLI makes, in its order (containers, networks,
+// volumes with --volumes, images, build cache), each report printed as docker prints it,
+// then the total.
+import { pruneBuildCache } from '../../client/system.js';
+import { pruneVolumes } from '../../client/volumes.js';
 import { defineCommand } from '../command.js';
+import type { CliContext } from '../context.js';
 import { confirm } from '../confirm.js';
+import { UsageError } from '../errors.js';
 import { humanSize } from '../format/units.js';
 import { listOption } from '../options.js';
 import { parseFilters } from './ps.js';
+
+type Filters = Record<string, string[]>;
+
+/** One prune call: the lines it prints ('' for nothing removed) and the bytes it freed. */
+interface PruneStep {
+  output: string;
+  reclaimed: number;
+}
+
+function deletedList(title: string, items: readonly string[]): string {
+  return items.length === 0 ? '' : `${title}:\n${items.map((i) => `${i}\n`).join('')}`;
+}
+
+export function pruneWarning(all: boolean, volumes: boolean): string {
+  return ['WARNING! This will remove:', '  - all stopped containers', '  - all networks not used by at least one container',
+    ...(volumes ? ['  - all anonymous volumes not used by at least one container'] : []),
+    all ? '  - all images without at least one container associated to them' : '  - all dangling images',
+    all ? '  - all build cache' : '  - unused build cache', ''].join('\n');
+}
+
+async function pruneSteps(ctx: CliContext, filters: Filters, all: boolean, volumes: boolean): Promise<PruneStep[]> {
+  const client = ctx.client();
+  const steps: PruneStep[] = [];
+  const containers = await client.pruneContainers(filters);
+  steps.push({ output: deletedList('Deleted Containers', containers.ContainersDeleted ?? []), reclaimed: containers.SpaceReclaimed ?? 0 });
+  const networks = await client.pruneNetworks(filters);
+  steps.push({ output: deletedList('Deleted Networks', networks.NetworksDeleted ?? []), reclaimed: 0 });
+  if (volumes) {
+    const result = await pruneVolumes(client.transport, filters);
+    steps.push({ output: deletedList('Deleted Volumes', result.VolumesDeleted), reclaimed: result.SpaceReclaimed });
+  }
+  const images = await client.pruneImages({ ...filters, dangling: [all ? 'false' : 'true'] });
+  const imageLines = (images.ImagesDeleted ?? []).map((d) => (d.Untagged !== undefined ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted ?? ''}`));
+  steps.push({ output: deletedList('Deleted Images', imageLines), reclaimed: images.SpaceReclaimed ?? 0 });
+  const cache = await pruneBuildCache(client.transport, { all, filters });
+  steps.push({ output: deletedList('Deleted build cache objects', cache.CachesDeleted), reclaimed: cache.SpaceReclaimed });
+  return steps;
+}
 
 export default defineCommand({
   usage: '[OPTIONS]',
@@ -16,19 +61,17 @@ export default defineCommand({
   },
   async run(ctx, _args, flags) {
     const all = flags.bool('all');
-    const warning = `WARNING! This will remove:\n  - all stopped containers\n  - ${all ? 'all images without at least one container associated to them' : 'all dangling images'}\n`;
-    if (!flags.bool('force') && !(await confirm(ctx, warning))) return 0;
-    const client = ctx.client();
+    const volumes = flags.bool('volumes');
     const filters = parseFilters(flags.list('filter'));
-    const containers = await client.pruneContainers(filters);
-    const images = await client.pruneImages({ ...filters, dangling: [all ? 'false' : 'true'] });
-    const deletedContainers = containers.ContainersDeleted ?? [];
-    if (deletedContainers.length > 0) ctx.out(`Deleted Containers:\n${deletedContainers.map((id) => `${id}\n`).join('')}\n`);
-    const deletedImages = images.ImagesDeleted ?? [];
-    if (deletedImages.length > 0) {
-      ctx.out(`Deleted Images:\n${deletedImages.map((d) => (d.Untagged !== undefined ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted ?? ''}\n`)).join('')}\n`);
+    if (volumes && filters['until'] !== undefined) throw new UsageError('ERROR: The "until" filter is not supported with "--volumes"', 1, false);
+    if (!flags.bool('force') && !(await confirm(ctx, pruneWarning(all, volumes)))) return 0;
+    let reclaimed = 0;
+    for (const step of await pruneSteps(ctx, filters, all, volumes)) {
+      // docker prints each report followed by an empty line
+      if (step.output !== '') ctx.out(`${step.output}\n`);
+      reclaimed += step.reclaimed;
     }
-    ctx.out(`Total reclaimed space: ${humanSize((containers.SpaceReclaimed ?? 0) + (images.SpaceReclaimed ?? 0))}\n`);
+    ctx.out(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
     return 0;
   },
 });
