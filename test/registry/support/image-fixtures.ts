@@ -27,14 +27,17 @@ export type LayerSpec = { files: Record<string, string | Buffer> } | { dir: stri
 
 /** Layers from file maps or directories, packed with GNU tar (numeric owners, sorted). */
 export async function buildImage(store: FileContentStore, specs: readonly LayerSpec[],
-  options: { platform?: Platform; format?: 'oci' | 'docker'; cmd?: string[] } = {}): Promise<BuiltImage> {
+  options: { platform?: Platform; format?: 'oci' | 'docker'; cmd?: string[]; compression?: 'gzip' | 'zstd' } = {}): Promise<BuiltImage> {
   const docker = options.format === 'docker';
+  const zstd = options.compression === 'zstd';
+  const gzipType = docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip;
+  const layerType = zstd ? (docker ? MediaType.dockerLayerZstd : MediaType.ociLayerZstd) : gzipType;
   const layers: Descriptor[] = [];
   const diffIds: Digest[] = [];
   for (const spec of specs) {
     const tar = await tarOf(spec);
-    const gz = gzipSync(tar, { level: 1 });
-    const descriptor: Descriptor = { mediaType: docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip, digest: digestOf(gz), size: gz.byteLength };
+    const gz = zstd ? execFileSync('zstd', ['-q', '-c', '-3'], { input: tar, maxBuffer: 1 << 30 }) : gzipSync(tar, { level: 1 });
+    const descriptor: Descriptor = { mediaType: layerType, digest: digestOf(gz), size: gz.byteLength };
     await writeBlob(store, gz, { digest: descriptor.digest, size: descriptor.size, mediaType: descriptor.mediaType });
     layers.push(descriptor);
     diffIds.push(digestOf(tar));
