@@ -134,3 +134,15 @@ test('exec plan joins the init\'s namespaces, pid before clone, and reports read
   assert.deepEqual(ops.filter((o) => o.op === 'SETNS').slice(1).map((o) => o.strs?.[0]), ['/proc/42/ns/net', '/proc/42/ns/mnt']);
   assert.deepEqual(order.slice(-2), ['READY', 'EXECVE']);
 });
+
+test('create plan: a runtime inside a user namespace (rootless berthd) binds device nodes instead of mknod', async () => {
+  await withRootfs(async (rootfs) => {
+    const rootful = await buildCreatePlan(spec(), { ...ctx(rootfs), runtimeInUserNamespace: false });
+    const rootless = await buildCreatePlan(spec(), { ...ctx(rootfs), runtimeInUserNamespace: true });
+    assert.ok(names(rootful).includes('MKNOD'));
+    assert.ok(!names(rootless).includes('MKNOD'));
+    const nullBind = rootless.find((o) => o.op === 'MOUNT' && o.strs?.[0] === '/dev/null');
+    assert.ok(nullBind, 'the host /dev/null is bound into the container');
+    assert.equal(names(rootless).filter((n) => n === 'CREDS').length, names(rootful).filter((n) => n === 'CREDS').length, 'no extra switch to a namespace root');
+  });
+});

@@ -1,7 +1,7 @@
 // The one place where an OCI spec becomes a helper plan (src/sys/plan-format.ts): the
 // order of the steps, which namespaces are new or joined, how mounts and devices are made.
 // The helper only obeys. Validation errors name the config.json field.
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, invalidArgument } from '../errors/berth-error.js';
 import type { LinuxCapabilities, Mount, NamespaceType, Process, Spec } from '../oci/runtime-spec.js';
@@ -24,6 +24,8 @@ export interface CreatePlanContext {
   seccompProgram?: Buffer;
   /** v1: controller -> host dir of the container's cgroup; v2: { unified: dir } */
   cgroupDirectories?: Readonly<Record<string, string>>;
+  /** the runtime itself runs in a user namespace (rootless berthd): devices cannot be made with mknod */
+  runtimeInUserNamespace?: boolean;
 }
 
 export interface ExecPlanContext {
@@ -257,12 +259,19 @@ function systemOps(spec: Spec, types: Set<NamespaceType>): PlanOp[] {
   return ops;
 }
 
+/** As runc's userns.RunningInUserNS: any uid_map but the initial namespace's identity map. */
+export async function runningInUserNamespace(): Promise<boolean> {
+  const map = await readFile('/proc/self/uid_map', 'utf8').catch(() => '');
+  return map !== '' && map.trim().split(/\s+/).join(' ') !== '0 0 4294967295';
+}
+
 /** The plan of `create`: clone, wait for TypeScript, build the root, wait for start, exec. */
 export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promise<PlanOp[]> {
   const proc = spec.process;
   if (!proc) throw invalidArgument('NO_PROCESS', 'process: config.json has no process to run');
   const ns = namespacePlan(spec);
   const inUserNs = ns.types.has('user');
+  const devicesByBind = inUserNs || (ctx.runtimeInUserNamespace ?? await runningInUserNamespace());
   const term = terminalOps(proc, ctx.consoleSocket, ctx.relayTerminal);
   const ops: PlanOp[] = [
     { op: 'EXIT_FILE', strs: [ctx.exitFile] }, ...term.shim, { op: 'FIFO_OPEN', strs: [ctx.fifoPath] },
@@ -276,7 +285,7 @@ export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promi
   if (ns.types.has('cgroup') && !spec.linux?.namespaces?.find((n) => n.type === 'cgroup')?.path) {
     ops.push({ op: 'UNSHARE', ints: [CLONE_FLAGS.cgroup] });
   }
-  if (ns.types.has('mount')) ops.push(...await filesystemOps(spec, ctx, inUserNs));
+  if (ns.types.has('mount')) ops.push(...await filesystemOps(spec, ctx, devicesByBind));
   else ops.push({ op: 'CHDIR', strs: [ctx.rootfs] });
   ops.push(...systemOps(spec, ns.types));
   if (ns.types.has('mount')) {
