@@ -21,6 +21,7 @@ import { chainIds, type Snapshotter } from '../../store/snapshots/snapshotter.js
 import { digestOf } from '../../oci/digest.js';
 import { toHistory, toInspect, toSummary, type DeleteResponseItem, type HistoryItem, type ImageFacts, type ImageInspect, type ImageSummary } from './image-json.js';
 import { storeLayerTar, unpackLayers } from './layers.js';
+import type { PushStore } from './push.js';
 
 export interface ImageUser {
   containerId: string;
@@ -445,10 +446,19 @@ export class ImageService {
     };
   }
 
-  /** For push (D's `PushStore`): what a local name points at (the index it was pulled through, else the manifest). */
-  pushStore(): { content: ContentStore; resolve(reference: ImageReference): Promise<Descriptor> } {
+  /**
+   * For push (D's `PushStore`): what a local name points at (the index it was pulled
+   * through, else the manifest), and the image's other names, which push tries as
+   * cross-repository mount sources.
+   */
+  pushStore(): PushStore {
     return {
       content: this.content,
+      namesOf: async (target) => {
+        const ids = new Set((await this.metadata.listImages())
+          .filter((r) => r.manifest.digest === target.digest || r.index?.digest === target.digest).map((r) => r.id));
+        return [...await this.metadata.listNames()].filter(([, id]) => ids.has(id)).map(([name]) => parseReference(name));
+      },
       resolve: async (reference) => {
         const record = await this.findByReference(reference);
         if (record === undefined) throw notFound('NO_SUCH_IMAGE', `an image does not exist locally with the tag: ${familiarString(reference)}`);
