@@ -1,7 +1,7 @@
 // Wiring of the built-in runtime with its real collaborators (cgroup manager, seccomp
 // compiler), and of the external ones. The daemon and berth-runtime both start here.
 import { BuiltinRuntime } from './builtin-runtime.js';
-import { detectCgroupManager } from './cgroups/manager.js';
+import { detectCgroupManager, type CgroupManager } from './cgroups/manager.js';
 import { ExternalRuntime } from './external-runtime.js';
 import type { Runtime } from './runtime.js';
 import { compileSeccomp } from './seccomp/compile.js';
@@ -24,12 +24,19 @@ export function compileSeccompStrict(spec: LinuxSeccomp): Buffer {
   return compileSeccomp(spec);
 }
 
-export function createBuiltinRuntime(options: { root?: string } = {}): BuiltinRuntime {
-  return new BuiltinRuntime({ root: options.root, cgroups: () => detectCgroupManager(), compileSeccomp: compileSeccompStrict });
+export interface RuntimeOptions {
+  root?: string;
+  /** the built-in runtime's cgroup manager (rootless berthd may have none); detected when left out */
+  cgroups?: CgroupManager;
+}
+
+export function createBuiltinRuntime(options: RuntimeOptions = {}): BuiltinRuntime {
+  const cgroups = options.cgroups;
+  return new BuiltinRuntime({ root: options.root, cgroups: cgroups ?? (() => detectCgroupManager()), compileSeccomp: compileSeccompStrict });
 }
 
 /** 'berth' (built-in) or the absolute path / name on PATH of runc or crun */
-export function createRuntime(name: string, options: { root?: string } = {}): Runtime {
+export function createRuntime(name: string, options: RuntimeOptions = {}): Runtime {
   if (name === 'berth') return createBuiltinRuntime(options);
   const binary = name.includes('/') ? name : `/usr/bin/${name}`;
   return new ExternalRuntime({ binary, root: options.root });
