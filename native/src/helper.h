@@ -69,6 +69,10 @@ int op_caps(const struct op *op);
 int op_seccomp(const struct op *op);
 int op_execve(const struct op *op);
 
+/* idmap.c (before CLONE, in the helper) */
+int op_idmap_userns(const struct op *op);
+int op_idmap_mount(const struct op *op);
+
 /* tty.c */
 int op_terminal(struct child_ctx *ctx, const struct op *op);
 int shim_receive_master(int sock);

@@ -37,7 +37,10 @@
 #define OP_CLOSE_FD 32
 #define OP_OOM_SCORE_ADJ 33
 #define OP_SUBREAPER 34
-#define OP_MAX 34
+#define OP_IDMAP_USERNS 35
+#define OP_IDMAP_MOUNT 36
+#define OP_DONE 37
+#define OP_MAX 37
 static const char *const plan_op_names[] = {
   [0] = "none",
   [1] = "clone",
@@ -74,6 +77,9 @@ static const char *const plan_op_names[] = {
   [32] = "close_fd",
   [33] = "oom_score_adj",
   [34] = "subreaper",
+  [35] = "idmap_userns",
+  [36] = "idmap_mount",
+  [37] = "done",
 };
 
 #define MSG_PID 1

@@ -90,6 +90,12 @@ export const PLAN_OPS = {
    * that was reparented to it (the container's init).
    */
   SUBREAPER: 34,
+  /** strs: uid_map text, gid_map text; the helper makes a user namespace with them for IDMAP_MOUNT (idmap.c) */
+  IDMAP_USERNS: 35,
+  /** ints: recursive; strs: source, target; an idmapped clone of source moved onto target (host paths) */
+  IDMAP_MOUNT: 36,
+  /** send MSG_READY and exit 0: the end of a plan that starts no container (e.g. only idmapped mounts) */
+  DONE: 37,
 } as const;
 
 export type PlanOpName = keyof typeof PLAN_OPS;

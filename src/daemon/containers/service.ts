@@ -52,6 +52,8 @@ export interface ContainerServiceDeps {
   cgroupParent: string;
   /** daemon-wide log-opts (daemon.json) */
   logOptions?: LogOptions;
+  /** warnings for limits this daemon cannot apply (rootless berthd without a delegated cgroup) */
+  resourceWarnings?: (hostConfig: object) => string[];
 }
 
 /** What is alive about a container while berthd runs (not persisted). */
@@ -110,7 +112,7 @@ export class ContainerService {
       await this.store.save(record);
       this.liveOf(id);
       this.emit(record, 'create');
-      return { Id: id, Warnings: [] };
+      return { Id: id, Warnings: this.deps.resourceWarnings?.(host) ?? [] };
     } catch (err) {
       this.store.releaseName(fullName, id);
       await this.deps.rootfs.remove(id).catch(() => undefined);
@@ -202,7 +204,7 @@ export class ContainerService {
       }
       await this.store.save({ ...current, HostConfig: host });
       this.emit(current, 'update');
-      return { Warnings: [] };
+      return { Warnings: this.deps.resourceWarnings?.(resources) ?? [] };
     });
   }
 
