@@ -23,6 +23,11 @@ export interface SystemInfoOptions {
   storageDriver: string;
   apiVersion: string;
   minApiVersion: string;
+  /** besides seccomp, e.g. "name=rootless" */
+  securityOptions?: readonly string[];
+  warnings?: readonly string[];
+  /** limits containers cannot have (rootless without cgroup delegation): memory, cpu, pids, io, freezer */
+  limited?: readonly string[];
 }
 
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', s390x: 's390x', ppc64: 'ppc64le', riscv64: 'riscv64' };
@@ -67,7 +72,7 @@ export class SystemApi {
       ContainersStopped: all.length - running - paused, Images: images.length,
       Driver: this.options.storageDriver, DriverStatus: [['Backing Filesystem', 'extfs']],
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['json-file', 'none'] },
-      MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true,
+      ...this.limitSupport(),
       IPv4Forwarding: true, Debug: false, NFd: 0, OomKillDisable: this.options.cgroupVersion === 1, NGoroutines: 0,
       SystemTime: new Date().toISOString(), LoggingDriver: 'json-file', CgroupDriver: 'cgroupfs',
       CgroupVersion: String(this.options.cgroupVersion), NEventsListener: 0, KernelVersion: os.release(), OperatingSystem: osName,
@@ -79,7 +84,17 @@ export class SystemApi {
       Runtimes: Object.fromEntries(this.options.runtimes.map((r) => [r, { path: r === 'berth' ? 'berth-runtime (built in)' : r }])),
       DefaultRuntime: this.options.defaultRuntime, Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: false, Isolation: '', InitBinary: 'docker-init', ContainerdCommit: { ID: '' }, RuncCommit: { ID: '' },
-      InitCommit: { ID: '' }, SecurityOptions: ['name=seccomp,profile=builtin'], Warnings: null,
+      InitCommit: { ID: '' }, SecurityOptions: ['name=seccomp,profile=builtin', ...(this.options.securityOptions ?? [])],
+      Warnings: this.options.warnings?.length ? [...this.options.warnings] : null,
+    };
+  }
+
+  /** info's limit flags: false for what the daemon cannot apply */
+  private limitSupport(): Record<string, boolean> {
+    const has = (feature: string): boolean => !(this.options.limited ?? []).includes(feature);
+    return {
+      MemoryLimit: has('memory'), SwapLimit: has('memory'), CpuCfsPeriod: has('cpu'), CpuCfsQuota: has('cpu'), CPUShares: has('cpu'),
+      CPUSet: has('cpu'), PidsLimit: has('pids'),
     };
   }
 
