@@ -1,12 +1,15 @@
 // bench/runtime: N sequential create+start+wait+delete of a `true` bundle through the
 // in-process API and through `berth-runtime run`, against `crun run` and `runc run` of the
 // same bundle, printed as ratios measured in the same run. N = BERTH_BENCH_N or 100.
+// The modes take turns (one run of each per round) so a change in machine load hits all of
+// them alike; medians are compared. `node -e 0` is the start-up floor of any Node command.
+// The in-process runs also report the median of each phase of create/start/delete.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createBuiltinRuntime } from '../../src/runtime/factory.js';
+import { PhaseTimer } from '../../src/util/phase-timer.js';
 import { makeBundle, removeTemplate } from '../../test/runtime/bundle.js';
 import { REPO_ROOT } from '../../test/support/busybox-rootfs.js';
 
@@ -17,18 +20,7 @@ const bundle = await makeBundle('bench', ['/bin/true'], (spec) => {
   spec.hostname = 'bench';
 });
 
-interface Result { name: string; msPerRun: number | null; note?: string }
-
-async function measure(name: string, once: (i: number) => Promise<void> | void): Promise<Result> {
-  try {
-    await once(-1); // warm-up, also proves the mode works here
-  } catch (err) {
-    return { name, msPerRun: null, note: err instanceof Error ? err.message.split('\n')[0] : String(err) };
-  }
-  const start = performance.now();
-  for (let i = 0; i < iterations; i++) await once(i);
-  return { name, msPerRun: (performance.now() - start) / iterations };
-}
+interface Mode { name: string; once(i: number): Promise<void> | void; samples: number[]; note?: string }
 
 function cliRun(binary: string, root: string): (i: number) => void {
   return (i) => {
@@ -38,38 +30,74 @@ function cliRun(binary: string, root: string): (i: number) => void {
   };
 }
 
-const runtime = createBuiltinRuntime({ root: path.join(work, 'berth') });
-const results: Result[] = [];
-try {
-results.push(await measure('berth in-process', async (i) => {
-  const id = `berth-bench-api-${i + 1}`;
-  const handle = await runtime.create(id, bundle.dir, { stdio: 'null' });
-  await runtime.start(id);
-  const status = await handle.exit;
-  if (status.exitCode !== 0) throw new Error(`true exited ${status.exitCode}`);
-  await runtime.delete(id);
-}));
-results.push(await measure('berth-runtime run', cliRun(path.join(REPO_ROOT, 'bin/berth-runtime'), path.join(work, 'cli'))));
-for (const other of ['crun', 'runc']) {
-  const binary = `/usr/bin/${other}`;
-  results.push(existsSync(binary) ? await measure(`${other} run`, cliRun(binary, path.join(work, other)))
-    : { name: `${other} run`, msPerRun: null, note: 'not installed' });
-}
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
 
+const phases = new Map<string, number[]>();
+const recordPhase = (phase: string, ms: number): void => {
+  const list = phases.get(phase) ?? [];
+  list.push(ms);
+  phases.set(phase, list);
+};
+
+const runtime = createBuiltinRuntime({ root: path.join(work, 'berth') });
+const modes: Mode[] = [
+  {
+    name: 'berth in-process', samples: [],
+    once: async (i) => {
+      const id = `berth-bench-api-${i + 1}`;
+      const trace = new PhaseTimer(i < 0 ? () => undefined : recordPhase);
+      const handle = await runtime.create(id, bundle.dir, { stdio: 'null', trace: trace.child('create.') });
+      await runtime.start(id, { trace: trace.child('start.') });
+      const status = await handle.exit;
+      trace.mark('wait');
+      if (status.exitCode !== 0) throw new Error(`true exited ${status.exitCode}`);
+      await runtime.delete(id, { trace: trace.child('delete.') });
+      trace.total();
+    },
+  },
+  { name: 'berth-runtime run', samples: [], once: cliRun(path.join(REPO_ROOT, 'bin/berth-runtime'), path.join(work, 'cli')) },
+  ...['crun', 'runc'].map((other): Mode => ({ name: `${other} run`, samples: [], once: cliRun(`/usr/bin/${other}`, path.join(work, other)) })),
+  {
+    name: 'node -e 0', samples: [],
+    once: () => { spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore' }); },
+  },
+];
+
+try {
+  for (const mode of modes) {
+    try {
+      await mode.once(-1); // warm-up, also proves the mode works here
+    } catch (err) {
+      mode.note = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+    }
+  }
+  const usable = modes.filter((m) => m.note === undefined);
+  for (let i = 0; i < iterations; i++) {
+    for (const mode of usable) {
+      const start = performance.now();
+      await mode.once(i);
+      mode.samples.push(performance.now() - start);
+    }
+  }
 } finally {
   await bundle.remove();
   await removeTemplate();
   await rm(work, { recursive: true, force: true });
 }
 
-console.log(`runtime: ${iterations} x create+start+wait+delete of /bin/true`);
-for (const r of results) console.log(`  ${r.name.padEnd(18)} ${r.msPerRun === null ? `n/a (${r.note})` : `${r.msPerRun.toFixed(1)} ms/run`}`);
-const byName = new Map(results.map((r) => [r.name, r.msPerRun]));
+console.log(`runtime: ${iterations} x create+start+wait+delete of /bin/true (medians, modes interleaved)`);
+for (const m of modes) console.log(`  ${m.name.padEnd(18)} ${m.note === undefined ? `${median(m.samples).toFixed(1)} ms/run` : `n/a (${m.note})`}`);
+const byName = new Map(modes.map((m) => [m.name, m.note === undefined ? median(m.samples) : null]));
 const ratio = (a: string, b: string): string => {
   const x = byName.get(a);
   const y = byName.get(b);
   return x && y ? `${(x / y).toFixed(2)}x` : 'n/a';
 };
 console.log(`  in-process / crun run: ${ratio('berth in-process', 'crun run')}   in-process / runc run: ${ratio('berth in-process', 'runc run')}`);
-console.log(`  berth-runtime run / runc run: ${ratio('berth-runtime run', 'runc run')}   / crun run: ${ratio('berth-runtime run', 'crun run')}`);
-
+console.log(`  berth-runtime run / runc run: ${ratio('berth-runtime run', 'runc run')}   / crun run: ${ratio('berth-runtime run', 'crun run')}`
+  + `   node -e 0 / runc run: ${ratio('node -e 0', 'runc run')}`);
+console.log(`  in-process phases (median ms): ${[...phases].map(([name, values]) => `${name} ${median(values).toFixed(1)}`).join(', ')}`);

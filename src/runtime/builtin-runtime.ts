@@ -13,7 +13,8 @@ import type { CgroupHandle, CgroupManager } from './cgroups/manager.js';
 import { runHooks } from './hooks.js';
 import { signalName, signalNumber } from './linux-constants.js';
 import { buildCreatePlan, buildExecPlan } from './plan.js';
-import type { ContainerProcessInfo, DeleteOptions, ExitStatus, IoOptions, KillOptions, ProcessHandle, ProcessIo, Runtime } from './runtime.js';
+import type { ContainerProcessInfo, DeleteOptions, ExitStatus, IoOptions, KillOptions, ProcessHandle, ProcessIo, Runtime, TraceOptions } from './runtime.js';
+import { silentTimer } from '../util/phase-timer.js';
 import { DEFAULT_RUNTIME_ROOT, processStartTime, StateStore, type ContainerRecord } from './state-store.js';
 
 /** Compiles a seccomp section to BPF (engineer B's runtime/seccomp/compile.ts). */
@@ -53,38 +54,47 @@ export class BuiltinRuntime implements Runtime {
   }
 
   async create(id: string, bundleDir: string, io: IoOptions = {}): Promise<ProcessHandle> {
+    const trace = io.trace ?? silentTimer();
     this.store.dir(id);
     const bundle = path.resolve(bundleDir);
     const spec = await loadBundleSpec(bundle);
     const rootfs = await checkRootfs(bundle, spec);
+    trace.mark('spec');
     const seccompProgram = this.compileSeccomp(spec.linux?.seccomp);
+    trace.mark('seccomp');
     const dir = await this.store.claim(id);
     const cgroupsPath = spec.linux?.cgroupsPath ?? `/berth/${id}`;
     let cgroup: CgroupHandle | undefined;
     let session: HelperSession | undefined;
     return await withCleanup(async () => {
       cgroup = await (await this.cgroups()).create(cgroupsPath, withDefaultDevices(spec));
+      trace.mark('cgroup');
       const plan = await buildCreatePlan(spec, {
         rootfs, bundleDir: bundle, fifoPath: this.store.fifoPath(id), exitFile: this.store.exitPath(id),
         consoleSocket: io.consoleSocket, relayTerminal: (io.stdio ?? 'pipe') === 'pipe', seccompProgram,
         cgroupDirectories: cgroup.directories,
       });
+      trace.mark('plan');
       session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false });
       const pid = await session.pid;
+      trace.mark('helper');
       await writeIdMappings(spec, pid);
       await cgroup.addProcess(pid);
+      trace.mark('cgroup-join');
       const record: ContainerRecord = {
         id, ociVersion: spec.ociVersion, bundle, rootfs, pid, pidStartTime: await processStartTime(pid) ?? '',
         created: new Date().toISOString(), annotations: spec.annotations, cgroupsPath,
         namespaces: (spec.linux?.namespaces ?? []).map((ns) => ns.type), hooks: spec.hooks,
       };
       await this.store.save(record);
+      trace.mark('state');
       const state = this.store.toState(record, 'created');
       await runHooks(spec.hooks, 'prestart', state);
       await runHooks(spec.hooks, 'createRuntime', state);
       await runHooks(spec.hooks, 'createContainer', state);
       session.go();
       await session.ready;
+      trace.mark('container-setup');
       if (io.pidFile) await writeFile(io.pidFile, String(pid));
       return this.handleFor(session, pid, spec.process, io);
     }, async () => {
@@ -129,12 +139,15 @@ export class BuiltinRuntime implements Runtime {
     return { pid, io: processIo, exit };
   }
 
-  async start(id: string): Promise<void> {
+  async start(id: string, options: TraceOptions = {}): Promise<void> {
+    const trace = options.trace ?? silentTimer();
     const record = await this.store.load(id);
     const status = await this.store.status(record);
     if (status !== 'created') throw conflict('CONTAINER_NOT_CREATED', `container ${id} is ${status}, not created`);
+    trace.mark('state');
     await runHooks(record.hooks, 'startContainer', this.store.toState(record, status));
     await this.releaseFifo(record);
+    trace.mark('exec');
     await runHooks(record.hooks, 'poststart', this.store.toState(record, 'running')).catch((err: unknown) => {
       process.emitWarning(`container ${id}: ${err instanceof Error ? err.message : String(err)}`);
     });
@@ -204,20 +217,25 @@ export class BuiltinRuntime implements Runtime {
   }
 
   async delete(id: string, options: DeleteOptions = {}): Promise<void> {
+    const trace = options.trace ?? silentTimer();
     const record = await this.store.load(id);
     const status = await this.statusOf(record);
     if (status !== 'stopped' && !options.force) {
       throw conflict('CONTAINER_RUNNING', `container ${id} is ${status}: stop it first or use --force`);
     }
     const cgroup = await this.openCgroup(record);
+    trace.mark('state');
     if (status !== 'stopped') {
       if (cgroup) await cgroup.killAll('SIGKILL');
       else process.kill(record.pid, 'SIGKILL');
       if (status === 'paused' && cgroup) await cgroup.thaw();
     }
     for (let i = 0; i < 200 && await pidAlive(record.pid, record.pidStartTime); i++) await sleep(10);
+    trace.mark('kill');
     if (cgroup) await cgroup.destroy();
+    trace.mark('cgroup');
     await this.store.remove(id);
+    trace.mark('state-remove');
     await runHooks(record.hooks, 'poststop', this.store.toState(record, 'stopped')).catch((err: unknown) => {
       process.emitWarning(`container ${id}: ${err instanceof Error ? err.message : String(err)}`);
     });

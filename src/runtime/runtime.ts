@@ -4,6 +4,7 @@
 // Both follow the OCI lifecycle: create -> start -> (exit) -> delete.
 import type { Readable, Writable, Duplex } from 'node:stream';
 import type { Process, State } from '../oci/runtime-spec.js';
+import type { PhaseTimer } from '../util/phase-timer.js';
 
 export type { Process, State } from '../oci/runtime-spec.js';
 
@@ -29,6 +30,12 @@ export interface IoOptions {
    * process is alive to see it.
    */
   detach?: boolean;
+  /** where the phases of create go (berthd logs them at debug level) */
+  trace?: PhaseTimer;
+}
+
+export interface TraceOptions {
+  trace?: PhaseTimer;
 }
 
 export interface PipeIo {
@@ -73,7 +80,7 @@ export interface KillOptions {
   all?: boolean;
 }
 
-export interface DeleteOptions {
+export interface DeleteOptions extends TraceOptions {
   /** kill a running or created container first (SIGKILL) instead of failing */
   force?: boolean;
 }
@@ -94,7 +101,7 @@ export interface Runtime {
    */
   create(id: string, bundleDir: string, io?: IoOptions): Promise<ProcessHandle>;
   /** run the user program of a created container */
-  start(id: string): Promise<void>;
+  start(id: string, options?: TraceOptions): Promise<void>;
   /** OCI state; not_found (NO_SUCH_CONTAINER) when there is no such container */
   state(id: string): Promise<State>;
   /** signal init (or every process with all); the signal as a name ('SIGTERM', 'TERM') or number */

@@ -71,7 +71,8 @@ export class StateStore {
   }
 
   async save(record: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(path.join(this.dir(record.id), 'state.json'), record, 0o600);
+    // runtime state describes live processes: a reboot ends both, so rename suffices (as runc)
+    await writeJsonAtomic(path.join(this.dir(record.id), 'state.json'), record, 0o600, { durable: false });
   }
 
   async load(id: string): Promise<ContainerRecord> {

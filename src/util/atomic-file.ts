@@ -1,16 +1,25 @@
 // Crash-safe metadata writes (DESIGN.md): temp file, fsync, rename, fsync of the directory.
+// `durable: false` keeps the atomic rename (a reader or a kill -9 never sees half a file)
+// but skips both fsyncs: for state that a reboot makes meaningless anyway (runtime state
+// under /run describing processes that a power loss kills too).
 import { open, rename, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export interface AtomicWriteOptions {
+  /** fsync the file and its directory (default true) */
+  durable?: boolean;
+}
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644, options: AtomicWriteOptions = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'w', mode);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } catch (err) {
     await handle.close();
     await unlink(temp).catch(() => undefined);
@@ -18,11 +27,11 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   }
   await handle.close();
   await rename(temp, file);
-  await syncDirectory(dir);
+  if (durable) await syncDirectory(dir);
 }
 
-export async function writeJsonAtomic(file: string, value: unknown, mode = 0o644): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', mode);
+export async function writeJsonAtomic(file: string, value: unknown, mode = 0o644, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', mode, options);
 }
 
 export async function syncDirectory(dir: string): Promise<void> {

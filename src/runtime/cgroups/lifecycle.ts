@@ -32,9 +32,12 @@ export async function waitUntilEmpty(group: { path: string; pids(): Promise<numb
  * (innermost first). An ancestor that another cgroup now uses stays: rmdir says EBUSY.
  */
 export async function destroyDirectories(leaves: readonly string[], madeAncestorsInnermostFirst: readonly string[], deadline: number): Promise<void> {
-  for (const leaf of leaves) {
+  // leaves live in different hierarchies (v1): remove them concurrently
+  const removals = await Promise.allSettled(leaves.map(async (leaf) => {
     for (const dir of await subtreeDeepestFirst(leaf)) await removeDirectory(dir, deadline);
-  }
+  }));
+  const failed = removals.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
   for (const dir of madeAncestorsInnermostFirst) {
     if (leaves.includes(dir)) continue;
     try {
