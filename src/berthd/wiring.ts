@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { isBerthError } from '../errors/berth-error.js';
 import { defaultSeccompProfile } from '../oci/seccomp-default.js';
 import { detectCgroupManager, sweepCgroups, type CgroupManager } from '../runtime/cgroups/manager.js';
+import { activateBlkioAccounting } from '../runtime/cgroups/blkio-accounting.js';
 import { createRuntime } from '../runtime/factory.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { ContainerApi } from '../daemon/containers/api.js';
@@ -85,6 +86,9 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
   await images.recover();
   const runtimes = runtimeSet(config);
   const cgroups = await detectCgroupManager();
+  // cgroup v1 counts block I/O only on disks with throttling active: activate it for the data root's disk
+  await activateBlkioAccounting(cgroups, config.cgroupParent, config.dataRoot)
+    .catch((err: unknown) => log.debug(`block I/O accounting: ${String(err)}`));
   const networks = new NetworksService({
     dataRoot: config.dataRoot, execRoot: config.execRoot,
     ...(config.bip ? { defaultBridgeSubnet: config.bip } : {}), ...(config.mtu ? { mtu: config.mtu } : {}),

@@ -14,7 +14,7 @@ import type { ImageCommitter } from './ports.js';
 import { filterContainers, inspectJson, listJson, type Filters } from './queries.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerService, WaitCondition, WaitResult } from './service.js';
-import { statsJson, systemCpuNanos, type StatsSample } from './stats.js';
+import { networkStats, statsJson, systemCpuNanos, type StatsSample } from './stats.js';
 import type { HealthOnFailure } from './health/config.js';
 import { HealthMonitor } from './health/schedule.js';
 
@@ -117,8 +117,11 @@ export class ContainerApi {
     let previous: StatsSample | undefined;
     const sample = async (): Promise<Record<string, unknown>> => {
       const current = this.service.store.get(record.Id);
-      const stats = current?.State.Running && cgroups ? await cgroups.stats(record.CgroupsPath).catch(() => undefined) : undefined;
-      const result = statsJson(record.Id, record.Name, stats, await systemCpuNanos(), previous);
+      const running = current?.State.Running === true;
+      const stats = running && cgroups ? await cgroups.stats(record.CgroupsPath).catch(() => undefined) : undefined;
+      // host networking has no interfaces of its own to count (docker shows none either)
+      const networks = running && current?.HostConfig.NetworkMode !== 'host' ? await networkStats(current?.State.Pid ?? 0) : undefined;
+      const result = statsJson(record.Id, record.Name, stats, await systemCpuNanos(), previous, networks);
       previous = result.sample;
       return result.json;
     };

@@ -107,7 +107,7 @@ test('v2 state and stats read cgroup.freeze, cgroup.events and the stat files', 
   assert.equal(await handle.state(), 'frozen');
   await writeFile(path.join(dir, 'memory.current'), '4096');
   await writeFile(path.join(dir, 'memory.max'), 'max');
-  await writeFile(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\n');
+  await writeFile(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\noom_group_kill 0\n');
   await writeFile(path.join(dir, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 4\nnr_throttled 2\nthrottled_usec 7\n');
   await writeFile(path.join(dir, 'pids.current'), '3');
   await writeFile(path.join(dir, 'pids.max'), '10');
@@ -120,6 +120,7 @@ test('v2 state and stats read cgroup.freeze, cgroup.events and the stat files', 
   assert.equal(stats.memory.usage, 4096);
   assert.equal(stats.memory.limit, null);
   assert.equal(stats.memory.failCount, 3);
+  assert.equal(await handle.oomKills?.(), 2);
   assert.equal(stats.cpu.usageNanos, 1_500_000);
   assert.deepEqual(stats.cpu.throttling, { periods: 4, throttledPeriods: 2, throttledNanos: 7000 });
   assert.deepEqual(stats.pids, { current: 3, limit: 10 });
