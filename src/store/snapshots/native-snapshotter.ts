@@ -11,7 +11,8 @@ import { writeJsonAtomic } from '../../util/atomic-file.js';
 import { ACTIVE_RECORD, listActiveRecords, readActiveRecord } from './active-records.js';
 import { directoryDiff } from './diff-layer.js';
 import { LayerDirectoryStore } from './layer-directory-store.js';
-import { checkSnapshotKey, type ActiveSnapshot, type Snapshotter } from './snapshotter.js';
+import { checkSnapshotKey, type ActiveSnapshot, type PrepareOptions, type Snapshotter } from './snapshotter.js';
+import { shiftOwnership } from './idmapped-layers.js';
 
 async function copyTree(from: string, to: string): Promise<void> {
   await runProgram('cp', ['-a', '--reflink=auto', '--', `${from}/.`, `${to}/`]);
@@ -29,7 +30,7 @@ export class NativeSnapshotter extends LayerDirectoryStore implements Snapshotte
     return path.join(this.root, 'active', checkSnapshotKey(key));
   }
 
-  async prepare(key: string, parent: Digest | undefined): Promise<ActiveSnapshot> {
+  async prepare(key: string, parent: Digest | undefined, options: PrepareOptions = {}): Promise<ActiveSnapshot> {
     const existing = await this.readActive(key).catch(() => undefined);
     if (existing !== undefined) {
       if (existing.parent !== parent) throw invalidArgument('SNAPSHOT_EXISTS', `snapshot ${key} exists with another parent`);
@@ -41,6 +42,8 @@ export class NativeSnapshotter extends LayerDirectoryStore implements Snapshotte
     await rm(dir, { recursive: true, force: true });
     await mkdir(fs, { recursive: true, mode: 0o755 });
     if (parent !== undefined) await copyTree(this.layerFs(parent), fs);
+    // the copy is the container's own: a user-namespaced one gets it chowned to its ids
+    if (options.idmap) await shiftOwnership(fs, options.idmap);
     const snapshot: ActiveSnapshot = { key, root: fs, createdAt: Date.now(), ...(parent !== undefined ? { parent } : {}) };
     // written last: a snapshot without active.json is a half-made copy that prepare redoes
     await writeJsonAtomic(path.join(dir, ACTIVE_RECORD), snapshot);

@@ -11,7 +11,9 @@ import { writeJsonAtomic } from '../../util/atomic-file.js';
 import { ACTIVE_RECORD, listActiveRecords, readActiveRecord } from './active-records.js';
 import { overlayUpperDiff } from './diff-layer.js';
 import { LayerDirectoryStore } from './layer-directory-store.js';
-import { checkSnapshotKey, type ActiveSnapshot, type Snapshotter } from './snapshotter.js';
+import { checkSnapshotKey, type ActiveSnapshot, type PrepareOptions, type Snapshotter } from './snapshotter.js';
+import { cannotIdmap, ownByMappedRoot, shiftedCopy, withIdmappedLowers, type IdmapMechanism } from './idmapped-layers.js';
+import type { IdMaps } from '../../sys/idmap.js';
 
 const MAX_MOUNT_DATA = 4000;
 
@@ -59,7 +61,7 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     return dirs;
   }
 
-  async prepare(key: string, parent: Digest | undefined): Promise<ActiveSnapshot> {
+  async prepare(key: string, parent: Digest | undefined, options: PrepareOptions = {}): Promise<ActiveSnapshot> {
     const dir = this.activeDir(key);
     const existing = await this.readActive(key).catch(() => undefined);
     if (existing !== undefined && existing.parent !== parent) {
@@ -70,11 +72,38 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     const snapshot: ActiveSnapshot = existing ?? { key, root: merged, createdAt: Date.now(), ...(parent !== undefined ? { parent } : {}) };
     if (existing === undefined) await writeJsonAtomic(path.join(dir, ACTIVE_RECORD), snapshot);
     if (!(await isMountPoint(merged))) {
-      const data = `lowerdir=${(await this.lowerDirs(parent)).join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
-      if (data.length > MAX_MOUNT_DATA) throw invalidArgument('TOO_MANY_LAYERS', `snapshot ${key}: too many layers for one overlay mount`);
-      mount(`berth-${key}`, merged, 'overlay', 0, data);
+      const lowers = await this.lowerDirs(parent);
+      if (options.idmap) await this.mountIdmapped(key, dir, lowers, options.idmap);
+      else this.mountOverlay(key, dir, lowers);
     }
     return snapshot;
+  }
+
+  private mountOverlay(key: string, dir: string, lowers: readonly string[]): void {
+    const data = `lowerdir=${lowers.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
+    if (data.length > MAX_MOUNT_DATA) throw invalidArgument('TOO_MANY_LAYERS', `snapshot ${key}: too many layers for one overlay mount`);
+    mount(`berth-${key}`, path.join(dir, 'merged'), 'overlay', 0, data);
+  }
+
+  /** How layers of user-namespaced roots were shared last: idmapped, or chowned copies where the kernel cannot. */
+  idmapMechanism: IdmapMechanism | undefined;
+
+  /** Lower layers idmapped to the container's ids (or chowned copies as a fallback); upper owned by its root. */
+  private async mountIdmapped(key: string, dir: string, lowers: readonly string[], maps: IdMaps): Promise<void> {
+    await ownByMappedRoot([path.join(dir, 'upper'), path.join(dir, 'work')], maps);
+    if (this.idmapMechanism !== 'chowned-copy') {
+      try {
+        await withIdmappedLowers(path.join(dir, 'i'), lowers, maps, async (staged) => { this.mountOverlay(key, dir, staged); });
+        this.idmapMechanism = 'idmapped-mounts';
+        return;
+      } catch (err) {
+        if (!cannotIdmap(err)) throw err;
+      }
+    }
+    this.idmapMechanism = 'chowned-copy';
+    const copies: string[] = [];
+    for (const lower of lowers) copies.push(await shiftedCopy(this.root, lower, path.basename(lower), maps));
+    this.mountOverlay(key, dir, copies);
   }
 
   private async readActive(key: string): Promise<ActiveSnapshot> {

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { invalidArgument } from '../../errors/berth-error.js';
 import { Digester, type Digest } from '../../oci/digest.js';
+import type { IdMaps } from '../../sys/idmap.js';
 
 export interface LayerInfo {
   chainId: Digest;
@@ -34,10 +35,18 @@ export interface LayerStore {
   removeLayer(chainId: Digest): Promise<void>;
 }
 
+export interface PrepareOptions {
+  idmap?: IdMaps;
+}
+
 /** Writable roots on top of a layer chain. */
 export interface RootfsStore {
-  /** Create (or reuse) the writable root `key` on top of `parent` and mount it. */
-  prepare(key: string, parent: Digest | undefined): Promise<ActiveSnapshot>;
+  /**
+   * Create (or reuse) the writable root `key` on top of `parent` and mount it. With `idmap`
+   * (a container in a user namespace) the layers show up owned by the mapped ids and the
+   * writable part belongs to the mapped root.
+   */
+  prepare(key: string, parent: Digest | undefined, options?: PrepareOptions): Promise<ActiveSnapshot>;
   /** Unmount and delete a writable root; a missing key is not an error. */
   remove(key: string): Promise<void>;
   /** Unmount without deleting (the root is mounted again by prepare). */
