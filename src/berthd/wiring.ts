@@ -7,7 +7,6 @@ import type { Readable } from 'node:stream';
 import { isBerthError } from '../errors/berth-error.js';
 import { defaultSeccompProfile } from '../oci/seccomp-default.js';
 import { detectCgroupManager, sweepCgroups, type CgroupManager } from '../runtime/cgroups/manager.js';
-import { activateBlkioAccounting } from '../runtime/cgroups/blkio-accounting.js';
 import { createRuntime } from '../runtime/factory.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { ContainerApi } from '../daemon/containers/api.js';
@@ -17,6 +16,7 @@ import type { CgroupAccess, RuntimeSet } from '../daemon/containers/ports.js';
 import { startsWithDaemon } from '../daemon/containers/restart-policy.js';
 import { convertSeccompProfile } from '../daemon/containers/seccomp-profile.js';
 import { ContainerService } from '../daemon/containers/service.js';
+import { connectContainer, disconnectContainer, type AttachableContainers } from '../daemon/containers/network-attach.js';
 import type { ContainerRecord } from '../daemon/containers/record.js';
 import { ImagesApi } from '../daemon/engine/images-api.js';
 import { SystemApi } from '../daemon/engine/system-api.js';
@@ -36,7 +36,7 @@ import { imageRoutes } from '../server/routes/images/routes.js';
 import { networkRoutes } from '../server/routes/networks/routes.js';
 import { systemRoutes } from '../server/routes/system/routes.js';
 import { volumeRoutes } from '../server/routes/volumes/routes.js';
-import { invalidArgument, notFound } from '../errors/berth-error.js';
+import { invalidArgument } from '../errors/berth-error.js';
 import type { ResolvedConfig } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -86,9 +86,6 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
   await images.recover();
   const runtimes = runtimeSet(config);
   const cgroups = await detectCgroupManager();
-  // cgroup v1 counts block I/O only on disks with throttling active: activate it for the data root's disk
-  await activateBlkioAccounting(cgroups, config.cgroupParent, config.dataRoot)
-    .catch((err: unknown) => log.debug(`block I/O accounting: ${String(err)}`));
   const networks = new NetworksService({
     dataRoot: config.dataRoot, execRoot: config.execRoot,
     ...(config.bip ? { defaultBridgeSubnet: config.bip } : {}), ...(config.mtu ? { mtu: config.mtu } : {}),
@@ -139,6 +136,11 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
     },
   });
 
+  const attachable: AttachableContainers = {
+    withRecord: (ref, work) => containers.withRecord(ref, work),
+    save: (record) => containers.store.save(record),
+    dir: (id) => containers.store.dir(id),
+  };
   const router = new Router(log)
     .add(systemRoutes(system))
     .add(containerRoutes(containerApi))
@@ -156,15 +158,8 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
       inspect: (id) => networks.inspect(id),
       remove: (id) => networks.remove(id),
       prune: (filters) => networks.prune(filters),
-      connectContainer: async (network, container, endpoint) => {
-        const record = containers.store.resolve(container);
-        if (!record.State.Running) throw notFound('NOT_RUNNING', `container ${record.Id} is not running`);
-        await networks.connect(record.Id, network, endpoint ?? {});
-      },
-      disconnectContainer: async (network, container, force) => {
-        const record = containers.store.resolve(container);
-        await networks.disconnect(record.Id, network, force);
-      },
+      connectContainer: (network, container, endpoint) => connectContainer(attachable, networks, network, container, endpoint ?? {}),
+      disconnectContainer: (network, container, force) => disconnectContainer(attachable, networks, network, container, force),
     }))
     .add(buildRoutes({
       build: async (query, context: Readable, onMessage) => {

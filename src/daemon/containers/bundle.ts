@@ -9,6 +9,7 @@ import { buildSpec } from './oci-spec.js';
 import type { SharedNamespaces } from './namespace-modes.js';
 import type { MountRequest } from './create-request.js';
 import type { SandboxProvider, SandboxResult } from './ports.js';
+import type { ResolvedLinks } from './links.js';
 import type { ContainerRecord } from './record.js';
 import { resolveInRoot } from './root-path.js';
 import { resolveUser } from './user.js';
@@ -22,6 +23,8 @@ export interface BundleOptions {
   shared?: SharedNamespaces;
   /** named/anonymous volumes and --volumes-from -> host binds (the volumes service); absent: binds only */
   resolveVolumes?: (record: ContainerRecord, rootfs: string) => Promise<{ Binds: string[]; Mounts: MountRequest[] }>;
+  /** legacy --link: the targets (for /etc/hosts) and the environment they give */
+  links?: ResolvedLinks;
 }
 
 export async function prepareBundle(bundleDir: string, rootfs: string, record: ContainerRecord, containerDir: string,
@@ -29,7 +32,7 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   await mkdir(bundleDir, { recursive: true, mode: 0o700 });
   const user = await resolveUser(rootfs, record.Config.User ?? '', record.HostConfig.GroupAdd ?? []);
   await ensureWorkdir(rootfs, record.Config.WorkingDir || '/', user.uid, user.gid);
-  const sandbox = await joinNetwork(record, networks);
+  const sandbox = await joinNetwork(record, networks, options.links?.links);
   const etcFiles = {
     hosts: path.join(containerDir, 'hosts'),
     hostname: path.join(containerDir, 'hostname'),
@@ -39,8 +42,11 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   await writeFile(etcFiles.hostname, sandbox.hostnameContent);
   await writeFile(etcFiles.resolvConf, sandbox.resolvConfContent);
   const volumes = options.resolveVolumes ? await options.resolveVolumes(record, rootfs) : undefined;
+  // link variables come first, so the container's own Env wins a clash (as docker orders them)
+  const linkEnv = options.links?.env ?? [];
+  const withLinks = linkEnv.length > 0 ? { ...record, Config: { ...record.Config, Env: [...linkEnv, ...(record.Config.Env ?? [])] } } : record;
   const spec = buildSpec({
-    record: volumes ? { ...record, HostConfig: { ...record.HostConfig, ...volumes } } : record, rootfs, user, netnsPath: sandbox.netnsPath, etcFiles, initBinary: options.initBinary,
+    record: volumes ? { ...withLinks, HostConfig: { ...record.HostConfig, ...volumes } } : withLinks, rootfs, user, netnsPath: sandbox.netnsPath, etcFiles, initBinary: options.initBinary,
     defaultSeccomp: options.defaultSeccomp, convertSeccomp: options.convertSeccomp, cgroupsPath: options.cgroupsPath,
     shared: options.shared,
   });
@@ -60,7 +66,8 @@ type JoinedNetwork = Omit<SandboxResult, 'settings' | 'netnsPath'> & {
   netnsPath: string | null | undefined;
 };
 
-async function joinNetwork(record: ContainerRecord, networks: SandboxProvider | undefined): Promise<JoinedNetwork> {
+async function joinNetwork(record: ContainerRecord, networks: SandboxProvider | undefined,
+  links: ResolvedLinks['links'] | undefined): Promise<JoinedNetwork> {
   const mode = record.HostConfig.NetworkMode || 'bridge';
   const hostname = record.Config.Hostname ?? record.Id.slice(0, 12);
   if (networks && mode !== 'none') {
@@ -72,6 +79,7 @@ async function joinNetwork(record: ContainerRecord, networks: SandboxProvider | 
       exposedPorts: record.Config.ExposedPorts ?? undefined,
       dns: record.HostConfig.Dns ?? undefined, dnsSearch: record.HostConfig.DnsSearch ?? undefined,
       dnsOptions: record.HostConfig.DnsOptions ?? undefined, extraHosts: record.HostConfig.ExtraHosts ?? undefined,
+      ...(links && links.length > 0 ? { links } : {}),
     });
   }
   const host = mode === 'host';

@@ -78,6 +78,8 @@ export interface SandboxRequest {
   dnsSearch?: string[];
   dnsOptions?: string[];
   extraHosts?: string[];
+  /** legacy --link targets on the default bridge (resolved by the container service) */
+  links?: Array<{ name: string; alias: string; containerId: string }>;
 }
 
 export interface SandboxResult {

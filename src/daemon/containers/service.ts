@@ -19,6 +19,7 @@ import type { CgroupAccess, ContainerImage, ContainerRootfs, ImageLookup, Runtim
 import { exitedState, initialState, nowRfc3339, runningState, shortId, type ContainerRecord } from './record.js';
 import { checkResources, toLinuxResources } from './resources.js';
 import { RestartTracker } from './restart-policy.js';
+import { resolveLinks } from './links.js';
 import { prepareBundle, type BundleOptions } from './bundle.js';
 import { ContainerStore } from './store.js';
 import { StreamHub } from './stream-hub.js';
@@ -229,6 +230,12 @@ export class ContainerService {
     });
   }
 
+  /** Runs work on the current record under the container's lock (network connect/disconnect). */
+  async withRecord<T>(idOrName: string, work: (record: ContainerRecord) => Promise<T>): Promise<T> {
+    const id = this.store.resolve(idOrName).Id;
+    return await this.lock.run(id, async () => await work(this.store.resolve(id)));
+  }
+
   private async startLocked(record: ContainerRecord): Promise<void> {
     const live = this.liveOf(record.Id);
     const logOptions = parseLogOptions(record.HostConfig.LogConfig?.Config, this.deps.logOptions ?? DEFAULT_LOG_OPTIONS);
@@ -243,7 +250,9 @@ export class ContainerService {
       // a leftover of a crashed run would make create fail
       await runtime.delete(record.Id, { force: true }).catch(() => undefined);
       const rootfs = await this.deps.rootfs.mount(record.Id, record.Image);
-      await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), { ...this.deps.bundle, cgroupsPath: record.CgroupsPath, shared },
+      const links = (record.HostConfig.Links ?? []).length > 0
+        ? resolveLinks(record, (ref) => this.store.resolve(ref), (id) => this.deps.networks?.sandbox(id)?.settings) : undefined;
+      await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), { ...this.deps.bundle, cgroupsPath: record.CgroupsPath, shared, links },
         this.deps.networks);
       process = await this.deps.monitor.start({
         id: record.Id, bundleDir, runtime, tty: record.Config.Tty === true, openStdin: record.Config.OpenStdin === true,

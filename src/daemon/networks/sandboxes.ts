@@ -161,7 +161,8 @@ export class SandboxOps {
       const ep = target?.endpoints.find((e) => e.networkId === defaultBridge?.id);
       const ip = addressOf(ep?.ipv4);
       if (!ip) throw conflict('LINK_TARGET_NOT_RUNNING', `cannot link to ${link.name}: it is not running on the default bridge network`);
-      out.push({ ip, names: [...new Set([link.alias, link.name, link.containerId.slice(0, 12)])] });
+      // as docker: the alias, the target's hostname, and its name when that differs from the alias
+      out.push({ ip, names: [...new Set([link.alias, target?.hostname ?? link.containerId.slice(0, 12), link.name])] });
     }
     return out;
   }

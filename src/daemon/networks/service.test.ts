@@ -123,10 +123,10 @@ test('--bip sets the default gateway; legacy links become hosts entries', async 
   try {
     const bridge = await service.inspect('bridge');
     assert.deepEqual(bridge.IPAM.Config[0], { Subnet: '10.77.0.0/16', Gateway: '10.77.3.1' });
-    const db = await service.createSandbox('dbid', { name: 'db', hostname: 'db', networkMode: 'default' });
+    const db = await service.createSandbox('dbid', { name: 'db', hostname: 'dbhost', networkMode: 'default' });
     assert.equal(db.settings.IPAddress, '10.77.0.1', 'the first host address is free when the gateway is elsewhere');
     const app = await service.createSandbox('appid', { name: 'app', hostname: 'app', networkMode: 'bridge', links: [{ name: 'db', alias: 'database', containerId: 'dbid' }] });
-    assert.match(app.hostsContent, /^10\.77\.0\.1\tdatabase db dbid$/m);
+    assert.match(app.hostsContent, /^10\.77\.0\.1\tdatabase dbhost db$/m);
     assert.match(app.resolvConfContent, /^nameserver (?!10\.77)/m, 'the default bridge has no embedded DNS');
     await assert.rejects(service.createSandbox('x', { name: 'x', hostname: 'x', networkMode: 'bridge', links: [{ name: 'gone', alias: 'g', containerId: 'gone' }] }), /cannot link to gone/);
   } finally {
