@@ -146,3 +146,19 @@ test('create plan: a runtime inside a user namespace (rootless berthd) binds dev
     assert.equal(names(rootless).filter((n) => n === 'CREDS').length, names(rootful).filter((n) => n === 'CREDS').length, 'no extra switch to a namespace root');
   });
 });
+
+test('a new user namespace: joined namespaces are entered before the clone, exec joins the user namespace last', async () => {
+  await withRootfs(async (rootfs) => {
+    const ops = await buildCreatePlan(spec((x) => {
+      x.linux!.namespaces = [{ type: 'user' }, { type: 'mount' }, { type: 'pid' }, { type: 'uts' }, { type: 'network', path: '/run/netns/x' }];
+      x.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      x.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }), ctx(rootfs));
+    const order = names(ops);
+    assert.ok(order.indexOf('SETNS') >= 0 && order.indexOf('SETNS') < order.indexOf('CLONE'), 'the network namespace is joined by the helper');
+    assert.equal(ops.find((o) => o.op === 'CLONE')?.ints?.[0], CLONE_FLAGS.user | CLONE_FLAGS.mount | CLONE_FLAGS.pid | CLONE_FLAGS.uts);
+  });
+  const exec = buildExecPlan({ args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 } }, { initPid: 7, namespaces: ['user', 'network', 'mount'], relayTerminal: false });
+  const joined = exec.filter((o) => o.op === 'SETNS').map((o) => String(o.strs?.[0]));
+  assert.deepEqual(joined, ['/proc/7/ns/net', '/proc/7/ns/mnt', '/proc/7/ns/user']);
+});

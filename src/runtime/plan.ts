@@ -24,6 +24,8 @@ export interface CreatePlanContext {
   seccompProgram?: Buffer;
   /** v1: controller -> host dir of the container's cgroup; v2: { unified: dir } */
   cgroupDirectories?: Readonly<Record<string, string>>;
+  /** pause at HOOK_WAIT (mounts made, before pivot_root) for the prestart/createRuntime/createContainer hooks */
+  hookWait?: boolean;
   /** the runtime itself runs in a user namespace (rootless berthd): devices cannot be made with mknod */
   runtimeInUserNamespace?: boolean;
 }
@@ -127,6 +129,14 @@ function terminalOps(proc: Process, consoleSocket: string | undefined, relay: bo
 
 /** Which namespaces are new (clone/unshare) and which are joined by path. */
 function namespacePlan(spec: Spec): { cloneFlags: number; unshareFlags: number; joins: PlanOp[]; pidJoin: PlanOp[]; types: Set<NamespaceType> } {
+  const planned = namespaceFlags(spec);
+  // a new user namespace loses the host's privileges over namespaces it did not make:
+  // join those (e.g. a network namespace of the networks service) before the clone
+  const newUser = planned.types.has('user') && (planned.cloneFlags & CLONE_FLAGS.user) !== 0;
+  return newUser ? { ...planned, pidJoin: [...planned.pidJoin, ...planned.joins], joins: [] } : planned;
+}
+
+function namespaceFlags(spec: Spec): { cloneFlags: number; unshareFlags: number; joins: PlanOp[]; pidJoin: PlanOp[]; types: Set<NamespaceType> } {
   const namespaces = spec.linux?.namespaces ?? [];
   const types = new Set<NamespaceType>();
   let newFlags = 0;
@@ -236,6 +246,7 @@ async function filesystemOps(spec: Spec, ctx: CreatePlanContext, inUserNs: boole
   const mounts = spec.mounts ?? [];
   for (let i = 0; i < mounts.length; i++) ops.push(...await mountOps(mounts[i] as Mount, i, ctx));
   ops.push(...deviceOps(spec, inUserNs));
+  if (ctx.hookWait) ops.push({ op: 'HOOK_WAIT' });
   ops.push({ op: 'PIVOT_ROOT', strs: [ctx.rootfs] });
   const late = spec.linux?.rootfsPropagation;
   if (late && AFTER_PIVOT_PROPAGATION.has(late)) ops.push({ op: 'MOUNT', ints: [PROPAGATION_OPTIONS[late] ?? 0, 0, 0], strs: ['', '/', '', ''] });
@@ -286,7 +297,7 @@ export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promi
     ops.push({ op: 'UNSHARE', ints: [CLONE_FLAGS.cgroup] });
   }
   if (ns.types.has('mount')) ops.push(...await filesystemOps(spec, ctx, devicesByBind));
-  else ops.push({ op: 'CHDIR', strs: [ctx.rootfs] });
+  else ops.push(...(ctx.hookWait ? [{ op: 'HOOK_WAIT' } as const] : []), { op: 'CHDIR', strs: [ctx.rootfs] });
   ops.push(...systemOps(spec, ns.types));
   if (ns.types.has('mount')) {
     for (const p of spec.linux?.readonlyPaths ?? []) ops.push({ op: 'READONLY_PATH', strs: [p] });
@@ -307,7 +318,9 @@ export function buildExecPlan(proc: Process, ctx: ExecPlanContext, field = 'proc
   ops.push(...term.shim);
   if (ctx.namespaces.includes('pid')) ops.push(join('pid'));
   ops.push({ op: 'CLONE', ints: [0] });
-  const order: NamespaceType[] = ['user', 'cgroup', 'ipc', 'uts', 'network', 'mount'];
+  // the user namespace last: joined first, it would take the host's privileges over a
+  // network namespace the container's user namespace does not own
+  const order: NamespaceType[] = ['cgroup', 'ipc', 'uts', 'network', 'mount', 'user'];
   for (const type of order) if (ctx.namespaces.includes(type)) ops.push(join(type));
   ops.push({ op: 'SYNC_WAIT' });
   ops.push(...term.child);
