@@ -73,6 +73,9 @@ static int run_child_op(struct child_ctx *ctx, const struct op *op) {
   case OP_SETNS: return op_setns(op);
   case OP_UNSHARE: return op_unshare(op);
   case OP_SYNC_WAIT: return sync_wait_go();
+  case OP_HOOK_WAIT:
+    sync_send(MSG_HOOKS, 0, 0, NULL, NULL);
+    return sync_wait_go();
   case OP_ROOTFS:
     ctx->rootfd = open(op->strs[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
     return ctx->rootfd < 0 ? fail("open_rootfs", op->strs[0]) : 0;

@@ -40,7 +40,8 @@
 #define OP_IDMAP_USERNS 35
 #define OP_IDMAP_MOUNT 36
 #define OP_DONE 37
-#define OP_MAX 37
+#define OP_HOOK_WAIT 38
+#define OP_MAX 38
 static const char *const plan_op_names[] = {
   [0] = "none",
   [1] = "clone",
@@ -80,10 +81,12 @@ static const char *const plan_op_names[] = {
   [35] = "idmap_userns",
   [36] = "idmap_mount",
   [37] = "done",
+  [38] = "hook_wait",
 };
 
 #define MSG_PID 1
 #define MSG_READY 2
 #define MSG_ERROR 3
 #define MSG_EXIT 4
+#define MSG_HOOKS 5
 #endif

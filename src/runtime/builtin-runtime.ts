@@ -10,7 +10,7 @@ import { parseRuntimeSpec, type LinuxDeviceCgroup, type LinuxResources, type Lin
 import { startHelper, type HelperSession } from '../sys/helper.js';
 import type { PlanOp } from '../sys/plan-writer.js';
 import type { CgroupHandle, CgroupManager } from './cgroups/manager.js';
-import { runHooks } from './hooks.js';
+import { hasCreateHooks, runHooks } from './hooks.js';
 import { signalName, signalNumber } from './linux-constants.js';
 import { buildCreatePlan, buildExecPlan } from './plan.js';
 import type { ContainerProcessInfo, DeleteOptions, ExitStatus, IoOptions, KillOptions, ProcessHandle, ProcessIo, Runtime, TraceOptions } from './runtime.js';
@@ -72,7 +72,7 @@ export class BuiltinRuntime implements Runtime {
       const plan = await buildCreatePlan(spec, {
         rootfs, bundleDir: bundle, fifoPath: this.store.fifoPath(id), exitFile: this.store.exitPath(id),
         consoleSocket: io.consoleSocket, relayTerminal: (io.stdio ?? 'pipe') === 'pipe', seccompProgram,
-        cgroupDirectories: cgroup.directories,
+        cgroupDirectories: cgroup.directories, hookWait: hasCreateHooks(spec.hooks),
       });
       trace.mark('plan');
       session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false });
@@ -88,11 +88,17 @@ export class BuiltinRuntime implements Runtime {
       };
       await this.store.save(record);
       trace.mark('state');
-      const state = this.store.toState(record, 'created');
-      await runHooks(spec.hooks, 'prestart', state);
-      await runHooks(spec.hooks, 'createRuntime', state);
-      await runHooks(spec.hooks, 'createContainer', state);
       session.go();
+      if (hasCreateHooks(spec.hooks)) {
+        // the container waits at HOOK_WAIT: namespaces made, mounts done, before pivot_root
+        await session.hookPoint;
+        const state = this.store.toState(record, 'creating');
+        await runHooks(spec.hooks, 'prestart', state);
+        await runHooks(spec.hooks, 'createRuntime', state);
+        await runHooks(spec.hooks, 'createContainer', state, { pid, namespaces: record.namespaces });
+        session.go();
+        trace.mark('hooks');
+      }
       await session.ready;
       trace.mark('container-setup');
       if (io.pidFile) await writeFile(io.pidFile, String(pid));
@@ -145,7 +151,8 @@ export class BuiltinRuntime implements Runtime {
     const status = await this.store.status(record);
     if (status !== 'created') throw conflict('CONTAINER_NOT_CREATED', `container ${id} is ${status}, not created`);
     trace.mark('state');
-    await runHooks(record.hooks, 'startContainer', this.store.toState(record, status));
+    // in the container's namespaces while its init waits on the exec fifo, just before execve
+    await runHooks(record.hooks, 'startContainer', this.store.toState(record, status), { pid: record.pid, namespaces: record.namespaces });
     await this.releaseFifo(record);
     trace.mark('exec');
     await runHooks(record.hooks, 'poststart', this.store.toState(record, 'running')).catch((err: unknown) => {

@@ -42,6 +42,8 @@ export interface HelperSession {
   readonly pid: Promise<number>;
   /** resolves at MSG_READY, rejects with the helper's failure */
   readonly ready: Promise<void>;
+  /** resolves at MSG_HOOKS (the container waits at HOOK_WAIT until go()), rejects like ready */
+  readonly hookPoint: Promise<void>;
   /** the exit status the shim reported (MSG_EXIT), or derived from the shim's own exit */
   readonly exit: Promise<{ exitCode: number; signal: number }>;
   readonly stdin: Writable | null;
@@ -78,6 +80,7 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
   const sync = child.stdio[4] as Duplex;
   const pid = deferred<number>();
   const ready = deferred<void>();
+  const hookPoint = deferred<void>();
   const exit = deferred<{ exitCode: number; signal: number }>();
   let buffered: Buffer = Buffer.alloc(0);
   let exitSeen = false;
@@ -85,11 +88,13 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
   const onMessage = (type: number, a: number, b: number, body: Buffer): void => {
     if (type === SYNC_MESSAGES.MSG_PID) pid.resolve(a);
     else if (type === SYNC_MESSAGES.MSG_READY) ready.resolve();
+    else if (type === SYNC_MESSAGES.MSG_HOOKS) hookPoint.resolve();
     else if (type === SYNC_MESSAGES.MSG_ERROR) {
       const [step = '?', failPath = ''] = body.toString('utf8').split('\0');
       const err = failureError({ stage: a, step, errno: b, code: errnoName(b), path: failPath });
       pid.reject(err);
       ready.reject(err);
+      hookPoint.reject(err);
     } else if (type === SYNC_MESSAGES.MSG_EXIT) {
       exitSeen = true;
       exit.resolve({ exitCode: a, signal: b });
@@ -109,11 +114,12 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
   const early = new BerthError('internal', 'HELPER_EXITED', 'berth-helper exited before the container was ready');
   child.on('error', (cause) => {
     const err = new BerthError('unavailable', 'HELPER_NOT_RUNNABLE', `cannot run berth-helper: ${cause.message}`, { cause });
-    pid.reject(err); ready.reject(err); exit.reject(err);
+    pid.reject(err); ready.reject(err); hookPoint.reject(err); exit.reject(err);
   });
   child.on('close', (code, signal) => {
     pid.reject(early);
     ready.reject(early);
+    hookPoint.reject(early);
     if (!exitSeen) exit.resolve({ exitCode: code ?? 128, signal: signal ? 9 : 0 });
   });
   planStream.end(encodePlan(plan));
@@ -121,6 +127,7 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
     child,
     pid: pid.promise,
     ready: ready.promise,
+    hookPoint: hookPoint.promise,
     exit: exit.promise,
     stdin: child.stdin,
     stdout: child.stdout,

@@ -96,11 +96,13 @@ export const PLAN_OPS = {
   IDMAP_MOUNT: 36,
   /** send MSG_READY and exit 0: the end of a plan that starts no container (e.g. only idmapped mounts) */
   DONE: 37,
+  /** send MSG_HOOKS, then wait for 'G': the create hooks run while the container waits, mounts made, before pivot_root */
+  HOOK_WAIT: 38,
 } as const;
 
 export type PlanOpName = keyof typeof PLAN_OPS;
 
-export const SYNC_MESSAGES = { MSG_PID: 1, MSG_READY: 2, MSG_ERROR: 3, MSG_EXIT: 4 } as const;
+export const SYNC_MESSAGES = { MSG_PID: 1, MSG_READY: 2, MSG_ERROR: 3, MSG_EXIT: 4, MSG_HOOKS: 5 } as const;
 
 /** The C header for the helper, generated from the tables above. */
 export function renderPlanHeader(): string {
