@@ -6,6 +6,15 @@ import { errnoCode, invalidArgument } from '../errors/berth-error.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
 
+/** Where state lives when neither a flag nor the file says (rootless berthd has its own). */
+export interface PathDefaults {
+  dataRoot: string;
+  execRoot: string;
+  configFile: string;
+}
+
+export const ROOTFUL_DEFAULTS: PathDefaults = { dataRoot: '/var/lib/berth', execRoot: '/run/berth', configFile: DEFAULT_CONFIG_FILE };
+
 export const daemonConfigSchema = z.object({
   'hosts': z.array(z.string()).optional(),
   'data-root': z.string().optional(),
@@ -74,10 +83,10 @@ export async function loadConfigFile(file: string, explicit: boolean): Promise<D
 }
 
 /** Merge the file under the flags and fill in the defaults. */
-export function resolveConfig(flags: DaemonConfig, file: DaemonConfig): ResolvedConfig {
+export function resolveConfig(flags: DaemonConfig, file: DaemonConfig, defaults: PathDefaults = ROOTFUL_DEFAULTS): ResolvedConfig {
   const pick = <K extends keyof DaemonConfig>(key: K): DaemonConfig[K] => flags[key] ?? file[key];
-  const dataRoot = pick('data-root') ?? '/var/lib/berth';
-  const execRoot = pick('exec-root') ?? '/run/berth';
+  const dataRoot = pick('data-root') ?? defaults.dataRoot;
+  const execRoot = pick('exec-root') ?? defaults.execRoot;
   const runtimes: Record<string, string> = { berth: 'berth', runc: '/usr/bin/runc', crun: '/usr/bin/crun' };
   for (const [name, value] of Object.entries({ ...(file.runtimes ?? {}), ...(flags.runtimes ?? {}) })) runtimes[name] = value.path;
   const defaultRuntime = pick('default-runtime') ?? 'berth';

@@ -1,12 +1,18 @@
 // berthd: parse flags and daemon.json, write the pid file, start the daemon, stop it
-// cleanly on SIGTERM/SIGINT (containers get their stop signal and timeout).
+// cleanly on SIGTERM/SIGINT (containers get their stop signal and timeout). Started by an
+// ordinary user, it first re-executes itself in a user namespace (rootless/reexec.ts).
 import { open, readFile, unlink, mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { CommanderError } from 'commander';
 import { isBerthError, errnoCode } from '../errors/berth-error.js';
-import { DEFAULT_CONFIG_FILE, loadConfigFile, resolveConfig } from './config.js';
+import { loadConfigFile, resolveConfig, ROOTFUL_DEFAULTS, type PathDefaults } from './config.js';
 import { parseFlags } from './flags.js';
 import { createLogger } from './logger.js';
+import { daemonMode, type DaemonMode } from './rootless/mode.js';
+import { rootlessPathDefaults } from './rootless/paths.js';
+import { rootfulPlatform, rootlessPlatform } from './rootless/platform.js';
+import { ROOTLESS_CHILD_ENV, runRootlessParent } from './rootless/reexec.js';
 import { startDaemon } from './wiring.js';
 
 async function writePidfile(file: string): Promise<void> {
@@ -23,7 +29,13 @@ async function writePidfile(file: string): Promise<void> {
   await handle.close();
 }
 
+async function currentMode(): Promise<DaemonMode> {
+  const uid = process.getuid?.() ?? 0;
+  return daemonMode(uid, process.env[ROOTLESS_CHILD_ENV], await readFile('/proc/self/uid_map', 'utf8').catch(() => ''));
+}
+
 async function main(): Promise<void> {
+  const mode = await currentMode();
   let parsed;
   try {
     parsed = parseFlags(process.argv.slice(2));
@@ -31,13 +43,20 @@ async function main(): Promise<void> {
     if (err instanceof CommanderError) process.exit(err.exitCode);
     throw err;
   }
-  const file = await loadConfigFile(parsed.configFile ?? DEFAULT_CONFIG_FILE, parsed.configFile !== undefined);
-  const config = resolveConfig(parsed.config, file);
+  const defaults: PathDefaults = mode === 'rootful' ? ROOTFUL_DEFAULTS : rootlessPathDefaults(process.env, os.homedir());
+  const file = await loadConfigFile(parsed.configFile ?? defaults.configFile, parsed.configFile !== undefined);
+  const config = resolveConfig(parsed.config, file, defaults);
+  if (mode === 'rootless-parent') {
+    // flags and config were checked above, so mistakes show before any namespace is made
+    process.exitCode = await runRootlessParent(process.argv.slice(1));
+    return;
+  }
   const log = createLogger(config.logLevel);
   await writePidfile(config.pidfile);
   // handlers first: a SIGTERM during startup waits for it, then shuts down cleanly
   let stopping = false;
-  const starting = startDaemon(config, log);
+  const starting = (mode === 'rootful' ? rootfulPlatform() : rootlessPlatform(config.execRoot))
+    .then((platform) => startDaemon(config, log, platform));
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
@@ -55,7 +74,7 @@ async function main(): Promise<void> {
     await unlink(config.pidfile).catch(() => undefined);
     throw err;
   }
-  log.info(`berthd started (data-root ${config.dataRoot}, exec-root ${config.execRoot})`);
+  log.info(`berthd started${mode === 'rootful' ? '' : ' rootless'} (data-root ${config.dataRoot}, exec-root ${config.execRoot})`);
 }
 
 main().catch((err: unknown) => {

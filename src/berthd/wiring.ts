@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { isBerthError } from '../errors/berth-error.js';
 import { defaultSeccompProfile } from '../oci/seccomp-default.js';
-import { detectCgroupManager, sweepCgroups, type CgroupManager } from '../runtime/cgroups/manager.js';
+import { sweepCgroups, type CgroupManager } from '../runtime/cgroups/manager.js';
 import { createRuntime } from '../runtime/factory.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { ContainerApi } from '../daemon/containers/api.js';
@@ -39,6 +39,7 @@ import { volumeRoutes } from '../server/routes/volumes/routes.js';
 import { invalidArgument } from '../errors/berth-error.js';
 import type { ResolvedConfig } from './config.js';
 import type { Logger } from './logger.js';
+import type { DaemonPlatform } from './rootless/platform.js';
 
 export interface RunningDaemon {
   listener: ApiListener;
@@ -50,7 +51,7 @@ async function firstExisting(paths: readonly string[]): Promise<string | undefin
   return undefined;
 }
 
-function runtimeSet(config: ResolvedConfig): RuntimeSet {
+function runtimeSet(config: ResolvedConfig, cgroups: CgroupManager): RuntimeSet {
   const cache = new Map<string, Runtime>();
   return {
     defaultName: config.defaultRuntime,
@@ -62,7 +63,7 @@ function runtimeSet(config: ResolvedConfig): RuntimeSet {
       let runtime = cache.get(chosen);
       if (!runtime) {
         // each daemon keeps its runtime state under its own exec-root
-        runtime = createRuntime(binary, { root: path.join(config.execRoot, 'runtime', chosen) });
+        runtime = createRuntime(binary, { root: path.join(config.execRoot, 'runtime', chosen), cgroups });
         cache.set(chosen, runtime);
       }
       return runtime;
@@ -78,18 +79,20 @@ function cgroupAccess(manager: CgroupManager): CgroupAccess {
   };
 }
 
-export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<RunningDaemon> {
+export async function startDaemon(config: ResolvedConfig, log: Logger, platform: DaemonPlatform): Promise<RunningDaemon> {
+  for (const warning of platform.warnings) log.warn(warning);
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
   const events = new EventBus();
   const images = new ImageService({ root: path.join(config.dataRoot, 'image'), ...(config.storageDriver ? { driver: config.storageDriver } : {}) });
   await images.recover();
-  const runtimes = runtimeSet(config);
-  const cgroups = await detectCgroupManager();
+  const cgroups = platform.cgroups;
+  const runtimes = runtimeSet(config, cgroups);
   const networks = new NetworksService({
     dataRoot: config.dataRoot, execRoot: config.execRoot,
     ...(config.bip ? { defaultBridgeSubnet: config.bip } : {}), ...(config.mtu ? { mtu: config.mtu } : {}),
     publishBehindHostFirewall: config.publishBehindHostFirewall,
+    ...(platform.userMode ? { userMode: platform.userMode } : {}),
     onEvent: (e) => events.publish('network', e.Action, e.Actor.ID, e.Actor.Attributes),
   });
   const kernel = os.release();
@@ -103,7 +106,9 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
   await volumes.load();
   const containers: ContainerService = new ContainerService({
     dataRoot: config.dataRoot, execRoot: config.execRoot, images: images.lookup(), rootfs: images.rootfs(), runtimes,
-    monitor: new InProcessMonitor(), events, log, networks, cgroups: cgroupAccess(cgroups), cgroupParent: config.cgroupParent,
+    monitor: new InProcessMonitor(), events, log, networks, cgroupParent: config.cgroupParent,
+    ...(platform.containerCgroups ? { cgroups: cgroupAccess(cgroups) } : {}),
+    resourceWarnings: (hostConfig) => platform.resourceWarnings(hostConfig),
     logOptions: parseLogOptions(config.logOpts),
     bundle: {
       initBinary: await firstExisting(['/usr/bin/tini-static', '/usr/bin/docker-init']),
@@ -126,6 +131,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
     runtimes: Object.keys(config.runtimes), cgroupVersion: cgroups.version, cgroupParent: config.cgroupParent,
     insecureRegistries: config.insecureRegistries, storageDriver: images.snapshotter.driver === 'overlay' ? 'overlay2' : 'vfs',
     apiVersion: API_VERSION_NEWEST, minApiVersion: API_VERSION_OLDEST,
+    securityOptions: platform.securityOptions, warnings: platform.warnings, limited: platform.limited,
   }, containers, images, events);
   system.setVolumeUsage(() => volumes.diskUsage());
   const builder = await BuildService.open({

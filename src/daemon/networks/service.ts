@@ -15,6 +15,7 @@ import { Reservation } from '../../network/port-reserver.js';
 import { matchesListFilters, matchesPruneFilters } from './filters.js';
 import { buildNetworkRecord, ConfigContext, DEFAULT_MTU, parseCreateRequest, predefinedNetwork } from './network-config.js';
 import { SandboxOps } from './sandboxes.js';
+import { servedByUserMode, UserModeSandboxes } from './user-mode-sandboxes.js';
 import { dnsNamesOf, toNetworkResource, toNetworkSettings } from './shapes.js';
 import { NetworkRecord, NetworkStore, SandboxRecord } from './store.js';
 import {
@@ -48,6 +49,8 @@ export class NetworksService implements NetworksBackend, NetworkState {
   readonly netnsDir: string;
   private readonly dnsListeners = new Map<string, DnsListener>();
   private readonly sandboxOps: SandboxOps;
+  /** rootless: bridge-mode sandboxes through a user-mode relay, and no bridges or nftables */
+  private readonly userModeOps: UserModeSandboxes | undefined;
   private dns: EmbeddedDns | undefined;
   private readonly listenDns: ((address: string, zone: DnsZone) => Promise<DnsListener>) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -64,6 +67,12 @@ export class NetworksService implements NetworksBackend, NetworkState {
     this.store = new NetworkStore(options.dataRoot);
     this.netnsDir = path.join(options.execRoot, 'netns');
     this.sandboxOps = new SandboxOps(this);
+    this.userModeOps = options.userMode ? new UserModeSandboxes(this, options.userMode) : undefined;
+  }
+
+  private async releaseSandbox(sandbox: SandboxRecord): Promise<void> {
+    if (this.userModeOps && sandbox.mode === 'bridge') await this.userModeOps.release(sandbox);
+    else await this.sandboxOps.release(sandbox);
   }
 
   /** Runs fn after every earlier mutation finished (one writer at a time). */
@@ -80,8 +89,13 @@ export class NetworksService implements NetworksBackend, NetworkState {
       for (const n of await this.store.loadNetworks()) this.networks.set(n.id, n);
       for (const s of await this.store.loadSandboxes()) this.sandboxes.set(s.containerId, s);
       await this.ensurePredefined();
-      await this.kernel.setSysctl('net/ipv4/ip_forward', '1');
       const live = new Set(liveContainerIds);
+      if (this.options.userMode) {
+        await this.sweep(live);
+        await this.options.userMode.sweep(live);
+        return;
+      }
+      await this.kernel.setSysctl('net/ipv4/ip_forward', '1');
       await this.sweep(live);
       for (const network of this.networks.values()) await this.bringUpNetwork(network);
       await this.sandboxOps.restorePorts();
@@ -104,9 +118,10 @@ export class NetworksService implements NetworksBackend, NetworkState {
    */
   async teardown(): Promise<void> {
     await this.serialize(async () => {
-      for (const sandbox of [...this.sandboxes.values()]) await this.sandboxOps.release(sandbox);
+      for (const sandbox of [...this.sandboxes.values()]) await this.releaseSandbox(sandbox);
       for (const listener of this.dnsListeners.values()) await listener.close();
       this.dnsListeners.clear();
+      if (this.options.userMode) return;
       for (const network of this.networks.values()) if (network.bridge) await this.kernel.deleteLink(network.bridge);
       await this.kernel.deleteFirewall(FIREWALL_FAMILY, this.names.table);
       this.appliedFirewall = undefined;
@@ -119,7 +134,7 @@ export class NetworksService implements NetworksBackend, NetworkState {
    */
   private async sweep(live: ReadonlySet<string>): Promise<void> {
     for (const sandbox of [...this.sandboxes.values()]) {
-      if (!live.has(sandbox.containerId)) await this.sandboxOps.release(sandbox);
+      if (!live.has(sandbox.containerId)) await this.releaseSandbox(sandbox);
     }
     const keepVeths = new Set([...this.sandboxes.values()].flatMap((s) => s.endpoints.map((e) => e.hostIfName)));
     for (const link of await this.kernel.listLinks(this.names.vethPrefix)) {
@@ -171,7 +186,7 @@ export class NetworksService implements NetworksBackend, NetworkState {
 
   /** The bridge with its gateway addresses, and the embedded DNS of a user-defined network. */
   private async bringUpNetwork(network: NetworkRecord): Promise<void> {
-    if (network.driver !== 'bridge' || !network.bridge) return;
+    if (network.driver !== 'bridge' || !network.bridge || this.options.userMode) return;
     await this.kernel.ensureBridge({
       name: network.bridge,
       mtu: network.mtu,
@@ -245,6 +260,7 @@ export class NetworksService implements NetworksBackend, NetworkState {
   }
 
   async applyFirewall(): Promise<void> {
+    if (this.options.userMode) return;
     const model: FirewallModel = {
       table: this.names.table,
       publishBehindHostFirewall: this.options.publishBehindHostFirewall === true,
@@ -388,14 +404,15 @@ export class NetworksService implements NetworksBackend, NetworkState {
   // ---- containers -----------------------------------------------------------------
 
   async createSandbox(containerId: string, spec: SandboxSpec): Promise<SandboxInfo> {
-    return await this.serialize(async () => this.info(await this.sandboxOps.create(containerId, spec)));
+    const ops = this.userModeOps && servedByUserMode(spec.networkMode) ? this.userModeOps : this.sandboxOps;
+    return await this.serialize(async () => this.info(await ops.create(containerId, spec)));
   }
 
   async destroySandbox(containerId: string): Promise<void> {
     await this.serialize(async () => {
       const sandbox = this.sandboxes.get(containerId);
       if (!sandbox) return;
-      await this.sandboxOps.release(sandbox);
+      await this.releaseSandbox(sandbox);
       await this.applyFirewall();
       for (const ep of sandbox.endpoints) {
         const network = this.networks.get(ep.networkId);
@@ -405,6 +422,9 @@ export class NetworksService implements NetworksBackend, NetworkState {
   }
 
   async connect(containerId: string, network: string, config: EndpointConfig = {}): Promise<SandboxInfo> {
+    if (this.options.userMode) {
+      throw new BerthError('not_implemented', 'ROOTLESS_CONNECT', `rootless berthd cannot connect container ${containerId} to ${network}: each container has its own user-mode network`);
+    }
     return await this.serialize(async () => this.info(await this.sandboxOps.connect(containerId, this.resolveNetwork(network), config)));
   }
 

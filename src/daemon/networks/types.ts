@@ -1,6 +1,7 @@
 // The engine-level networks service: what the API routes and the container lifecycle use.
 // JSON shapes follow the Docker Engine API (Network, EndpointSettings, NetworkSettings).
 import { z } from 'zod';
+import type { UserModeNetworking } from '../../network/user-mode.js';
 
 // ---- Docker API shapes -------------------------------------------------------------
 
@@ -208,6 +209,11 @@ export interface NetworksServiceOptions {
   /** resolvers to forward to instead ("ip" or "ip#port"): daemon option, and tests' own resolver */
   upstreamDns?: string[];
   onEvent?: (event: NetworkEvent) => void;
+  /**
+   * Rootless: no bridges, veths or nftables on the host; containers on bridge networks get a
+   * namespace of their own connected by this user-mode relay (pasta), ports published by it.
+   */
+  userMode?: UserModeNetworking;
 }
 
 /** The service the daemon wires in (engineer G). Implemented by NetworksService in service.ts. */
