@@ -45,3 +45,21 @@ export async function systemCheck(transport: ApiTransport, repair: boolean): Pro
     : await transport.json({ path: '/berth/system/check' });
   return decode(checkSchema, answer, 'system check').Findings;
 }
+
+const buildCacheSchema = z.object({
+  ID: z.string(), Type: z.string().optional(), Description: z.string().optional(), InUse: z.boolean(), Shared: z.boolean().optional(),
+  Size: z.number(), CreatedAt: z.string().optional(), LastUsedAt: z.string().nullable().optional(), UsageCount: z.number().optional(),
+}).passthrough();
+export type BuildCacheItem = z.infer<typeof buildCacheSchema>;
+
+const dfExtrasSchema = z.object({
+  BuildCache: z.array(buildCacheSchema).nullable().optional(),
+  /** berth: bytes under the data root that no docker category holds (records, set-aside files) */
+  BerthOther: z.array(z.object({ Path: z.string(), Size: z.number() })).nullable().optional(),
+}).passthrough();
+
+/** The parts of a /system/df answer the verbose listing needs beyond the summary decoder. */
+export function decodeDiskUsageExtras(answer: unknown): { buildCache: BuildCacheItem[]; other: Array<{ Path: string; Size: number }> } {
+  const extras = decode(dfExtrasSchema, answer, 'system df');
+  return { buildCache: extras.BuildCache ?? [], other: extras.BerthOther ?? [] };
+}

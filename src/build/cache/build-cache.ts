@@ -80,6 +80,11 @@ export class BuildCache {
   get size(): number { return [...this.entries.values()].reduce((sum, e) => sum + e.size, 0); }
   get count(): number { return this.entries.size; }
 
+  /** every entry, for `system df` */
+  list(): CacheEntry[] {
+    return [...this.entries.values()];
+  }
+
   lookup(step: StepIdentity): CacheEntry | undefined {
     return this.entries.get(stepKey(step));
   }

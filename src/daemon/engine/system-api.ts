@@ -1,6 +1,6 @@
 // /version, /info, /system/df, /auth and the event stream, with real figures from the
 // host and the services.
-import { readFile, statfs } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { BerthError } from '../../errors/berth-error.js';
 import { RegistryClient } from '../../registry/client.js';
@@ -8,6 +8,9 @@ import { verifyCredentials } from '../../registry/login.js';
 import type { ContainerService } from '../containers/service.js';
 import type { DockerEvent, EventBus, EventFilters, EventSubscription } from '../events/event-bus.js';
 import type { ImageService } from '../images/image-service.js';
+import type { DiskUsage, DfType } from '../system/disk-usage.js';
+
+const DF_TYPES: readonly DfType[] = ['container', 'image', 'volume', 'build-cache'];
 
 export const BERTH_VERSION = '0.1.0';
 
@@ -38,11 +41,11 @@ export class SystemApi {
   constructor(private readonly options: SystemInfoOptions, private readonly containers: ContainerService,
     private readonly images: ImageService, private readonly events: EventBus) {}
 
-  /** volumes with UsageData for /system/df (the volumes service, wired by berthd) */
-  private volumeUsage: (() => Promise<unknown[]>) | undefined;
+  /** the /system/df accountant (it reads every service's data; wired by berthd) */
+  private usage: DiskUsage | undefined;
 
-  setVolumeUsage(usage: () => Promise<unknown[]>): void {
-    this.volumeUsage = usage;
+  setDiskUsage(usage: DiskUsage): void {
+    this.usage = usage;
   }
 
   version(): {
@@ -89,6 +92,7 @@ export class SystemApi {
     };
   }
 
+  /** GET /system/df: the report of the disk usage accountant berthd wires in */
   /** info's limit flags: false for what the daemon cannot apply */
   private limitSupport(): Record<string, boolean> {
     const has = (feature: string): boolean => !(this.options.limited ?? []).includes(feature);
@@ -99,26 +103,12 @@ export class SystemApi {
   }
 
   async diskUsage(types: readonly string[]): Promise<Record<string, unknown>> {
-    const result: Record<string, unknown> = {};
-    if (types.includes('image')) {
-      const images = await this.images.list({ all: false }) as unknown as Array<Record<string, unknown>>;
-      const users = new Map<string, number>();
-      for (const c of this.containers.store.all()) users.set(c.Image, (users.get(c.Image) ?? 0) + 1);
-      result['Images'] = images.map((i) => ({ ...i, Containers: users.get(String(i['Id'])) ?? 0 }));
-      result['LayersSize'] = images.reduce((sum, i) => sum + (typeof i['Size'] === 'number' ? i['Size'] : 0), 0);
+    const known = types.filter((t): t is DfType => (DF_TYPES as readonly string[]).includes(t));
+    if (known.length !== types.length) {
+      throw new BerthError('invalid_argument', 'INVALID_DF_TYPE', `invalid type: ${types.find((t) => !known.includes(t as DfType)) ?? ''}`);
     }
-    if (types.includes('container')) {
-      result['Containers'] = this.containers.store.all().map((r) => ({
-        Id: r.Id, Names: [r.Name], Image: r.Config.Image ?? r.Image, ImageID: r.Image, Command: [r.Path, ...r.Args].join(' '),
-        Created: Math.floor(Date.parse(r.Created) / 1000), State: r.State.Status, Status: r.State.Status, SizeRw: 0, SizeRootFs: 0,
-        Labels: r.Config.Labels ?? {}, Mounts: [], HostConfig: { NetworkMode: r.HostConfig.NetworkMode ?? 'bridge' }, Ports: [],
-        NetworkSettings: { Networks: {} },
-      }));
-    }
-    if (types.includes('volume')) result['Volumes'] = this.volumeUsage ? await this.volumeUsage() : [];
-    if (types.includes('build-cache')) result['BuildCache'] = [];
-    await statfs(this.options.dataRoot).catch(() => undefined);
-    return result;
+    if (!this.usage) throw new BerthError('unavailable', 'NO_DISK_USAGE', 'disk usage is not wired');
+    return await this.usage.report(known);
   }
 
   async auth(credentials: { username?: string; password?: string; serveraddress?: string; identitytoken?: string }): Promise<{ Status: string; IdentityToken?: string }> {
