@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { isBerthError } from '../errors/berth-error.js';
 import { defaultSeccompProfile } from '../oci/seccomp-default.js';
-import { detectCgroupManager, sweepCgroups, type CgroupManager } from '../runtime/cgroups/manager.js';
+import { sweepCgroups, type CgroupManager } from '../runtime/cgroups/manager.js';
 import { createRuntime } from '../runtime/factory.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { ContainerApi } from '../daemon/containers/api.js';
@@ -16,6 +16,7 @@ import type { CgroupAccess, RuntimeSet } from '../daemon/containers/ports.js';
 import { startsWithDaemon } from '../daemon/containers/restart-policy.js';
 import { convertSeccompProfile } from '../daemon/containers/seccomp-profile.js';
 import { ContainerService } from '../daemon/containers/service.js';
+import { connectContainer, disconnectContainer, type AttachableContainers } from '../daemon/containers/network-attach.js';
 import type { ContainerRecord } from '../daemon/containers/record.js';
 import { ImagesApi } from '../daemon/engine/images-api.js';
 import { SystemApi } from '../daemon/engine/system-api.js';
@@ -37,9 +38,10 @@ import { imageRoutes } from '../server/routes/images/routes.js';
 import { networkRoutes } from '../server/routes/networks/routes.js';
 import { systemRoutes } from '../server/routes/system/routes.js';
 import { volumeRoutes } from '../server/routes/volumes/routes.js';
-import { invalidArgument, notFound } from '../errors/berth-error.js';
+import { invalidArgument } from '../errors/berth-error.js';
 import type { ResolvedConfig } from './config.js';
 import type { Logger } from './logger.js';
+import type { DaemonPlatform } from './rootless/platform.js';
 
 export interface RunningDaemon {
   listener: ApiListener;
@@ -51,7 +53,7 @@ async function firstExisting(paths: readonly string[]): Promise<string | undefin
   return undefined;
 }
 
-function runtimeSet(config: ResolvedConfig): RuntimeSet {
+function runtimeSet(config: ResolvedConfig, cgroups: CgroupManager): RuntimeSet {
   const cache = new Map<string, Runtime>();
   return {
     defaultName: config.defaultRuntime,
@@ -63,7 +65,7 @@ function runtimeSet(config: ResolvedConfig): RuntimeSet {
       let runtime = cache.get(chosen);
       if (!runtime) {
         // each daemon keeps its runtime state under its own exec-root
-        runtime = createRuntime(binary, { root: path.join(config.execRoot, 'runtime', chosen) });
+        runtime = createRuntime(binary, { root: path.join(config.execRoot, 'runtime', chosen), cgroups });
         cache.set(chosen, runtime);
       }
       return runtime;
@@ -79,18 +81,20 @@ function cgroupAccess(manager: CgroupManager): CgroupAccess {
   };
 }
 
-export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<RunningDaemon> {
+export async function startDaemon(config: ResolvedConfig, log: Logger, platform: DaemonPlatform): Promise<RunningDaemon> {
+  for (const warning of platform.warnings) log.warn(warning);
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
   const events = new EventBus();
   const images = new ImageService({ root: path.join(config.dataRoot, 'image'), ...(config.storageDriver ? { driver: config.storageDriver } : {}) });
   await images.recover();
-  const runtimes = runtimeSet(config);
-  const cgroups = await detectCgroupManager();
+  const cgroups = platform.cgroups;
+  const runtimes = runtimeSet(config, cgroups);
   const networks = new NetworksService({
     dataRoot: config.dataRoot, execRoot: config.execRoot,
     ...(config.bip ? { defaultBridgeSubnet: config.bip } : {}), ...(config.mtu ? { mtu: config.mtu } : {}),
     publishBehindHostFirewall: config.publishBehindHostFirewall,
+    ...(platform.userMode ? { userMode: platform.userMode } : {}),
     onEvent: (e) => events.publish('network', e.Action, e.Actor.ID, e.Actor.Attributes),
   });
   const kernel = os.release();
@@ -104,7 +108,9 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
   await volumes.load();
   const containers: ContainerService = new ContainerService({
     dataRoot: config.dataRoot, execRoot: config.execRoot, images: images.lookup(), rootfs: images.rootfs(), runtimes,
-    monitor: new InProcessMonitor(), events, log, networks, cgroups: cgroupAccess(cgroups), cgroupParent: config.cgroupParent,
+    monitor: new InProcessMonitor(), events, log, networks, cgroupParent: config.cgroupParent,
+    ...(platform.containerCgroups ? { cgroups: cgroupAccess(cgroups) } : {}),
+    resourceWarnings: (hostConfig) => platform.resourceWarnings(hostConfig),
     logOptions: parseLogOptions(config.logOpts),
     bundle: {
       initBinary: await firstExisting(['/usr/bin/tini-static', '/usr/bin/docker-init']),
@@ -127,6 +133,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
     runtimes: Object.keys(config.runtimes), cgroupVersion: cgroups.version, cgroupParent: config.cgroupParent,
     insecureRegistries: config.insecureRegistries, storageDriver: images.snapshotter.driver === 'overlay' ? 'overlay2' : 'vfs',
     apiVersion: API_VERSION_NEWEST, minApiVersion: API_VERSION_OLDEST,
+    securityOptions: platform.securityOptions, warnings: platform.warnings, limited: platform.limited,
   }, containers, images, events);
   const builder = await BuildService.open({
     images, runtime: runtimes.get(), dataRoot: path.join(config.dataRoot, 'build'), runRoot: path.join(config.execRoot, 'build'),
@@ -137,6 +144,11 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
   });
   system.setDiskUsage(new DiskUsage(diskUsageSources({ dataRoot: config.dataRoot, containers, images, volumes, builder })));
 
+  const attachable: AttachableContainers = {
+    withRecord: (ref, work) => containers.withRecord(ref, work),
+    save: (record) => containers.store.save(record),
+    dir: (id) => containers.store.dir(id),
+  };
   const router = new Router(log)
     .add(systemRoutes(system))
     .add(containerRoutes(containerApi))
@@ -154,15 +166,8 @@ export async function startDaemon(config: ResolvedConfig, log: Logger): Promise<
       inspect: (id) => networks.inspect(id),
       remove: (id) => networks.remove(id),
       prune: (filters) => networks.prune(filters),
-      connectContainer: async (network, container, endpoint) => {
-        const record = containers.store.resolve(container);
-        if (!record.State.Running) throw notFound('NOT_RUNNING', `container ${record.Id} is not running`);
-        await networks.connect(record.Id, network, endpoint ?? {});
-      },
-      disconnectContainer: async (network, container, force) => {
-        const record = containers.store.resolve(container);
-        await networks.disconnect(record.Id, network, force);
-      },
+      connectContainer: (network, container, endpoint) => connectContainer(attachable, networks, network, container, endpoint ?? {}),
+      disconnectContainer: (network, container, force) => disconnectContainer(attachable, networks, network, container, force),
     }))
     .add(buildRoutes({
       build: async (query, context: Readable, onMessage) => {
