@@ -1,4 +1,5 @@
 // Helpers of the health tests: State.Health through `docker inspect`, and polling.
+import { request } from 'node:http';
 import { docker, dockerOk, type Berthd } from '../api/harness.js';
 
 export interface HealthJson {
@@ -28,4 +29,17 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
     value = await read();
   }
   return value;
+}
+
+/** GET on the daemon's socket; the body of a 200 answer */
+export async function apiGet(daemon: Berthd, path: string): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const req = request({ socketPath: daemon.socket, path }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => { text += c.toString(); });
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`GET ${path}: ${res.statusCode}: ${text}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
