@@ -13,7 +13,30 @@ export interface GcResult {
   bytesReclaimed: number;
 }
 
+/** What a collection would remove: blobs and unpacked layers nothing reachable references. */
+export interface Garbage {
+  blobs: Array<{ digest: Digest; size: number }>;
+  layers: Array<{ chainId: Digest; size: number }>;
+}
+
 export async function collectGarbage(metadata: ImageMetadataStore, content: ContentStore, snapshotter: Snapshotter): Promise<GcResult> {
+  const garbage = await findGarbage(metadata, content, snapshotter);
+  const result: GcResult = { blobsRemoved: [], layersRemoved: [], bytesReclaimed: 0 };
+  for (const { digest, size } of garbage.blobs) {
+    await content.delete(digest).catch(() => undefined);
+    result.blobsRemoved.push(digest);
+    result.bytesReclaimed += size;
+  }
+  for (const layer of garbage.layers) {
+    await snapshotter.removeLayer(layer.chainId);
+    result.layersRemoved.push(layer.chainId);
+    result.bytesReclaimed += layer.size;
+  }
+  return result;
+}
+
+/** The mark phase alone (also `system check`): nothing is removed. */
+export async function findGarbage(metadata: ImageMetadataStore, content: ContentStore, snapshotter: Snapshotter): Promise<Garbage> {
   const blobs = new Set<Digest>();
   const layers = new Set<Digest>();
   const markManifest = async (digest: Digest): Promise<void> => {
@@ -45,19 +68,10 @@ export async function collectGarbage(metadata: ImageMetadataStore, content: Cont
   for (const active of await snapshotter.listActive()) {
     for (let c = active.parent; c !== undefined; c = layerParents.get(c)) layers.add(c);
   }
-  const result: GcResult = { blobsRemoved: [], layersRemoved: [], bytesReclaimed: 0 };
-  const doomed: Array<{ digest: Digest; size: number }> = [];
-  await content.walk((info) => { if (!blobs.has(info.digest)) doomed.push({ digest: info.digest, size: info.size }); });
-  for (const { digest, size } of doomed) {
-    await content.delete(digest).catch(() => undefined);
-    result.blobsRemoved.push(digest);
-    result.bytesReclaimed += size;
-  }
+  const garbage: Garbage = { blobs: [], layers: [] };
+  await content.walk((info) => { if (!blobs.has(info.digest)) garbage.blobs.push({ digest: info.digest, size: info.size }); });
   for (const layer of await snapshotter.listLayers()) {
-    if (layers.has(layer.chainId)) continue;
-    await snapshotter.removeLayer(layer.chainId);
-    result.layersRemoved.push(layer.chainId);
-    result.bytesReclaimed += layer.size;
+    if (!layers.has(layer.chainId)) garbage.layers.push({ chainId: layer.chainId, size: layer.size });
   }
-  return result;
+  return garbage;
 }
