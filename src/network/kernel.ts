@@ -2,6 +2,7 @@
 // unit-tested with a recording fake. IpKernel does it with iproute2, nft and util-linux
 // (through sys/exec), batching commands so an endpoint costs two spawns.
 import { readdir, readFile, writeFile, mkdir, unlink, open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { runProgram } from '../sys/exec.js';
@@ -61,8 +62,12 @@ const nftTablesSchema = z.object({
 export class IpKernel implements NetworkKernel {
   async ensureBridge(spec: BridgeSpec): Promise<void> {
     const exists = (await this.listLinks(spec.name)).includes(spec.name);
+    // a fixed address: a bridge without one takes the lowest address of its ports, so a new
+    // veth could change it and leave every container's ARP entry for the gateway stale
+    const mac = bridgeMac(spec.name);
     const lines: string[] = [];
-    if (!exists) lines.push(`link add name ${spec.name} mtu ${spec.mtu} type bridge`);
+    if (!exists) lines.push(`link add name ${spec.name} address ${mac} mtu ${spec.mtu} type bridge`);
+    else lines.push(`link set ${spec.name} address ${mac}`);
     for (const address of spec.addresses) lines.push(`addr replace ${address} dev ${spec.name}`);
     lines.push(`link set ${spec.name} up`);
     await ipBatch(lines);
@@ -173,6 +178,13 @@ export class IpKernel implements NetworkKernel {
     if (current?.trim() === value) return;
     await writeFile(file, value);
   }
+}
+
+/** A stable, locally administered unicast address for a bridge, from its name. */
+export function bridgeMac(name: string): string {
+  const bytes = createHash('sha256').update(`berth-bridge:${name}`).digest().subarray(0, 6);
+  bytes[0] = ((bytes[0] ?? 0) & 0xfe) | 0x02;
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
 function hostSideLines(p: EndpointPlumbing): string[] {
