@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile, chown } from 'node:fs/promises';
 import path from 'node:path';
 import type { LinuxSeccomp } from '../../oci/runtime-spec.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { silentTimer, type PhaseTimer } from '../../util/phase-timer.js';
 import { buildSpec } from './oci-spec.js';
 import type { SharedNamespaces } from './namespace-modes.js';
 import type { MountRequest } from './create-request.js';
@@ -28,11 +29,23 @@ export interface BundleOptions {
 }
 
 export async function prepareBundle(bundleDir: string, rootfs: string, record: ContainerRecord, containerDir: string,
-  options: BundleOptions, networks: SandboxProvider | undefined): Promise<void> {
-  await mkdir(bundleDir, { recursive: true, mode: 0o700 });
-  const user = await resolveUser(rootfs, record.Config.User ?? '', record.HostConfig.GroupAdd ?? []);
-  await ensureWorkdir(rootfs, record.Config.WorkingDir || '/', user.uid, user.gid);
-  const sandbox = await joinNetwork(record, networks, options.links?.links);
+  options: BundleOptions, networks: SandboxProvider | undefined, trace: PhaseTimer = silentTimer()): Promise<void> {
+  // the network sandbox (netns, veth, addresses: the slow part) is made while the root is prepared
+  const [root, joined] = await Promise.allSettled([
+    trace.time('root', async () => {
+      await mkdir(bundleDir, { recursive: true, mode: 0o700 });
+      const resolved = await resolveUser(rootfs, record.Config.User ?? '', record.HostConfig.GroupAdd ?? []);
+      await ensureWorkdir(rootfs, record.Config.WorkingDir || '/', resolved.uid, resolved.gid);
+      return resolved;
+    }),
+    trace.time('network', () => joinNetwork(record, networks, options.links?.links)),
+  ]);
+  // both settled: a sandbox that was made exists in the service, so the caller's cleanup finds it
+  if (root.status === 'rejected') throw root.reason;
+  if (joined.status === 'rejected') throw joined.reason;
+  const user = root.value;
+  const sandbox = joined.value;
+  trace.reset();
   const etcFiles = {
     hosts: path.join(containerDir, 'hosts'),
     hostname: path.join(containerDir, 'hostname'),
@@ -50,7 +63,10 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
     defaultSeccomp: options.defaultSeccomp, convertSeccomp: options.convertSeccomp, cgroupsPath: options.cgroupsPath,
     shared: options.shared,
   });
-  await writeJsonAtomic(path.join(bundleDir, 'config.json'), spec, 0o600);
+  trace.mark('spec');
+  // the bundle is rewritten at every start and lives under the exec-root: rename suffices
+  await writeJsonAtomic(path.join(bundleDir, 'config.json'), spec, 0o600, { durable: false });
+  trace.mark('bundle-write');
 }
 
 async function ensureWorkdir(rootfs: string, workdir: string, uid: number, gid: number): Promise<void> {

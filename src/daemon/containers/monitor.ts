@@ -3,6 +3,7 @@
 // out-of-process monitor would implement later so containers outlive the daemon.
 import type { Readable } from 'node:stream';
 import type { ExitStatus, ProcessHandle, Runtime } from '../../runtime/runtime.js';
+import type { PhaseTimer } from '../../util/phase-timer.js';
 import { JsonFileWriter, type LogOptions } from './logs/json-file.js';
 import type { StreamHub } from './stream-hub.js';
 
@@ -14,6 +15,8 @@ export interface MonitorStartRequest {
   openStdin: boolean;
   logFile: string;
   logOptions: LogOptions;
+  /** where the runtime's phases go (debug log) */
+  trace?: PhaseTimer;
 }
 
 export interface MonitoredProcess {
@@ -34,14 +37,14 @@ export class InProcessMonitor implements Monitor {
     const logs = await JsonFileWriter.open(request.logFile, request.logOptions);
     let handle: ProcessHandle;
     try {
-      handle = await request.runtime.create(request.id, request.bundleDir, { stdio: 'pipe' });
+      handle = await request.runtime.create(request.id, request.bundleDir, { stdio: 'pipe', trace: request.trace?.child('runtime.create.') });
     } catch (err) {
       await logs.close();
       throw err;
     }
     const outputDone = this.wire(handle, hub, logs, request.openStdin);
     try {
-      await request.runtime.start(request.id);
+      await request.runtime.start(request.id, { trace: request.trace?.child('runtime.start.') });
     } catch (err) {
       await request.runtime.delete(request.id, { force: true }).catch(() => undefined);
       hub.processEnded();

@@ -22,6 +22,7 @@ import { RestartTracker } from './restart-policy.js';
 import { resolveLinks } from './links.js';
 import { prepareBundle, type BundleOptions } from './bundle.js';
 import { ContainerStore } from './store.js';
+import { PhaseTimer, formatPhase } from '../../util/phase-timer.js';
 import { StreamHub } from './stream-hub.js';
 import { parseSignal } from './signals.js';
 import { DEFAULT_SHM_SIZE } from './oci-defaults.js';
@@ -103,6 +104,7 @@ export class ContainerService {
     }
     const image = await this.deps.images.resolve(request.Image as string);
     const id = randomBytes(32).toString('hex');
+    const trace = this.timer(id, 'create');
     const fullName = `/${name ?? randomName((n) => this.store.hasName(n))}`;
     this.store.reserveName(fullName, id);
     try {
@@ -110,7 +112,9 @@ export class ContainerService {
       await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
       await this.deps.rootfs.mount(id, image.id);
       await this.deps.rootfs.unmount(id);
+      trace.mark('snapshot');
       await this.store.save(record);
+      trace.mark('record');
       this.liveOf(id);
       this.emit(record, 'create');
       return { Id: id, Warnings: this.deps.resourceWarnings?.(host) ?? [] };
@@ -241,6 +245,7 @@ export class ContainerService {
     const logOptions = parseLogOptions(record.HostConfig.LogConfig?.Config, this.deps.logOptions ?? DEFAULT_LOG_OPTIONS);
     const runtime = this.deps.runtimes.get(record.Runtime);
     const bundleDir = this.bundleDir(record.Id);
+    const trace = this.timer(record.Id, 'start');
     let process: MonitoredProcess;
     try {
       const shared = resolveSharedNamespaces(record.HostConfig, (target) => this.donorInfo(target));
@@ -249,15 +254,19 @@ export class ContainerService {
       }
       // a leftover of a crashed run would make create fail
       await runtime.delete(record.Id, { force: true }).catch(() => undefined);
+      trace.mark('leftover-check');
       const rootfs = await this.deps.rootfs.mount(record.Id, record.Image);
+      trace.mark('rootfs-mount');
       const links = (record.HostConfig.Links ?? []).length > 0
         ? resolveLinks(record, (ref) => this.store.resolve(ref), (id) => this.deps.networks?.sandbox(id)?.settings) : undefined;
       await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), { ...this.deps.bundle, cgroupsPath: record.CgroupsPath, shared, links },
-        this.deps.networks);
+        this.deps.networks, trace.child('bundle.'));
+      trace.reset();
       process = await this.deps.monitor.start({
         id: record.Id, bundleDir, runtime, tty: record.Config.Tty === true, openStdin: record.Config.OpenStdin === true,
-        logFile: this.logPath(record.Id), logOptions,
+        logFile: this.logPath(record.Id), logOptions, trace,
       }, live.hub);
+      trace.reset();
     } catch (err) {
       await this.cleanupRun(record);
       const message = err instanceof Error ? err.message : String(err);
@@ -269,7 +278,9 @@ export class ContainerService {
     const state = runningState(record.State, process.pid);
     // each run's checks start from "starting" (also after a daemon restart)
     const running = { ...record, State: healthProbeOf(record.Config) ? { ...state, Health: healthAtStart(record.State.Health) } : state };
-    await this.store.save(running);
+    await this.store.save(running, { durable: false });
+    trace.mark('record');
+    trace.total();
     this.emit(running, 'start');
     for (const watcher of this.watchers) watcher.runStarted(running);
     void process.exit.then((status) => this.onExit(record.Id, process, status));
@@ -296,11 +307,15 @@ export class ContainerService {
       if (!live || live.process !== process || !record) return;
       live.process = undefined;
       this.runEnded(id);
+      const trace = this.timer(id, 'exit');
       // the OOM counter lives in the cgroup, which the runtime's delete removes
       const oomKilled = await this.oomKilled(record);
-      await this.cleanupRun(record);
+      trace.mark('oom-check');
+      await this.cleanupRun(record, trace);
+      trace.reset();
       const exited: ContainerRecord = { ...record, State: stoppedState(record.State, status.exitCode, '', oomKilled) };
-      await this.store.save(exited);
+      await this.store.save(exited, { durable: false });
+      trace.mark('record');
       if (oomKilled) this.emit(exited, 'oom');
       this.emit(exited, 'die', { exitCode: String(status.exitCode) });
       live.exits.emit('exit', status.exitCode, '');
@@ -312,7 +327,9 @@ export class ContainerService {
         live.restartTimer = setTimeout(() => { void this.restartAfterBackoff(id); }, decision.delayMs);
       } else if (record.HostConfig.AutoRemove) {
         await this.destroy(exited).catch((err: unknown) => this.deps.log.warn(`auto-remove of ${shortId(id)}: ${String(err)}`));
+        trace.mark('auto-remove');
       }
+      trace.total();
     });
   }
 
@@ -366,20 +383,32 @@ export class ContainerService {
     }
   }
 
-  private async cleanupRun(record: ContainerRecord): Promise<void> {
+  /**
+   * Release what a run held. The network sandbox does not depend on the processes, so it
+   * goes concurrently with the rest; the root is unmounted only once the runtime has
+   * killed and reaped everything in the container.
+   */
+  private async cleanupRun(record: ContainerRecord, trace?: PhaseTimer): Promise<void> {
     const runtime = this.deps.runtimes.get(record.Runtime);
-    const steps: Array<[string, () => Promise<void>]> = [
-      ['runtime delete', () => runtime.delete(record.Id, { force: true })],
-      ['network sandbox', async () => { await this.deps.networks?.destroySandbox(record.Id); }],
-      ['rootfs unmount', () => this.deps.rootfs.unmount(record.Id)],
-      // only a shareable container has a host-side /dev/shm; others skip the mountinfo read
-      ['shm unmount', async () => { if (record.HostConfig.IpcMode === 'shareable') await unmountShareableShm(this.store.dir(record.Id)); }],
-    ];
-    for (const [what, step] of steps) {
-      await step().catch((err: unknown) => {
+    const step = async (what: string, work: () => Promise<void>): Promise<void> => {
+      await (trace ? trace.time(what.replace(' ', '-'), work) : work()).catch((err: unknown) => {
         if (!isBerthError(err, 'not_found')) this.deps.log.warn(`${what} of ${shortId(record.Id)}: ${err instanceof Error ? err.message : String(err)}`);
       });
-    }
+    };
+    await Promise.all([
+      step('network sandbox', async () => { await this.deps.networks?.destroySandbox(record.Id); }),
+      (async () => {
+        await step('runtime delete', () => runtime.delete(record.Id, { force: true, trace: trace?.child('runtime.delete.') }));
+        await step('rootfs unmount', () => this.deps.rootfs.unmount(record.Id));
+        // only a shareable container has a host-side /dev/shm; others skip the mountinfo read
+        if (record.HostConfig.IpcMode === 'shareable') await step('shm unmount', () => unmountShareableShm(this.store.dir(record.Id)));
+      })(),
+    ]);
+  }
+
+  /** Phases of one operation on a container, one debug line each (berthd --log-level debug). */
+  private timer(id: string, operation: string): PhaseTimer {
+    return new PhaseTimer((phase, ms) => this.deps.log.debug(`container ${shortId(id)} ${operation}: ${formatPhase(phase, ms)}`));
   }
 
   async stop(idOrName: string, options: { signal?: string; timeoutSeconds?: number } = {}): Promise<void> {

@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ZodError } from 'zod';
 import { BerthError, conflict, errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
-import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { writeJsonAtomic, type AtomicWriteOptions } from '../../util/atomic-file.js';
 import { setAside } from '../../util/set-aside.js';
 import { recordSchema, type ContainerRecord } from './record.js';
 
@@ -107,10 +107,15 @@ export class ContainerStore {
     return this.byName.has(name.startsWith('/') ? name : `/${name}`);
   }
 
-  async save(record: ContainerRecord): Promise<void> {
+  /**
+   * `durable: false` for run-state changes (running, exited): a power loss ends the run
+   * anyway, and the last durable record is a state berthd starts from (it marks dead
+   * containers exited); the rename still keeps a kill -9 from leaving half a file.
+   */
+  async save(record: ContainerRecord, options: AtomicWriteOptions = {}): Promise<void> {
     this.byId.set(record.Id, record);
     this.byName.set(record.Name, record.Id);
-    await writeJsonAtomic(path.join(this.dir(record.Id), 'config.v2.json'), record, 0o600);
+    await writeJsonAtomic(path.join(this.dir(record.Id), 'config.v2.json'), record, 0o600, options);
   }
 
   async remove(record: ContainerRecord): Promise<void> {
