@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requires } from '../support/requirements.js';
 import { docker, dockerOk, startBerthd, startBerthdWithBusybox, stopBerthd, teardownBerthd, type Berthd } from '../api/harness.js';
-import { healthOf, inspectState, waitFor } from './support.js';
+import { apiGet, healthOf, inspectState, waitFor } from './support.js';
 
 const skip = requires('root');
 let daemon: Berthd;
@@ -35,6 +35,12 @@ test('a passing check turns healthy: inspect, ps status and filter, events with 
   assert.equal(await dockerOk(daemon, ['ps', '-q', '--filter', `name=${name}`, '--filter', 'health=healthy']) !== '', true);
   assert.equal(await dockerOk(daemon, ['ps', '-q', '--filter', `name=${name}`, '--filter', 'health=unhealthy']), '');
   assert.equal(await dockerOk(daemon, ['ps', '-q', '--filter', `name=${name}`, '--filter', 'health=none']), '');
+  // the list summary carries Health from API 1.52 on
+  const query = `containers/json?filters=${encodeURIComponent(JSON.stringify({ name: [name] }))}`;
+  const summaries = JSON.parse(await apiGet(daemon, `/v1.52/${query}`)) as Array<{ Health?: { Status: string; FailingStreak: number } }>;
+  assert.deepEqual(summaries[0]?.Health, { Status: 'healthy', FailingStreak: 0 });
+  const older = JSON.parse(await apiGet(daemon, `/v1.45/${query}`)) as Array<{ Health?: unknown }>;
+  assert.equal(older[0]?.Health, undefined);
   const badFilter = await docker(daemon, ['ps', '--filter', 'health=sick']);
   assert.match(badFilter.stderr, /Unrecognised filter value for health: sick/);
   // six probes at 300ms: the log keeps the last five

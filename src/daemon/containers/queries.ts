@@ -89,6 +89,9 @@ export function listJson(record: ContainerRecord, networkSettings: object | unde
     HostConfig: { NetworkMode: record.HostConfig.NetworkMode ?? 'bridge' },
     NetworkSettings: { Networks: settings.Networks ?? {} },
     Mounts: mountPoints(record),
+    // API 1.52+: "none" for containers without a check or not running
+    Health: record.State.Running && record.State.Health
+      ? { Status: record.State.Health.Status, FailingStreak: record.State.Health.FailingStreak } : { Status: 'none', FailingStreak: 0 },
   };
 }
 

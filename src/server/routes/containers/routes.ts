@@ -28,8 +28,10 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
   return [
     { method: 'GET', path: '/containers/json', handler: async (ex) => {
       const limit = ex.queryInt('limit');
-      ex.json(200, await backend.list({ all: ex.queryBool('all'), size: ex.queryBool('size'), filters: ex.filters(),
-        ...(limit === undefined ? {} : { limit }) }));
+      const list = await backend.list({ all: ex.queryBool('all'), size: ex.queryBool('size'), filters: ex.filters(),
+        ...(limit === undefined ? {} : { limit }) });
+      // the summary's Health is new in API 1.52
+      ex.json(200, ex.versionAtLeast('1.52') ? list : list.map(({ Health: _health, ...rest }) => rest));
     } },
     { method: 'POST', path: '/containers/create', handler: async (ex) => {
       const name = ex.queryString('name');
