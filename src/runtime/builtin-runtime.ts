@@ -212,8 +212,12 @@ export class BuiltinRuntime implements Runtime {
     const status = await this.store.status(record);
     if (options.all) {
       const cgroup = await this.openCgroup(record);
-      if (cgroup) await cgroup.killAll(number);
-      return;
+      if (cgroup) {
+        await cgroup.killAll(number);
+        return;
+      }
+      // no cgroup (rootless berthd without delegation): the init is signalled below; its death ends the pid namespace
+      if (status === 'stopped') return;
     }
     if (status === 'stopped') throw conflict('CONTAINER_NOT_RUNNING', `container ${id} is not running`);
     try {
