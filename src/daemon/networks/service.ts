@@ -259,9 +259,21 @@ export class NetworksService implements NetworksBackend, NetworkState {
     };
   }
 
-  async applyFirewall(): Promise<void> {
-    if (this.options.userMode) return;
-    const model: FirewallModel = {
+  /** The table body the records call for (what `system check` compares the kernel's with). */
+  expectedFirewall(): string {
+    return renderFirewall(this.firewallModel());
+  }
+
+  /** Apply the table again even if nothing changed here (`system check --repair` after a hand edit). */
+  async reapplyFirewall(): Promise<void> {
+    await this.serialize(async () => {
+      this.appliedFirewall = undefined;
+      await this.applyFirewall();
+    });
+  }
+
+  private firewallModel(): FirewallModel {
+    return {
       table: this.names.table,
       publishBehindHostFirewall: this.options.publishBehindHostFirewall === true,
       networks: [...this.networks.values()].filter((n) => n.driver === 'bridge' && n.bridge).map((n) => {
@@ -280,7 +292,11 @@ export class NetworksService implements NetworksBackend, NetworkState {
         protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort, containerIp: p.containerIp, containerPort: p.containerPort,
       }))),
     };
-    const body = renderFirewall(model);
+  }
+
+  async applyFirewall(): Promise<void> {
+    if (this.options.userMode) return;
+    const body = renderFirewall(this.firewallModel());
     // most container starts change no rule (no published port): no nft spawn then
     if (body === this.appliedFirewall) return;
     this.appliedFirewall = undefined;
