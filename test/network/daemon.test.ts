@@ -122,6 +122,9 @@ test('network connect/disconnect: /etc/hosts, 127.0.0.11 names, --ip and --alias
     await dockerOk(daemon, ['network', 'connect', '--alias', 'lateralias', net, later]);
     await dockerOk(daemon, ['start', later]);
     assert.match(await dockerOk(daemon, ['exec', later, 'ip', '-o', '-4', 'addr']), new RegExp(`inet ${subnet.replace(/\./g, '\\.')}\\.`));
+    // on the default bridge and a user network: the embedded DNS, as docker starts its resolver
+    assert.match(await dockerOk(daemon, ['exec', later, 'cat', '/etc/resolv.conf']), /^nameserver 127\.0\.0\.11$/m);
+    assert.match(await dockerOk(daemon, ['exec', later, 'nslookup', 'peeralias']), new RegExp(peerIp.replace(/\./g, '\\.')));
     const late = await docker(daemon, ['exec', peer, 'nslookup', 'lateralias']);
     assert.match(late.stdout, new RegExp(`${subnet.replace(/\./g, '\\.')}\\.`), late.stdout + late.stderr);
   } finally {

@@ -73,8 +73,8 @@ export class SandboxOps {
       if (joins.length === 0) await this.state.kernel.createNetns(record.netnsPath ?? '');
       for (const [i, join] of joins.entries()) await this.addEndpoint(record, join.network, join.config, i === 0);
       await this.publish(record, mappings);
-      const firstNetwork = joins[0]?.network;
-      const dnsGateway = firstNetwork ? embeddedDnsGateway(firstNetwork) : undefined;
+      // any user-defined network brings the embedded DNS (through the first of them)
+      const dnsGateway = joins.map((j) => embeddedDnsGateway(j.network)).find((g) => g !== undefined);
       record.resolvConfContent = renderResolvConf({
         host: hostResolv,
         embeddedDns: dnsGateway !== undefined ? EMBEDDED_DNS_ADDRESS : undefined,
