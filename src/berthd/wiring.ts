@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { isBerthError } from '../errors/berth-error.js';
 import { defaultSeccompProfile } from '../oci/seccomp-default.js';
 import { sweepCgroups, type CgroupManager } from '../runtime/cgroups/manager.js';
+import { activateBlkioAccounting } from '../runtime/cgroups/blkio-accounting.js';
 import { createRuntime } from '../runtime/factory.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { ContainerApi } from '../daemon/containers/api.js';
@@ -20,8 +21,10 @@ import { connectContainer, disconnectContainer, type AttachableContainers } from
 import type { ContainerRecord } from '../daemon/containers/record.js';
 import { ImagesApi } from '../daemon/engine/images-api.js';
 import { SystemApi } from '../daemon/engine/system-api.js';
-import { diskUsageSources } from '../daemon/engine/system-sources.js';
+import { checkProbes, diskUsageSources } from '../daemon/engine/system-sources.js';
+import { SystemChecker } from '../daemon/system/check.js';
 import { DiskUsage } from '../daemon/system/disk-usage.js';
+import { systemCheckRoutes } from '../server/routes/system/check-routes.js';
 import { EventBus } from '../daemon/events/event-bus.js';
 import { ImageService } from '../daemon/images/image-service.js';
 import { NetworksService } from '../daemon/networks/service.js';
@@ -90,6 +93,9 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
   await images.recover();
   const cgroups = platform.cgroups;
   const runtimes = runtimeSet(config, cgroups);
+  // cgroup v1 counts block I/O only on disks with throttling active: activate it for the data root's disk
+  await activateBlkioAccounting(cgroups, config.cgroupParent, config.dataRoot)
+    .catch((err: unknown) => log.debug(`block I/O accounting: ${String(err)}`));
   const networks = new NetworksService({
     dataRoot: config.dataRoot, execRoot: config.execRoot,
     ...(config.bip ? { defaultBridgeSubnet: config.bip } : {}), ...(config.mtu ? { mtu: config.mtu } : {}),
@@ -149,8 +155,12 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
     save: (record) => containers.store.save(record),
     dir: (id) => containers.store.dir(id),
   };
+  let buildsRunning = 0;
+  const checker = new SystemChecker(checkProbes({ dataRoot: config.dataRoot, execRoot: config.execRoot, cgroupParent: config.cgroupParent,
+    containers, images, volumes, builder, networks, runtimes, cgroups, buildsRunning: () => buildsRunning }));
   const router = new Router(log)
     .add(systemRoutes(system))
+    .add(systemCheckRoutes(checker))
     .add(containerRoutes(containerApi))
     .add(imageRoutes(imagesApi))
     .add(volumeRoutes({
@@ -174,6 +184,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
         const request = buildRequestFromQuery(query);
         let sent = false;
         const quiet = ['1', 'true'].includes(query.get('q') ?? '');
+        buildsRunning++;
         try {
           await buildImage({ ...request, context }, builder, (event) => {
             const message = toJsonMessage(event, quiet);
@@ -182,6 +193,8 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
         } catch (err) {
           if (!sent) throw err;
           onMessage(errorMessage(err));
+        } finally {
+          buildsRunning--;
         }
       },
       prune: (options) => builder.prune(options),
@@ -193,6 +206,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
     listener,
     stop: async () => {
       await listener.close();
+      await builder.shutdown();
       await containers.shutdown();
       await networks.close();
       await volumes.close();

@@ -74,3 +74,56 @@ test('RUN reaches a server on the default bridge gateway; --network none cannot'
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test('two independent stages run their RUN steps at the same time', { skip, timeout: 60_000 }, async () => {
+  const d = need();
+  const gateway = await dockerOk(d, ['network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Gateway}}']);
+  // a rendezvous: nobody gets an answer until both stages are connected, so one-by-one stages would time out
+  const waiting: Array<import('node:net').Socket> = [];
+  const server: Server = createServer((socket) => {
+    socket.resume();
+    socket.on('error', () => undefined);
+    waiting.push(socket);
+    if (waiting.length === 2) for (const s of waiting.splice(0)) s.end('go\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, gateway, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  try {
+    // busybox nc quits at the end of its stdin, so it gets an endless one to wait for the answer
+    const stage = (name: string): string => `FROM busybox AS ${name}\nRUN nc -w 20 ${gateway} ${port} < /dev/zero > /${name}; grep go /${name}`;
+    const ctx = await contextDir({
+      Dockerfile: [stage('left'), stage('right'), 'FROM busybox', 'COPY --from=left /left /left', 'COPY --from=right /right /right'].join('\n'),
+    });
+    const built = await classicBuild(['--no-cache', '-t', `berth-par-${d.token}`, ctx]);
+    assert.equal(built.code, 0, built.stderr + built.stdout);
+    assert.equal(await dockerOk(d, ['run', '--rm', `berth-par-${d.token}`, 'cat', '/left', '/right']), 'go\ngo');
+    await dockerOk(d, ['rmi', `berth-par-${d.token}`]);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+test('stopping berthd during a RUN ends the step and leaves nothing behind', { skip, timeout: 60_000 }, async () => {
+  const own = await startBerthd();
+  try {
+    await importBusybox(own);
+    const ctx = await mkdtemp(path.join(own.dir, 'ctx-'));
+    await writeFile(path.join(ctx, 'Dockerfile'), `FROM busybox\nRUN echo started-${own.token} && sleep 50\n`);
+    const { spawn } = await import('node:child_process');
+    const client = spawn('docker', ['build', ctx], { env: { ...own.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const clientDone = new Promise((resolve) => client.once('close', resolve));
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      client.stdout.on('data', (c: Buffer) => { out += c.toString(); if (out.includes(`\nstarted-${own.token}\n`)) resolve(); });
+      client.once('close', () => reject(new Error(`build ended before its RUN started: ${out}`)));
+    });
+    await stopBerthd(own);
+    await clientDone;
+    await cleanupBerthd(own);
+    assert.deepEqual(await findLeaks(own), []);
+  } finally {
+    await stopBerthd(own, 'SIGKILL');
+    await removeDir(own);
+  }
+});

@@ -370,3 +370,34 @@ test('errors name the line: unknown instruction, blank base, bad chmod, bad port
   await assert.rejects(build(h, 'FROM busybox\nEXPOSE 99999'), /invalid port range: 99999/);
   await h.mem.destroy();
 });
+
+test('independent stages build two at a time, never more', async () => {
+  const h = await harness();
+  let active = 0;
+  let most = 0;
+  const wakers: Array<() => void> = [];
+  h.mem.onRun = async () => {
+    active++;
+    most = Math.max(most, active);
+    // a RUN stays until a third runs beside it (only possible without the bound) or a pause
+    // passes; the pause lets a second stage's RUN join, which shows the overlap
+    if (active >= 3) for (const wake of wakers.splice(0)) wake();
+    else await new Promise<void>((resolve) => { wakers.push(resolve); setTimeout(resolve, 2000); });
+    active--;
+    return 0;
+  };
+  const stages = ['a', 'b', 'c', 'd'].map((n) => `FROM busybox AS ${n}\nRUN make-${n}`);
+  await build(h, [...stages, 'FROM busybox', ...['a', 'b', 'c', 'd'].map((n) => `COPY --from=${n} /etc/passwd /${n}`)].join('\n'));
+  assert.equal(most, 2, 'two stages overlapped and no third joined them');
+  assert.deepEqual(h.mem.runs.map((r) => r.args.at(-1)).sort(), ['make-a', 'make-b', 'make-c', 'make-d']);
+  await h.mem.destroy();
+});
+
+test('a chain of stages each waiting for the next does not deadlock the slots', async () => {
+  const h = await harness();
+  const chain = ['FROM busybox AS s0', 'RUN step-0'];
+  for (let i = 1; i < 5; i++) chain.push(`FROM s${i - 1} AS s${i}`, `COPY --from=s0 /etc/group /g${i}`, `RUN step-${i}`);
+  await build(h, chain.join('\n'));
+  assert.deepEqual(h.mem.runs.map((r) => r.args.at(-1)), ['step-0', 'step-1', 'step-2', 'step-3', 'step-4']);
+  await h.mem.destroy();
+});

@@ -17,6 +17,10 @@ import { planCopy, type SourceRoot } from './copy-step.js';
 import { planRun, materializeMounts } from './run-step.js';
 import { mkdirInRoot } from './file-copy.js';
 import { DEFAULT_PATH, Expander, PROXY_ARGS, envMap, type StageState } from './stage-state.js';
+import { StageSlots } from './stage-slots.js';
+
+/** Independent stages that build at the same time, at most (RUN containers and layer diffs are heavy). */
+export const PARALLEL_STAGES = 2;
 
 export interface BuildRequest {
   dockerfile: string;
@@ -61,6 +65,7 @@ class Build {
   private readonly consumedArgs = new Set<string>();
   private readonly stepNumbers = new Map<Instruction, number>();
   private readonly totalSteps: number;
+  private readonly slots = new StageSlots(PARALLEL_STAGES);
 
   constructor(private readonly file: Dockerfile, private readonly request: BuildRequest,
     private readonly env: BuilderEnvironment, private readonly emit: (e: BuildEvent) => void) {
@@ -158,13 +163,22 @@ class Build {
   /** An image or an earlier stage by name, for FROM and --from. */
   private async imageOrStage(name: string, before: number): Promise<BuildImage> {
     const stage = this.findStage(name, before);
-    if (stage) return (await this.buildStage(stage.index)).image;
+    if (stage) return (await this.slots.without(() => this.buildStage(stage.index))).image;
     return this.env.backends.images.resolve(name, {
       pull: this.request.pull, platform: this.request.platform, onProgress: (text) => this.say(text),
     });
   }
 
   private async executeStage(stage: Stage): Promise<StageResult> {
+    await this.slots.acquire();
+    try {
+      return await this.executeStageSteps(stage);
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private async executeStageSteps(stage: Stage): Promise<StageResult> {
     this.announce(stage.from);
     const lookup = (name: string): string | undefined => this.globalArgs.get(name) ?? undefined;
     const baseName = processWord(stage.from.image, lookup, this.file.escape);

@@ -133,7 +133,24 @@ class SnapshotRootfsBackend implements RootfsBackend {
 }
 
 export class BuildService {
-  private constructor(private readonly options: BuildServiceOptions, readonly cache: BuildCache, private readonly imageBackend: StoreImageBackend) {}
+  private readonly runner: RuntimeRunBackend;
+  /** builds in progress, so shutdown can wait for their cleanup */
+  private readonly active = new Set<Promise<unknown>>();
+
+  private constructor(private readonly options: BuildServiceOptions, readonly cache: BuildCache, private readonly imageBackend: StoreImageBackend) {
+    this.runner = new RuntimeRunBackend({
+      runtime: options.runtime,
+      bundleRoot: path.join(options.runRoot, 'bundles'),
+      cgroupParent: options.cgroupParent ?? '/berth',
+      ...(options.network ? { network: options.network } : {}),
+    });
+  }
+
+  /** Daemon stop: end the RUN steps still running and wait until their builds have cleaned up. */
+  async shutdown(): Promise<void> {
+    await this.runner.killAll();
+    await Promise.allSettled([...this.active]);
+  }
 
   static async open(options: BuildServiceOptions): Promise<BuildService> {
     const cache = await BuildCache.open(path.join(options.dataRoot, 'cache'), options.cacheMaxBytes);
@@ -144,16 +161,21 @@ export class BuildService {
     return {
       images: this.imageBackend,
       rootfs: new SnapshotRootfsBackend(this.options.images, this.imageBackend.newLayers),
-      runner: new RuntimeRunBackend({
-        runtime: this.options.runtime,
-        bundleRoot: path.join(this.options.runRoot, 'bundles'),
-        cgroupParent: this.options.cgroupParent ?? '/berth',
-        ...(this.options.network ? { network: this.options.network } : {}),
-      }),
+      runner: this.runner,
     };
   }
 
   async build(request: BuildApiRequest, onEvent: (event: BuildEvent) => void): Promise<BuildResult> {
+    const running = this.runBuildRequest(request, onEvent);
+    this.active.add(running);
+    try {
+      return await running;
+    } finally {
+      this.active.delete(running);
+    }
+  }
+
+  private async runBuildRequest(request: BuildApiRequest, onEvent: (event: BuildEvent) => void): Promise<BuildResult> {
     const dockerfileName = request.dockerfile || 'Dockerfile';
     const context = await extractTarContext(request.context, dockerfileName, path.join(this.options.runRoot, 'contexts'));
     try {

@@ -3,7 +3,7 @@
 // paths, device rules), the stage's env/user/workdir, the step's mounts, and its output
 // streamed back. The container and its bundle are removed whether the step succeeds or not.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { invalidArgument } from '../../errors/berth-error.js';
+import { BerthError, invalidArgument } from '../../errors/berth-error.js';
 import path from 'node:path';
 import type { Mount, Spec, LinuxNamespace } from '../../oci/runtime-spec.js';
 import type { Runtime } from '../../runtime/runtime.js';
@@ -50,7 +50,17 @@ function withDefaultEnv(env: readonly string[], home: string): string[] {
 }
 
 export class RuntimeRunBackend implements RunBackend {
+  /** containers of RUN steps running now, so a daemon stop can end them */
+  private readonly running = new Set<string>();
+  private closing = false;
+
   constructor(private readonly options: RuntimeRunBackendOptions) {}
+
+  /** Kill every RUN container still running (daemon shutdown); their builds then fail and clean up. */
+  async killAll(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.running].map((id) => this.options.runtime.kill(id, 'SIGKILL', { all: true }).catch(() => undefined)));
+  }
 
   async run(request: RunRequest): Promise<{ exitCode: number }> {
     const id = `berth-build-${request.id.slice(0, 24)}`;
@@ -74,7 +84,10 @@ export class RuntimeRunBackend implements RunBackend {
 
   private async execute(id: string, bundle: string, request: RunRequest): Promise<{ exitCode: number }> {
     const handle = await this.options.runtime.create(id, bundle, { stdio: 'pipe' });
+    this.running.add(id);
     try {
+      // a stop that came while the container was being created: never start it
+      if (this.closing) throw new BerthError('unavailable', 'BUILD_DAEMON_STOPPING', `build step ${id} not started: the daemon is shutting down`);
       if (handle.io.kind === 'pipes') {
         handle.io.stdin.end();
         handle.io.stdout.on('data', (chunk: Buffer) => request.onOutput(chunk));
@@ -84,6 +97,7 @@ export class RuntimeRunBackend implements RunBackend {
       const status = await handle.exit;
       return { exitCode: status.exitCode };
     } finally {
+      this.running.delete(id);
       await this.options.runtime.delete(id, { force: true });
     }
   }
