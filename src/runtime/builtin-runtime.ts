@@ -28,6 +28,8 @@ export interface BuiltinRuntimeOptions {
   compileSeccomp?: SeccompCompiler;
 }
 
+const SECCOMP_CACHE_SIZE = 16;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function pidAlive(pid: number, startTime: string): Promise<boolean> {
@@ -42,6 +44,8 @@ export class BuiltinRuntime implements Runtime {
   readonly name = 'berth';
   readonly store: StateStore;
   private managerPromise: Promise<CgroupManager> | undefined;
+  /** compiled BPF by profile (its JSON text), oldest first */
+  private readonly seccompCache = new Map<string, Buffer>();
 
   constructor(private readonly options: BuiltinRuntimeOptions) {
     this.store = new StateStore(options.root ?? DEFAULT_RUNTIME_ROOT);
@@ -113,7 +117,14 @@ export class BuiltinRuntime implements Runtime {
     if (!this.options.compileSeccomp) {
       throw new BerthError('not_implemented', 'SECCOMP_UNAVAILABLE', 'linux.seccomp: this runtime was built without a seccomp compiler');
     }
-    return this.options.compileSeccomp(seccomp);
+    // nearly every container of a daemon has the same (default) profile: compile it once
+    const key = JSON.stringify(seccomp);
+    const cached = this.seccompCache.get(key);
+    if (cached) return cached;
+    const program = this.options.compileSeccomp(seccomp);
+    if (this.seccompCache.size >= SECCOMP_CACHE_SIZE) this.seccompCache.delete(this.seccompCache.keys().next().value ?? '');
+    this.seccompCache.set(key, program);
+    return program;
   }
 
   /** Undo a failed create: kill what was started, release the cgroup, remove the state dir. */

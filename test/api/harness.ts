@@ -27,7 +27,9 @@ export interface Berthd {
 
 function berthdCommand(): { file: string; args: string[] } {
   const fromDist = import.meta.url.includes('/dist/');
-  if (fromDist) return { file: process.execPath, args: [path.join(REPO_ROOT, 'dist/src/berthd/main.js')] };
+  // from dist: the bundle bin/berthd runs (npm run build makes it), else the compiled modules
+  const bundle = path.join(REPO_ROOT, 'dist/berthd/launch.cjs');
+  if (fromDist) return { file: process.execPath, args: [existsSync(bundle) ? bundle : path.join(REPO_ROOT, 'dist/src/berthd/main.js')] };
   return { file: process.execPath, args: ['--import', 'tsx', path.join(REPO_ROOT, 'src/berthd/main.ts')] };
 }
 
