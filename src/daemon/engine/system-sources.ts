@@ -1,12 +1,23 @@
 // What `system df` and `system check` read, taken from the services berthd built: the
 // composition root calls these once and hands the result to the accountant and the checker.
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { listNetnsFiles } from '../../network/kernel.js';
+import { FIREWALL_FAMILY } from '../../network/firewall.js';
 import { parseDigest } from '../../oci/digest.js';
+import type { CgroupManager } from '../../runtime/cgroups/manager.js';
+import { findGarbage } from '../../store/metadata/gc.js';
 import { chainIds } from '../../store/snapshots/snapshotter.js';
 import type { BuildService } from '../build/build-service.js';
+import type { RuntimeSet } from '../containers/ports.js';
 import type { ContainerService } from '../containers/service.js';
 import type { ImageService } from '../images/image-service.js';
+import type { NetworksService } from '../networks/service.js';
 import type { VolumesService } from '../volumes/service.js';
+import type { CheckProbe } from '../system/check.js';
+import { hostProbes } from '../system/check-host.js';
+import { networkProbes } from '../system/check-network.js';
+import { storeProbes } from '../system/check-store.js';
 import type { DiskUsageSources } from '../system/disk-usage.js';
 
 export interface SystemServices {
@@ -44,4 +55,60 @@ export function diskUsageSources({ dataRoot, containers, images, volumes, builde
     volumes: () => volumes.diskUsage(),
     buildCache: () => builder.cache.list(),
   };
+}
+
+export interface CheckServices extends SystemServices {
+  execRoot: string;
+  cgroupParent: string;
+  networks: NetworksService;
+  runtimes: RuntimeSet;
+  cgroups: CgroupManager | undefined;
+  /** builds in progress (their snapshots, cgroups and exec-root dirs are in use) */
+  buildsRunning(): number;
+}
+
+/** Every probe of `system check`, in repair order: kernel state first, then files, then the network. */
+export function checkProbes(s: CheckServices): CheckProbe[] {
+  const { containers, images, volumes, networks } = s;
+  const isLive = (id: string): boolean => {
+    const state = containers.store.get(id)?.State;
+    return state !== undefined && (state.Running || state.Restarting || state.Paused);
+  };
+  const isContainer = (id: string): boolean => containers.store.get(id) !== undefined;
+  const rootfs = images.rootfs();
+  return [
+    ...hostProbes({
+      dataRoot: s.dataRoot, execRoot: s.execRoot, isLive, isContainer, buildsRunning: s.buildsRunning,
+      volumeMountpoints: () => new Set(volumes.store.all().map((v) => volumes.store.mountpoint(v.Name))),
+      cgroupParentDirs: async () => (s.cgroups ? Object.values(await s.cgroups.directoriesOf(s.cgroupParent)) : []),
+      runtimes: () => s.runtimes.names().map((name) => ({
+        name,
+        list: async () => (await s.runtimes.get(name).list()).map((state) => state.id),
+        remove: async (id) => { await s.runtimes.get(name).delete(id, { force: true }); },
+      })),
+    }),
+    ...storeProbes({
+      garbage: () => findGarbage(images.metadata, images.content, images.snapshotter),
+      removeBlob: async (digest) => { await images.content.delete(parseDigest(digest)); },
+      removeLayer: async (chainId) => { await images.snapshotter.removeLayer(parseDigest(chainId)); },
+      snapshotKeys: () => rootfs.list(),
+      removeSnapshot: (key) => rootfs.remove(key),
+      ownsSnapshot: (key) => isContainer(key) || containers.store.setAsideIds.includes(key),
+      buildsRunning: s.buildsRunning,
+      recordDirs: async () => [containers.store.root, path.join(s.dataRoot, 'network', 'networks'), path.join(s.dataRoot, 'network', 'sandboxes'),
+        ...(await readdir(volumes.store.root).catch(() => [] as string[])).map((name) => volumes.store.dir(name))],
+    }),
+    ...networkProbes({
+      vethPrefix: networks.names.vethPrefix, bridgePrefix: networks.names.bridgePrefix, family: FIREWALL_FAMILY, table: networks.names.table,
+      listLinks: (prefix) => networks.kernel.listLinks(prefix),
+      deleteLink: (name) => networks.kernel.deleteLink(name),
+      expectedVeths: () => new Set([...networks.sandboxes.values()].flatMap((sb) => sb.endpoints.map((e) => e.hostIfName))),
+      expectedBridges: () => new Set([...networks.networks.values()].flatMap((n) => (n.bridge ? [n.bridge] : []))),
+      netnsFiles: () => listNetnsFiles(networks.netnsDir),
+      expectedNetns: () => new Set([...networks.sandboxes.values()].flatMap((sb) => (sb.netnsPath && sb.mode !== 'container' ? [sb.netnsPath] : []))),
+      destroyNetns: (file) => networks.kernel.destroyNetns(file),
+      expectedFirewall: () => networks.expectedFirewall(),
+      reapplyFirewall: () => networks.reapplyFirewall(),
+    }),
+  ];
 }
