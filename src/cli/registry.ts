@@ -107,6 +107,7 @@ export const MANAGEMENT: Record<string, { summary: string; subs: Record<string, 
   system: {
     summary: 'Manage Docker',
     subs: {
+      check: entry('Find (and with --repair remove) leftovers the metadata no longer references', () => import('./commands/system-check.js')),
       df: entry('Show docker disk usage', () => import('./commands/system-df.js')),
       events: 'events', info: 'info',
       prune: entry('Remove unused data', () => import('./commands/system-prune.js')),
