@@ -33,8 +33,9 @@ describe('berth container commands match the docker CLI', { skip }, () => {
       const { berth, docker } = await env.both(['run', '--rm', ...env.label, env.image, cmd]);
       assert.equal(berth.code, code, berth.stderr);
       assert.equal(docker.code, code);
-      // docker CLIs before 23 end the "<prog>: <error>" line of run with a period; current ones do not.
-      assert.equal(firstLine(berth.stderr) + (env.legacyDockerClient ? '.' : ''), firstLine(docker.stderr));
+      // berthd starts the container and the helper reports the failed execve on its stderr, so
+      // every client prints the same line (dockerd fails the start request instead)
+      assert.equal(firstLine(berth.stderr), firstLine(docker.stderr));
     }
   });
 
@@ -128,9 +129,9 @@ describe('berth container commands match the docker CLI', { skip }, () => {
     const { berth, docker } = await env.both(['rm', `nosuch-${env.token}`]);
     assert.equal(berth.code, 1);
     assert.equal(berth.code, docker.code);
-    assert.equal(env.asDockerPrints(berth.stderr), docker.stderr);
+    assert.equal(env.asDockerPrints(berth.stderr, 'rm'), docker.stderr);
     const kill = await env.both(['kill', `nosuch-${env.token}`]);
-    assert.equal(env.asDockerPrints(kill.berth.stderr), kill.docker.stderr);
+    assert.equal(env.asDockerPrints(kill.berth.stderr, 'kill'), kill.docker.stderr);
     assert.equal(kill.berth.code, kill.docker.code);
   });
 

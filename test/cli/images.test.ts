@@ -62,7 +62,10 @@ describe('berth image commands match the docker CLI', { skip }, () => {
     const again = await env.both(['rmi', target]);
     assert.equal(again.berth.code, 1);
     assert.equal(again.berth.code, again.docker.code);
-    assert.equal(env.asDockerPrints(again.berth.stderr), again.docker.stderr);
+    assert.equal(again.berth.stderr, `Error response from daemon: No such image: ${target}\n`, 'dockerd\'s wording');
+    assert.equal(env.asDockerPrints(again.berth.stderr, 'rmi'), again.docker.stderr);
+    const untagged = await env.both(['rmi', tagged('never')]);
+    assert.equal(untagged.berth.stderr, `Error response from daemon: No such image: ${tagged('never')}:latest\n`, 'the default tag named');
     const bad = await env.both(['tag', env.image, 'Bad:Name']);
     assert.equal(bad.berth.code, bad.docker.code);
   });

@@ -34,7 +34,7 @@ test('images service: tag, inspect, commit, import, export, rmi rules, prune, gc
     await service.tag('berth-svc/busybox', 'localhost:5000/berth/svc:v1');
     assert.equal((await service.resolve(busybox.slice(7, 19))).record.id, busybox, 'ID prefix');
     assert.equal((await service.resolve('localhost:5000/berth/svc:v1')).record.id, busybox);
-    await assert.rejects(service.resolve('berth-svc/nope'), (e: unknown) => isBerthError(e, 'not_found') && /no such image: berth-svc\/nope/.test(e.message));
+    await assert.rejects(service.resolve('berth-svc/nope'), (e: unknown) => isBerthError(e, 'not_found') && /^No such image: berth-svc\/nope:latest$/.test(e.message));
     const inspect = await service.inspect('berth-svc/busybox:latest');
     assert.deepEqual(inspect.RepoTags, ['berth-svc/busybox:latest', 'localhost:5000/berth/svc:v1']);
     assert.deepEqual(inspect.Config?.Cmd, ['sh']);

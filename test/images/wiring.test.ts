@@ -22,7 +22,7 @@ test('adapters satisfy the pull, push and containers interfaces', async () => {
     const committer: ImageCommitter = service;
     assert.equal(pull.content, service.content);
     assert.equal(push.content, service.content);
-    await assert.rejects(lookup.resolve('berth-wiring/none'), /no such image/);
+    await assert.rejects(lookup.resolve('berth-wiring/none'), /No such image: berth-wiring\/none:latest/);
     assert.deepEqual(await rootfs.list(), []);
     assert.equal(typeof committer.commit, 'function');
   } finally {

@@ -22,6 +22,7 @@ import { digestOf } from '../../oci/digest.js';
 import { toHistory, toInspect, toSummary, type DeleteResponseItem, type HistoryItem, type ImageFacts, type ImageInspect, type ImageSummary } from './image-json.js';
 import { storeLayerTar, unpackLayers } from './layers.js';
 import type { PushStore } from './push.js';
+import type { IdMaps } from '../../sys/idmap.js';
 
 export interface ImageUser {
   containerId: string;
@@ -103,7 +104,7 @@ export class ImageService {
   /** Docker's lookup order: full ID, then a name (tag or digest), then an unambiguous ID prefix. */
   async resolve(text: string): Promise<ResolvedImage> {
     const record = await this.findRecord(text);
-    if (record === undefined) throw notFound('NO_SUCH_IMAGE', `no such image: ${text}`);
+    if (record === undefined) throw notFound('NO_SUCH_IMAGE', `No such image: ${dockerNotFoundName(text)}`);
     return { record, config: await this.readConfig(record.id) };
   }
 
@@ -195,8 +196,15 @@ export class ImageService {
   }
 
   async inspect(text: string): Promise<ImageInspect> {
-    const { record } = await this.resolve(text);
-    return toInspect(await this.facts(record));
+    let resolved: ResolvedImage;
+    try {
+      resolved = await this.resolve(text);
+    } catch (err) {
+      // dockerd's inspect words it twice: "no such image: x: No such image: x:latest"
+      if (isBerthError(err, 'not_found')) throw notFound('NO_SUCH_IMAGE', `no such image: ${text}: ${err.message}`, { cause: err });
+      throw err;
+    }
+    return toInspect(await this.facts(resolved.record));
   }
 
   async history(text: string): Promise<HistoryItem[]> {
@@ -378,16 +386,16 @@ export class ImageService {
 
   /** For the containers service and the builder: writable roots over an image (`ContainerRootfs`). */
   rootfs(): {
-    mount(key: string, imageId: string | undefined): Promise<string>;
+    mount(key: string, imageId: string | undefined, idmap?: IdMaps): Promise<string>;
     unmount(key: string): Promise<void>;
     remove(key: string): Promise<void>;
     diff(key: string): AsyncIterable<Uint8Array>;
     list(): Promise<string[]>;
   } {
     return {
-      mount: async (key, imageId) => {
+      mount: async (key, imageId, idmap) => {
         const top = imageId === undefined || imageId === '' ? undefined : await this.unpack((await this.resolve(imageId)).record.id);
-        return (await this.snapshotter.prepare(key, top)).root;
+        return (await this.snapshotter.prepare(key, top, idmap ? { idmap } : {})).root;
       },
       unmount: async (key) => { await this.snapshotter.unmount(key); },
       remove: async (key) => { await this.snapshotter.remove(key); },
@@ -468,6 +476,20 @@ export class ImageService {
         return fromIndex && record.index !== undefined ? record.index : record.manifest;
       },
     };
+  }
+}
+
+/**
+ * How dockerd names an image it did not find (its API's wording, capital N included): a
+ * name gets its default tag (`busybox` -> `busybox:latest`), an ID or digest stays as given.
+ */
+export function dockerNotFoundName(text: string): string {
+  if (/^sha256:/.test(text)) return text;
+  try {
+    const ref = parseNormalizedReference(text);
+    return familiarString(ref.tag === undefined && ref.digest === undefined ? { ...ref, tag: 'latest' } : ref);
+  } catch {
+    return text;
   }
 }
 

@@ -51,6 +51,9 @@ async function ping(socketPath: string): Promise<boolean> {
   });
 }
 
+/** Verbs whose 404 a docker 20.10 client reports as "Error: No such <object>: <name>". */
+const LEGACY_WRAPPED_404: ReadonlySet<string> = new Set(['rm', 'container rm', 'rmi', 'image rm', 'inspect', 'image inspect']);
+
 export class CliTestEnv {
   readonly token = randomBytes(4).toString('hex');
   readonly root = `/tmp/berth-cli-${this.token}`;
@@ -86,9 +89,14 @@ export class CliTestEnv {
     return this.dockerClientMajor < 23;
   }
 
-  /** berth's stderr as the docker CLI in use would print it (berth follows current docker). */
-  asDockerPrints(berthStderr: string): string {
-    if (!this.legacyDockerClient) return berthStderr;
+  /**
+   * berth's stderr for `verb` as the docker CLI in use would print it (berth follows current
+   * docker). A 20.10 CLI words a 404 itself for the calls its client wraps (container and
+   * image remove and inspect), naming the object as typed; other verbs (kill, stop...) print
+   * the daemon's message as current CLIs do.
+   */
+  asDockerPrints(berthStderr: string, verb: string): string {
+    if (!this.legacyDockerClient || !LEGACY_WRAPPED_404.has(verb)) return berthStderr;
     return berthStderr.replace(/^Error response from daemon: (No such (?:container|image): )/gm, 'Error: $1');
   }
 
