@@ -23,11 +23,14 @@ export interface ImageBackend {
   resolve(reference: string, options: ResolveOptions): Promise<BuildImage>;
   /** an image by id, or undefined when it no longer exists (cache validation) */
   get(id: string): Promise<BuildImage | undefined>;
+  /** a local image by name or id, never pulled (`--cache-from`); undefined when absent */
+  find(reference: string): Promise<BuildImage | undefined>;
   /**
    * Store an image config whose layers (rootfs.diff_ids) are all known to the store;
-   * `parent` is the image it was built on. Returns the image id.
+   * `parent` is the image it was built on; layers the build did not make may come from
+   * `layerSource` (an image holding them, for `--cache-from`). Returns the image id.
    */
-  store(config: ImageConfig, parent: string | undefined): Promise<string>;
+  store(config: ImageConfig, parent: string | undefined, layerSource?: string): Promise<string>;
   tag(id: string, reference: string): Promise<void>;
 }
 

@@ -401,3 +401,26 @@ test('a chain of stages each waiting for the next does not deadlock the slots', 
   assert.deepEqual(h.mem.runs.map((r) => r.args.at(-1)), ['step-0', 'step-1', 'step-2', 'step-3', 'step-4']);
   await h.mem.destroy();
 });
+
+test('--cache-from: an image with the same parent and history is the cache, even with an empty cache', async () => {
+  const h = await harness({ 'a.txt': 'a\n' });
+  const dockerfile = 'FROM busybox\nENV A=1\nCOPY a.txt /a.txt\nRUN make\nCMD ["run"]\n';
+  await build(h, dockerfile, { tags: ['app:v1'] });
+  const source = h.mem.tags.get('app:v1') ?? '';
+  const runs = h.mem.runs.length;
+  h.cache = await BuildCache.open(path.join(h.mem.dir, 'empty-cache'));
+  h.output.length = 0;
+  const reused = await build(h, dockerfile, { cacheFrom: ['app:v1'] });
+  assert.equal(h.mem.runs.length, runs, 'no RUN executed');
+  assert.equal(h.output.join('').match(/Using cache/g)?.length, 4, h.output.join(''));
+  assert.deepEqual(reused, h.mem.images.get(source)?.config, 'the last step is the source image itself');
+
+  h.cache = await BuildCache.open(path.join(h.mem.dir, 'empty-cache-2'));
+  h.output.length = 0;
+  await build(h, dockerfile.replace('RUN make', 'RUN make other'), { cacheFrom: ['app:v1', 'missing:tag'] });
+  const text = h.output.join('');
+  assert.equal(text.match(/Using cache/g)?.length, 2, 'ENV and COPY hit, RUN and what follows miss');
+  assert.match(text, /cache source missing:tag is not a local image/);
+  assert.equal(h.mem.runs.at(-1)?.args.at(-1), 'make other');
+  await h.mem.destroy();
+});

@@ -11,6 +11,7 @@ import { parseDockerfile } from '../parser/parser.js';
 import { processWord } from '../parser/shell-words.js';
 import { parseDigest } from '../../oci/digest.js';
 import type { BuildCache, StepIdentity } from '../cache/build-cache.js';
+import { matchCacheSource, restoredConfig } from '../cache/cache-from.js';
 import type { BuildContext } from '../context/context.js';
 import { dispatchMetadata, isMetadataInstruction } from './metadata.js';
 import { planCopy, type SourceRoot } from './copy-step.js';
@@ -38,6 +39,8 @@ export interface BuildRequest {
   secrets: Record<string, string>;
   /** stream a line per step saying why the cache missed (`--progress=plain`) */
   explainCache: boolean;
+  /** `--cache-from`: local images whose history counts as cache (see cache/cache-from.ts) */
+  cacheFrom?: string[];
 }
 
 export interface BuilderEnvironment {
@@ -66,6 +69,8 @@ class Build {
   private readonly stepNumbers = new Map<Instruction, number>();
   private readonly totalSteps: number;
   private readonly slots = new StageSlots(PARALLEL_STAGES);
+  /** the --cache-from images, looked up once; after a hit only that image is followed (as moby does) */
+  private cacheSources: Promise<BuildImage[]> | undefined;
 
   constructor(private readonly file: Dockerfile, private readonly request: BuildRequest,
     private readonly env: BuilderEnvironment, private readonly emit: (e: BuildEvent) => void) {
@@ -298,6 +303,29 @@ class Build {
     return { root: root.path, ignore: undefined, release: () => root.release() };
   }
 
+  /** A --cache-from image whose history continues the parent's with this command. */
+  private async fromCacheSources(state: StageState, createdBy: string): Promise<BuildImage | undefined> {
+    const names = this.request.cacheFrom ?? [];
+    if (names.length === 0) return undefined;
+    this.cacheSources ??= (async () => {
+      const found: BuildImage[] = [];
+      for (const name of names) {
+        const image = await this.env.backends.images.find(name);
+        if (image) found.push(image);
+        else this.say(`[Warning] cache source ${name} is not a local image, skipping\n`);
+      }
+      return found;
+    })();
+    const parent = state.imageId === undefined ? undefined : state.image;
+    const match = matchCacheSource(parent, createdBy, await this.cacheSources);
+    if (!match) return undefined;
+    this.cacheSources = Promise.resolve([match.source]);
+    if (match.last) return match.source;
+    const config = restoredConfig(parent ?? scratchConfig(), state.image.config ?? {}, match);
+    const id = await this.env.backends.images.store(config, state.imageId, match.source.id);
+    return { id, config };
+  }
+
   private async runStep(state: StageState, i: Extract<Instruction, { kind: 'run' }>, stepNo: number): Promise<void> {
     const plan = planRun(i, state, this.proxyArgs, (s) => this.expander(state).word(s));
     for (const key of state.args.keys()) if (plan.createdBy.includes(key)) state.usedArgs.add(key);
@@ -337,7 +365,7 @@ class Build {
       definition: `${createdBy}\n${canonicalConfig(config)}\n${state.image.author ?? ''}\n${extra}`,
       inputs,
     };
-    if (await this.reuseCached(state, identity, stepNo, i)) return;
+    if (await this.reuseCached(state, identity, stepNo, i, createdBy)) return;
     let layer: { diffId: string; size: number } | undefined;
     if (execute) {
       const root = await this.env.backends.rootfs.prepare(state.imageId, `build step ${stepNo}`);
@@ -366,20 +394,24 @@ class Build {
     this.say(` ---> ${shortId(id)}\n`);
   }
 
-  private async reuseCached(state: StageState, identity: StepIdentity, stepNo: number, i: Instruction): Promise<boolean> {
+  private async reuseCached(state: StageState, identity: StepIdentity, stepNo: number, i: Instruction, createdBy: string): Promise<boolean> {
     const cache = this.env.cache;
     if (!cache || this.request.noCache) return false;
     const entry = cache.lookup(identity);
     const image = entry ? await this.env.backends.images.get(entry.imageId) : undefined;
-    if (entry && image) {
-      await cache.touch(entry);
-      state.image = structuredClone(image.config);
-      state.imageId = image.id;
-      this.emit({ type: 'cache', step: stepNo, instruction: i.line.original, hit: true, reason: 'CACHED' });
-      this.say(` ---> Using cache\n ---> ${shortId(image.id)}\n`);
+    if (entry) {
+      if (image) await cache.touch(entry);
+      else await cache.forget(entry);
+    }
+    const hit = image ?? await this.fromCacheSources(state, createdBy);
+    if (hit) {
+      if (!image) await cache.record(identity, hit.id, 0);
+      state.image = structuredClone(hit.config);
+      state.imageId = hit.id;
+      this.emit({ type: 'cache', step: stepNo, instruction: i.line.original, hit: true, reason: image ? 'CACHED' : 'CACHED (--cache-from)' });
+      this.say(` ---> Using cache\n ---> ${shortId(hit.id)}\n`);
       return true;
     }
-    if (entry) await cache.forget(entry);
     const reason = entry ? 'the cached image was removed' : cache.explainMiss(identity);
     this.emit({ type: 'cache', step: stepNo, instruction: i.line.original, hit: false, reason });
     if (this.request.explainCache) this.say(` ---> Cache miss: ${reason}\n`);

@@ -75,6 +75,7 @@ export class MemoryBackends {
           return structuredClone(image);
         },
         get: async (id) => structuredClone(this.images.get(id)),
+        find: async (reference) => structuredClone(this.images.get(this.tags.get(reference) ?? this.tags.get(`${reference}:latest`) ?? reference)),
         store: async (config) => this.storeImage(config),
         tag: async (id, reference) => { this.tags.set(reference, id); },
       },

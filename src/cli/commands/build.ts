@@ -22,6 +22,7 @@ export default defineCommand({
   maxArgs: 1,
   options(cmd) {
     listOption(cmd, '--build-arg <list>', 'Set build-time variables');
+    listOption(cmd, '--cache-from <list>', 'Images to consider as cache sources');
     cmd.option('-f, --file <string>', "Name of the Dockerfile (Default is 'PATH/Dockerfile')");
     listOption(cmd, '--label <list>', 'Set metadata for an image');
     cmd.option('--network <string>', 'Set the networking mode for the RUN instructions during build')
@@ -42,7 +43,8 @@ export default defineCommand({
     if (dockerfile.startsWith('..')) throw new UsageError(`the Dockerfile (${file ?? ''}) must be within the build context`, 1, false);
     const res = await ctx.client().build(await contextArchive(contextPath), {
       t: flags.list('tag'), dockerfile, buildargs: JSON.stringify(keyValues(flags.list('build-arg'), ctx.env)),
-      labels: JSON.stringify(keyValues(flags.list('label'), {})), nocache: !flags.bool('cache') || undefined,
+      labels: JSON.stringify(keyValues(flags.list('label'), {})),
+      ...(flags.list('cache-from').length > 0 ? { cachefrom: JSON.stringify(flags.list('cache-from')) } : {}), nocache: !flags.bool('cache') || undefined,
       pull: flags.bool('pull') || undefined, q: flags.bool('quiet') || undefined, target: flags.str('target'),
       networkmode: flags.str('network'), platform: flags.str('platform'), forcerm: flags.bool('force-rm') || undefined, rm: true,
     });

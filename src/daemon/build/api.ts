@@ -42,6 +42,8 @@ export function buildRequestFromQuery(query: URLSearchParams): Omit<BuildApiRequ
   if (target) request.target = target;
   const network = query.get('networkmode');
   if (network && network !== 'default' && network !== 'bridge') request.network = network;
+  const cacheFrom = jsonParam(query, 'cachefrom', z.array(z.string().max(1024)).max(64));
+  if (cacheFrom && cacheFrom.length > 0) request.cacheFrom = cacheFrom;
   const platform = query.get('platform');
   if (platform) request.platform = platform;
   return request;

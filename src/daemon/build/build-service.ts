@@ -54,6 +54,8 @@ export interface BuildApiRequest {
   /** `--progress=plain`: a line per step that says why the cache missed */
   explainCache?: boolean;
   secrets?: Record<string, string>;
+  /** `--cache-from` image names */
+  cacheFrom?: string[];
 }
 
 class StoreImageBackend implements ImageBackend {
@@ -84,10 +86,26 @@ class StoreImageBackend implements ImageBackend {
     }
   }
 
-  async store(config: ImageConfig, parent: string | undefined): Promise<string> {
-    const parentLayers = parent === undefined ? [] : (await this.images.readManifest((await this.images.resolve(parent)).record.manifest)).layers;
+  async find(reference: string): Promise<BuildImage | undefined> {
+    try {
+      const { record, config } = await this.images.resolve(reference);
+      return { id: record.id, config };
+    } catch (err) {
+      if (isBerthError(err, 'not_found') || isBerthError(err, 'invalid_argument')) return undefined;
+      throw err;
+    }
+  }
+
+  async store(config: ImageConfig, parent: string | undefined, layerSource?: string): Promise<string> {
+    const parentLayers = parent === undefined ? [] : await this.layersOf(parent);
+    const borrowed = new Map<string, Descriptor>();
+    if (layerSource !== undefined) {
+      const source = await this.images.resolve(layerSource);
+      const layers = await this.layersOf(layerSource);
+      source.config.rootfs.diff_ids.forEach((diffId, i) => { const d = layers[i]; if (d) borrowed.set(diffId, d); });
+    }
     const added = config.rootfs.diff_ids.slice(parentLayers.length).map((diffId) => {
-      const descriptor = this.newLayers.get(diffId);
+      const descriptor = this.newLayers.get(diffId) ?? borrowed.get(diffId);
       if (!descriptor) throw internal('BUILD_LAYER_UNKNOWN', `build layer ${diffId} is not in the content store`);
       return descriptor;
     });
@@ -95,6 +113,10 @@ class StoreImageBackend implements ImageBackend {
       config, layers: [...parentLayers, ...added], ...(parent !== undefined && isDigest(parent) ? { parent: parent as Digest } : {}),
     });
     return record.id;
+  }
+
+  private async layersOf(image: string): Promise<Descriptor[]> {
+    return (await this.images.readManifest((await this.images.resolve(image)).record.manifest)).layers;
   }
 
   async tag(id: string, reference: string): Promise<void> {
@@ -184,6 +206,7 @@ export class BuildService {
         dockerfile: dockerfile.content, context, buildArgs: request.buildArgs ?? {}, tags: request.tags ?? [],
         target: request.target, labels: request.labels ?? {}, noCache: request.noCache ?? false, pull: request.pull ?? false,
         platform: request.platform, network: request.network, secrets: request.secrets ?? {}, explainCache: request.explainCache ?? false,
+        ...(request.cacheFrom ? { cacheFrom: request.cacheFrom } : {}),
       }, { backends: this.backends(), cache: this.cache, cacheMountDir: path.join(this.options.dataRoot, 'cache-mounts') }, onEvent);
       await this.cache.prune();
       return result;
