@@ -62,6 +62,8 @@ export interface StartedExec {
 
 export class ExecService {
   private readonly execs = new Map<string, ExecRecord>();
+  /** per container: the probe's process spec for the run that started at `startedAt` (probes repeat; the bundle does not change) */
+  private readonly probeSpecs = new Map<string, { startedAt: string; process: Process }>();
 
   constructor(private readonly containers: ContainerService) {}
 
@@ -128,7 +130,7 @@ export class ExecService {
       running: true, exitCode: null, pid: 0, started: true, io: undefined };
     const command = args.join(' ');
     this.containers.emit(record, `exec_create: ${command}`, { execID: id });
-    const process = await this.processSpec(exec, undefined);
+    const process = await this.probeSpec(record.Id, record.State.StartedAt, exec);
     const handle = await this.containers.deps.runtimes.get(record.Runtime).exec(record.Id, process, { stdio: 'pipe' });
     this.containers.emit(record, `exec_start: ${command}`, { execID: id });
     const exit = handle.exit.then((status) => {
@@ -136,6 +138,15 @@ export class ExecService {
       return status;
     });
     return { pid: handle.pid, io: handle.io, exit };
+  }
+
+  private async probeSpec(containerId: string, startedAt: string, exec: ExecRecord): Promise<Process> {
+    const cached = this.probeSpecs.get(containerId);
+    if (cached?.startedAt === startedAt) return { ...cached.process, args: exec.args };
+    const process = await this.processSpec(exec, undefined);
+    if (this.probeSpecs.size >= MAX_EXECS) this.probeSpecs.clear();
+    this.probeSpecs.set(containerId, { startedAt, process });
+    return process;
   }
 
   isTty(id: string): boolean {
