@@ -56,7 +56,9 @@ function summaryRows(du: DiskUsageAnswer, cache: readonly BuildCacheItem[]): Arr
   const volumes = du.Volumes ?? [];
   const imageSize = du.LayersSize ?? images.reduce((s, i) => s + i.Size, 0);
   const activeImages = images.filter((i) => (i.Containers ?? 0) > 0);
-  const usedImages = activeImages.reduce((s, i) => s + i.Size - (i.SharedSize ?? 0), 0);
+  // as docker's formatter: an image whose sizes are unknown (-1) counts as not in use
+  const usedImages = activeImages.filter((i) => i.Size !== -1 && i.SharedSize !== -1)
+    .reduce((s, i) => s + i.Size - (i.SharedSize ?? 0), 0);
   const containerSize = containers.reduce((s, c) => s + (c.SizeRw ?? 0), 0);
   const running = containers.filter((c) => c.State === 'running' || c.State === 'paused' || c.State === 'restarting');
   const volumeSize = volumes.reduce((s, v) => s + Math.max(0, v.UsageData?.Size ?? 0), 0);
