@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ImageConfig } from '../../oci/image.js';
+import { parseDigest, type Digest } from '../../oci/digest.js';
 import { isValidParent, layerOfHistoryEntry, matchCacheSource, restoredConfig } from './cache-from.js';
 
-const digest = (n: number): `sha256:${string}` => `sha256:${String(n).repeat(64).slice(0, 64)}`;
+const digest = (n: number): Digest => parseDigest(`sha256:${String(n).repeat(64).slice(0, 64)}`);
 
 function image(history: Array<{ by: string; empty?: boolean }>): ImageConfig {
   let layer = 0;
