@@ -43,7 +43,9 @@ test('names, prefixes and persistence; a corrupt record is reported and set asid
     const third = new ContainerStore(dir);
     assert.deepEqual((await third.load()).map((w) => w.id), [truncated]);
     assert.equal(third.all().length, 2);
-    assert.deepEqual(await new ContainerStore(dir).load(), []);
+    const fourth = new ContainerStore(dir);
+    assert.deepEqual(await fourth.load(), []);
+    assert.deepEqual(fourth.setAsideIds.sort(), [corrupt, truncated].sort(), 'records set aside earlier are still known');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

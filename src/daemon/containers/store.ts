@@ -18,7 +18,7 @@ export interface StoreWarning {
 export class ContainerStore {
   private readonly byId = new Map<string, ContainerRecord>();
   private readonly byName = new Map<string, string>();
-  /** ids whose record was found corrupt at load and moved aside (their snapshots are kept) */
+  /** ids whose record was found corrupt and moved aside, at this load or an earlier one (their snapshots are kept) */
   readonly setAsideIds: string[] = [];
 
   constructor(readonly root: string) {}
@@ -35,6 +35,8 @@ export class ContainerStore {
     await mkdir(this.root, { recursive: true, mode: 0o710 });
     const warnings: StoreWarning[] = [];
     for (const entry of await readdir(this.root)) {
+      const asideEarlier = /^([0-9a-f]{64})\.corrupt-/.exec(entry)?.[1];
+      if (asideEarlier !== undefined) this.setAsideIds.push(asideEarlier);
       if (!/^[0-9a-f]{64}$/.test(entry)) continue;
       try {
         const raw: unknown = JSON.parse(await readFile(path.join(this.root, entry, 'config.v2.json'), 'utf8'));
