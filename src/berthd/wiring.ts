@@ -68,7 +68,7 @@ function runtimeSet(config: ResolvedConfig, cgroups: CgroupManager): RuntimeSet 
       let runtime = cache.get(chosen);
       if (!runtime) {
         // each daemon keeps its runtime state under its own exec-root
-        runtime = createRuntime(binary, { root: path.join(config.execRoot, 'runtime', chosen), cgroups });
+        runtime = createRuntime(binary, { root: path.join(config.execRoot, 'runtime', chosen), cgroups, sealedHelper: true });
         cache.set(chosen, runtime);
       }
       return runtime;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { BerthError, conflict, errnoCode, invalidArgument, withCleanup } from '../errors/berth-error.js';
 import { parseRuntimeSpec, type LinuxDeviceCgroup, type LinuxResources, type LinuxSeccomp, type Process, type Spec, type State } from '../oci/runtime-spec.js';
-import { startHelper, type HelperSession } from '../sys/helper.js';
+import { sealedHelperExecutable, startHelper, type HelperSession } from '../sys/helper.js';
 import type { PlanOp } from '../sys/plan-writer.js';
 import type { CgroupHandle, CgroupManager } from './cgroups/manager.js';
 import { hasCreateHooks, runHooks } from './hooks.js';
@@ -26,6 +26,8 @@ export interface BuiltinRuntimeOptions {
   /** the cgroup manager, or a function that finds it on first use */
   cgroups: CgroupManager | (() => Promise<CgroupManager>);
   compileSeccomp?: SeccompCompiler;
+  /** spawn the helper from one sealed in-memory copy (long-lived callers: berthd) */
+  sealedHelper?: boolean;
 }
 
 const SECCOMP_CACHE_SIZE = 16;
@@ -46,6 +48,7 @@ export class BuiltinRuntime implements Runtime {
   private managerPromise: Promise<CgroupManager> | undefined;
   /** compiled BPF by profile (its JSON text), oldest first */
   private readonly seccompCache = new Map<string, Buffer>();
+  private helperExecutable: string | undefined;
 
   constructor(private readonly options: BuiltinRuntimeOptions) {
     this.store = new StateStore(options.root ?? DEFAULT_RUNTIME_ROOT);
@@ -79,7 +82,7 @@ export class BuiltinRuntime implements Runtime {
         cgroupDirectories: cgroup.directories, hookWait: hasCreateHooks(spec.hooks),
       });
       trace.mark('plan');
-      session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false });
+      session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false, executable: this.helper() });
       const pid = await session.pid;
       trace.mark('helper');
       await writeIdMappings(spec, pid);
@@ -110,6 +113,11 @@ export class BuiltinRuntime implements Runtime {
     }, async () => {
       await this.abandon(session, cgroup, dir);
     });
+  }
+
+  private helper(): string | undefined {
+    if (this.options.sealedHelper) this.helperExecutable ??= sealedHelperExecutable();
+    return this.helperExecutable;
   }
 
   private compileSeccomp(seccomp: LinuxSeccomp | undefined): Buffer | undefined {
@@ -273,7 +281,7 @@ export class BuiltinRuntime implements Runtime {
       consoleSocket: io.consoleSocket, relayTerminal: (io.stdio ?? 'pipe') === 'pipe',
       seccompProgram: this.compileSeccomp(spec?.linux?.seccomp),
     });
-    const session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false });
+    const session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false, executable: this.helper() });
     return await withCleanup(async () => {
       const pid = await session.pid;
       const cgroup = await this.openCgroup(record);

@@ -28,11 +28,15 @@ export interface RuntimeOptions {
   root?: string;
   /** the built-in runtime's cgroup manager (rootless berthd may have none); detected when left out */
   cgroups?: CgroupManager;
+  /** spawn the helper from one sealed in-memory copy (a long-lived caller: berthd) */
+  sealedHelper?: boolean;
 }
 
 export function createBuiltinRuntime(options: RuntimeOptions = {}): BuiltinRuntime {
   const cgroups = options.cgroups;
-  return new BuiltinRuntime({ root: options.root, cgroups: cgroups ?? (() => detectCgroupManager()), compileSeccomp: compileSeccompStrict });
+  return new BuiltinRuntime({
+    root: options.root, cgroups: cgroups ?? (() => detectCgroupManager()), compileSeccomp: compileSeccompStrict, sealedHelper: options.sealedHelper,
+  });
 }
 
 /** 'berth' (built-in) or the absolute path / name on PATH of runc or crun */

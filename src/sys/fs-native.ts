@@ -1,6 +1,7 @@
 // File system syscalls Node lacks (xattrs, mknod, mount, umount2), called through koffi
 // (a prebuilt FFI library; no compiled addon of ours). Each failure is a BerthError
 // carrying the errno name and the path, like the helper's reports.
+import { readFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { BerthError } from '../errors/berth-error.js';
@@ -13,7 +14,8 @@ const require = createRequire(import.meta.url);
 
 interface Libc {
   lsetxattr: KoffiFunction; lgetxattr: KoffiFunction; llistxattr: KoffiFunction; lremovexattr: KoffiFunction;
-  mknod: KoffiFunction; mount: KoffiFunction; umount2: KoffiFunction; errno: () => number;
+  mknod: KoffiFunction; mount: KoffiFunction; umount2: KoffiFunction; memfdCreate: KoffiFunction; fcntl: KoffiFunction;
+  errno: () => number;
 }
 
 let libc: Libc | undefined;
@@ -30,6 +32,8 @@ function load(): Libc {
     mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
     mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
     umount2: lib.func('int umount2(const char *target, int flags)'),
+    memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
+    fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
     errno: () => koffi.errno(),
   };
   return libc;
@@ -118,4 +122,23 @@ export function mount(source: string, target: string, fstype: string, flags: num
 
 export function umount(target: string, flags = 0): void {
   check(load().umount2(target, flags), 'umount2', target);
+}
+
+const MFD_CLOEXEC = 1;
+const MFD_ALLOW_SEALING = 2;
+const F_ADD_SEALS = 1033;
+const SEAL_ALL = 1 | 2 | 4 | 8; // F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE
+
+/**
+ * A sealed in-memory copy of the executable `source` (memfd, close-on-exec), for a
+ * long-lived process to exec through /proc/<its pid>/fd/<fd> instead of the file: nothing,
+ * not even a container process reaching it through /proc/<pid>/exe, can change it.
+ */
+export function sealedCopy(source: string, name: string): number {
+  const c = load();
+  const fd = check(c.memfdCreate(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), 'memfd_create', name);
+  const bytes = readFileSync(source);
+  for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
+  check(c.fcntl(fd, F_ADD_SEALS, 'int', SEAL_ALL), 'fcntl_add_seals', source);
+  return fd;
 }

@@ -9,6 +9,7 @@ import { BerthError } from '../errors/berth-error.js';
 import { SYNC_MESSAGES } from './plan-format.js';
 import { encodePlan, type PlanOp } from './plan-writer.js';
 import { errnoName } from './errno.js';
+import { sealedCopy } from './fs-native.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -23,6 +24,15 @@ export function helperPath(): string {
       { hint: 'run `npm run build` (make -C native) first' });
   }
   return found;
+}
+
+/**
+ * berth-helper as a sealed in-memory copy made now, by path (/proc/<pid>/fd/<fd>) for a
+ * long-lived caller (berthd) to spawn: the helper finds itself sealed and skips making its
+ * own copy and re-exec on every container start (CVE-2019-5736 protection either way).
+ */
+export function sealedHelperExecutable(): string {
+  return `/proc/${process.pid}/fd/${sealedCopy(helperPath(), 'berth-helper')}`;
 }
 
 export interface HelperFailure {
@@ -72,10 +82,10 @@ function deferred<T>(): Deferred<T> {
 }
 
 /** Spawn berth-helper with `plan`; the session parses its sync messages. */
-export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStdio; detached?: boolean }): HelperSession {
+export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStdio; detached?: boolean; executable?: string }): HelperSession {
   const io: StdioOptions = [options.stdio === 'null' ? 'ignore' : options.stdio, options.stdio === 'null' ? 'ignore' : options.stdio,
     options.stdio === 'null' ? 'ignore' : options.stdio, 'pipe', 'pipe'];
-  const child = spawn(helperPath(), [], { stdio: io, detached: options.detached ?? false, env: {} });
+  const child = spawn(options.executable ?? helperPath(), [], { stdio: io, detached: options.detached ?? false, env: {} });
   const planStream = child.stdio[3] as Writable;
   const sync = child.stdio[4] as Duplex;
   const pid = deferred<number>();
