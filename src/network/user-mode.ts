@@ -1,14 +1,20 @@
 // User-mode networking for rootless berthd: no bridge, veth or nftables on the host (an
 // unprivileged user may make none of them). Each container's network namespace gets its
-// own pasta process, which gives it the host's address and default route, relays outbound
-// traffic through host sockets and binds the published ports on the host. Containers of a
-// rootless daemon therefore do not reach each other by address; see docs/rootless.md.
+// own pasta process, which gives it the host's address and default route and relays
+// outbound traffic through host sockets. Containers of a rootless daemon therefore do not
+// reach each other by address; see docs/rootless.md.
+//
+// Published ports: berthd binds the host port itself and relays each connection to a
+// loopback-only pasta forward (pasta's "splice" path). Letting pasta bind the host port
+// would keep remote clients' source addresses, but Debian 12's pasta (2023-03-09) leaves
+// such connections half-open (SYN_RECV in the container) while loopback ones work; so
+// containers see 127.0.0.1 as the peer of every published-port connection.
 import { access, constants, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BerthError, errnoCode } from '../errors/berth-error.js';
 import { startPasta, stopPasta } from '../sys/pasta.js';
-import { reservePort } from './port-reserver.js';
+import { reservePort, type Reservation } from './port-reserver.js';
 import type { PortMapping } from './ports.js';
 
 export interface UserModePort {
@@ -40,6 +46,8 @@ const TUN = '/dev/net/tun';
 
 export class PastaNetworking implements UserModeNetworking {
   readonly name = 'pasta';
+  /** the host-port relays of each container */
+  private readonly relays = new Map<string, Reservation[]>();
 
   /** stateDir holds one pid file per container: <containerId>.pid */
   constructor(private readonly stateDir: string) {}
@@ -56,18 +64,34 @@ export class PastaNetworking implements UserModeNetworking {
 
   async attach(containerId: string, netnsPath: string, mappings: readonly PortMapping[]): Promise<UserModeAttachment> {
     await this.check();
-    const ports = await choosePorts(mappings);
+    const inner = await loopbackForwards(mappings);
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
     await startPasta({
       netnsPath, pidFile: this.pidFile(containerId),
-      tcp: ports.filter((p) => p.protocol === 'tcp').map(pastaSpec),
-      udp: ports.filter((p) => p.protocol === 'udp').map(pastaSpec),
+      tcp: inner.filter((p) => p.protocol === 'tcp').map(pastaSpec),
+      udp: inner.filter((p) => p.protocol === 'udp').map(pastaSpec),
     });
+    const held: Reservation[] = [];
+    this.relays.set(containerId, held);
+    const ports: UserModePort[] = [];
+    try {
+      for (const [i, mapping] of mappings.entries()) {
+        const forward = inner[i] as UserModePort;
+        const reservation = await reservePort(mapping, { ip: '127.0.0.1', port: forward.hostPort });
+        held.push(reservation);
+        ports.push({ protocol: forward.protocol, hostIp: mapping.hostIp, hostPort: reservation.hostPort, containerPort: mapping.containerPort });
+      }
+    } catch (err) {
+      await this.detach(containerId);
+      throw err;
+    }
     const route = await defaultRoute();
     return { ipv4: route?.address, gateway4: route?.gateway, ports };
   }
 
   async detach(containerId: string): Promise<void> {
+    for (const relay of this.relays.get(containerId) ?? []) await relay.close();
+    this.relays.delete(containerId);
     const file = this.pidFile(containerId);
     const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(pid) && pid > 0) await stopPasta(pid);
@@ -100,22 +124,18 @@ export function pastaSpec(port: UserModePort): string {
 }
 
 /**
- * Concrete host ports: a fixed port stays; 0 or a range becomes the first free one (found by
- * binding it briefly, as pasta must bind it itself).
+ * One loopback-only pasta forward per mapping, on a free port found by binding it briefly
+ * (pasta must bind it itself), in the order of `mappings`.
  */
-async function choosePorts(mappings: readonly PortMapping[]): Promise<UserModePort[]> {
+async function loopbackForwards(mappings: readonly PortMapping[]): Promise<UserModePort[]> {
   const out: UserModePort[] = [];
   for (const m of mappings) {
     if (m.protocol === 'sctp') {
       throw new BerthError('not_implemented', 'SCTP_ROOTLESS', `cannot publish sctp port ${m.containerPort}: rootless networking (pasta) relays tcp and udp only`);
     }
-    let hostPort = m.hostPortStart;
-    if (m.hostPortStart === 0 || m.hostPortStart !== m.hostPortEnd) {
-      const probe = await reservePort(m);
-      hostPort = probe.hostPort;
-      await probe.close();
-    }
-    out.push({ protocol: m.protocol, hostIp: m.hostIp, hostPort, containerPort: m.containerPort });
+    const probe = await reservePort({ protocol: m.protocol, containerPort: m.containerPort, hostIp: '127.0.0.1', hostPortStart: 0, hostPortEnd: 0 });
+    await probe.close();
+    out.push({ protocol: m.protocol, hostIp: '127.0.0.1', hostPort: probe.hostPort, containerPort: m.containerPort });
   }
   return out;
 }

@@ -1,0 +1,142 @@
+// Rootless berthd end to end: an ordinary user made by the test starts berthd (no flags but
+// the log level: paths come from XDG_RUNTIME_DIR and HOME), and the docker CLI drives it:
+// push and pull through a loopback docker-registry, run, exec, logs, a published port
+// reached from the host and from another network namespace (berthd relays it to a loopback
+// pasta forward, so the container sees 127.0.0.1 as the peer; docs/rootless.md says why),
+// a build with a RUN step, and the ids the container's processes have on the host.
+// At the end nothing of the user is left: no process, no mount, no pasta, no user.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { requires } from '../support/requirements.js';
+import { makeBusyboxRootfs } from '../support/busybox-rootfs.js';
+import { startRegistry, freePort } from '../registry/support/registry-server.js';
+import { createTestUser, openTunDevice, processesOf, startRootlessBerthd, type RootlessDaemon } from './support.js';
+
+const run = promisify(execFile);
+
+function skipReason(): string | false {
+  const base = requires('root', 'registry', 'docker', 'overlay');
+  if (base) return base;
+  for (const tool of ['/usr/bin/newuidmap', '/usr/bin/pasta', '/usr/bin/setpriv']) if (!existsSync(tool)) return `requires ${tool}`;
+  return false;
+}
+
+async function docker(daemon: RootlessDaemon, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  try {
+    const { stdout } = await run('docker', args, { env: { ...daemon.env, ...env }, maxBuffer: 16 << 20 });
+    return stdout.trim();
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`docker ${args.join(' ')}: ${e.stderr ?? e.message}\n--- berthd log tail ---\n${daemon.log().split('\n').slice(-15).join('\n')}`);
+  }
+}
+
+/** one line from a tcp server, with a timeout */
+async function ncFrom(args: string[]): Promise<string> {
+  const { stdout } = await run(args[0] ?? 'nc', args.slice(1), { timeout: 10_000 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+  return stdout;
+}
+
+async function hostUids(pid: number): Promise<{ uid: number; gid: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]), gid: Number(/^Gid:\s+(\d+)/m.exec(status)?.[1]) };
+}
+
+test('rootless berthd: registry pull, run, exec, logs, published port, build, subordinate ids, and nothing left behind', { skip: skipReason(), timeout: 90_000 }, async () => {
+  const token = randomBytes(3).toString('hex');
+  const user = await createTestUser(token);
+  const restoreTun = await openTunDevice();
+  const registry = await startRegistry();
+  const clientNs = `berth-rl-${token}`;
+  let daemon: RootlessDaemon | undefined;
+  try {
+    daemon = await startRootlessBerthd(user);
+    const info = JSON.parse(await docker(daemon, ['info', '--format', '{{json .}}'])) as { SecurityOptions: string[]; DockerRootDir: string; Warnings: string[] | null; MemoryLimit: boolean };
+    assert.ok(info.SecurityOptions.includes('name=rootless'), `info.SecurityOptions: ${info.SecurityOptions.join(', ')}`);
+    assert.equal(info.DockerRootDir, path.join(user.home, '.local/share/berth'));
+    assert.ok((info.Warnings ?? []).some((w) => /rootless: resource limits are not available/.test(w)), 'the cgroup v1 host: limits are said to be unavailable');
+    assert.equal(info.MemoryLimit, false);
+
+    // an image into the loopback registry and back: push, remove, pull
+    const rootfs = await makeBusyboxRootfs(path.join(user.dir, 'rootfs'), { probe: false });
+    await run('tar', ['-C', rootfs, '-cf', path.join(user.dir, 'busybox.tar'), '.']);
+    const image = `${registry.host}/rootless-${token}/busybox:1`;
+    await docker(daemon, ['import', path.join(user.dir, 'busybox.tar'), image]);
+    await docker(daemon, ['push', image]);
+    await docker(daemon, ['rmi', image]);
+    await docker(daemon, ['pull', image]);
+
+    // run as root in the container: the user on the host; another uid: the subordinate range
+    assert.equal(await docker(daemon, ['run', '--rm', '--network', 'none', image, 'id', '-u']), '0');
+    const limited = await run('docker', ['run', '--rm', '--network', 'none', '--memory', '64m', image, 'true'], { env: daemon.env });
+    assert.match(limited.stderr, /cannot apply Memory/, 'a limit that cannot be applied is a warning, not silence');
+    const port = await freePort();
+    const server = await docker(daemon, ['run', '-d', '--name', `web-${token}`, '-p', `${port}:80`, image,
+      'sh', '-c', 'echo started-$(hostname); exec nc -ll -p 80 -e netstat -tn']);
+    const other = await docker(daemon, ['run', '-d', '--user', '1234:1234', '--network', 'none', image, 'sleep', '60']);
+    const serverPid = Number(await docker(daemon, ['inspect', '--format', '{{.State.Pid}}', server]));
+    const otherPid = Number(await docker(daemon, ['inspect', '--format', '{{.State.Pid}}', other]));
+    assert.deepEqual(await hostUids(serverPid), { uid: user.uid, gid: user.gid }, 'container root is the user');
+    assert.deepEqual(await hostUids(otherPid), { uid: user.subidStart + 1233, gid: user.subidStart + 1233 }, 'uid 1234 is subordinate id 1233');
+
+    // exec and logs
+    assert.equal(await docker(daemon, ['exec', server, 'id', '-u']), '0');
+    assert.equal(await docker(daemon, ['exec', '--user', '1234', server, 'id', '-u']), '1234');
+    assert.match(await docker(daemon, ['logs', server]), /^started-/);
+
+    // the published port from the host's loopback
+    let answer = '';
+    for (let i = 0; i < 20 && !/ESTABLISHED/.test(answer); i++) {
+      answer = await ncFrom(['nc', '-w', '3', '127.0.0.1', String(port)]);
+      if (!/ESTABLISHED/.test(answer)) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.match(answer, /127\.0\.0\.1:\d+\s+ESTABLISHED/, `container's view of a loopback client:\n${answer}`);
+    // and from another network namespace on the host, through a veth: a client that is not local
+    await run('ip', ['netns', 'add', clientNs]);
+    await run('ip', ['link', 'add', `brl${token}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', clientNs]);
+    await run('ip', ['addr', 'add', '10.231.7.1/30', 'dev', `brl${token}`]);
+    await run('ip', ['link', 'set', `brl${token}`, 'up']);
+    await run('ip', ['-n', clientNs, 'addr', 'add', '10.231.7.2/30', 'dev', 'eth0']);
+    await run('ip', ['-n', clientNs, 'link', 'set', 'eth0', 'up']);
+    const remote = await ncFrom(['ip', 'netns', 'exec', clientNs, 'nc', '-w', '3', '10.231.7.1', String(port)]);
+    assert.match(remote, /127\.0\.0\.1:\d+\s+ESTABLISHED/, `container's view of a client in another namespace:\n${remote}`);
+
+    // a build with a RUN step
+    const context = path.join(user.dir, 'context');
+    await mkdir(context);
+    await writeFile(path.join(context, 'Dockerfile'), `FROM ${image}\nRUN echo built-by-$(id -u) > /greeting\nCMD ["cat", "/greeting"]\n`);
+    await docker(daemon, ['build', '-q', '-t', `rootless-built-${token}`, context], { DOCKER_BUILDKIT: '0' });
+    assert.equal(await docker(daemon, ['run', '--rm', '--network', 'none', `rootless-built-${token}`]), 'built-by-0');
+
+    await docker(daemon, ['rm', '-f', server, other]);
+    assert.equal(await daemon.stop(), 0, 'the outer berthd exits with the inner one\'s status');
+    daemon = undefined;
+    let left = await processesOf(user.uid);
+    // helpers of the daemon's node (tsx's esbuild when run from source) end just after it
+    for (let i = 0; i < 40 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      left = await processesOf(user.uid);
+    }
+    assert.deepEqual(left, [], 'no process of the user is left (daemon, containers, pasta)');
+    assert.equal(existsSync(`/proc/${otherPid}`) && (await hostUids(otherPid)).uid === user.subidStart + 1233, false, 'the subordinate-id container is gone');
+    const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(user.dir));
+    assert.deepEqual(mounts, [], 'the daemon\'s mounts never reached the host mount table');
+  } finally {
+    if (daemon) await daemon.stop();
+    await run('ip', ['link', 'del', `brl${token}`]).catch(() => undefined);
+    await run('ip', ['netns', 'del', clientNs]).catch(() => undefined);
+    await registry.stop();
+    await restoreTun();
+    // the daemon's files are the user's (and its subordinate ids'): removed as root with the user
+    await rm(path.join(user.home, '.local'), { recursive: true, force: true }).catch(() => undefined);
+    await user.remove();
+  }
+  assert.equal(await run('id', [user.name]).then(() => true, () => false), false, 'the user is removed');
+  assert.equal(existsSync(user.dir), false);
+});

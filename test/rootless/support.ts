@@ -1,0 +1,119 @@
+// A throwaway unprivileged user for rootless berthd tests: useradd with a home, its own
+// /etc/subuid and /etc/subgid ranges (the files restored byte for byte afterwards), an
+// XDG_RUNTIME_DIR, and berthd started as that user through setpriv.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../support/busybox-rootfs.js';
+
+const run = promisify(execFile);
+
+export interface TestUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  /** first host id of the user's subordinate range (inside id 1) */
+  subidStart: number;
+  dir: string;
+  runtimeDir: string;
+  remove(): Promise<void>;
+}
+
+const SUBID_FILES = ['/etc/subuid', '/etc/subgid'] as const;
+
+/** A free range above everything listed (Debian's useradd may have added one for the user already). */
+function freeRangeStart(texts: readonly string[]): number {
+  let end = 200000;
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      const [, start, count] = line.trim().split(':');
+      if (start !== undefined && count !== undefined) end = Math.max(end, Number(start) + Number(count));
+    }
+  }
+  return Math.ceil(end / 65536) * 65536;
+}
+
+export async function createTestUser(token: string): Promise<TestUser> {
+  const name = `berthtest-${token}`;
+  const dir = await mkdtemp(path.join(os.tmpdir(), `berth-rootless-${token}-`));
+  await chmod(dir, 0o755);
+  const home = path.join(dir, 'home');
+  const saved = await Promise.all(SUBID_FILES.map((f) => readFile(f, 'utf8').catch(() => '')));
+  const restore = async (): Promise<void> => {
+    for (const [i, file] of SUBID_FILES.entries()) await writeFile(file, saved[i] ?? '');
+  };
+  await run('useradd', ['--create-home', '--home-dir', home, '--shell', '/bin/sh', '--user-group', name]);
+  const uid = Number((await run('id', ['-u', name])).stdout.trim());
+  const gid = Number((await run('id', ['-g', name])).stdout.trim());
+  const subidStart = freeRangeStart(saved);
+  for (const [i, file] of SUBID_FILES.entries()) {
+    // our range only: whatever useradd added for the user is dropped with the rest of its edits
+    await writeFile(file, `${saved[i] ?? ''}${saved[i]?.endsWith('\n') === false && saved[i] !== '' ? '\n' : ''}${name}:${subidStart}:65536\n`);
+  }
+  const runtimeDir = path.join(dir, 'xdg-runtime');
+  await mkdir(runtimeDir, { mode: 0o700 });
+  await chown(runtimeDir, uid, gid);
+  return {
+    name, uid, gid, home, subidStart, dir, runtimeDir,
+    remove: async () => {
+      await run('userdel', ['--remove', name]).catch(() => undefined);
+      await restore();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RootlessDaemon {
+  process: ChildProcess;
+  socket: string;
+  env: NodeJS.ProcessEnv;
+  log(): string;
+  stop(): Promise<number | null>;
+}
+
+function berthdArgs(): string[] {
+  const fromDist = import.meta.url.includes('/dist/');
+  return fromDist ? [path.join(REPO_ROOT, 'dist/src/berthd/main.js')] : ['--import', 'tsx', path.join(REPO_ROOT, 'src/berthd/main.ts')];
+}
+
+/** berthd as the user, with nothing but its environment to find its paths. */
+export async function startRootlessBerthd(user: TestUser): Promise<RootlessDaemon> {
+  const env = { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: user.home, USER: user.name, XDG_RUNTIME_DIR: user.runtimeDir };
+  const child = spawn('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', process.execPath, ...berthdArgs(), '--log-level', 'debug'], {
+    cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const log: string[] = [];
+  child.stderr?.on('data', (c: Buffer) => log.push(c.toString()));
+  const socket = path.join(user.runtimeDir, 'berth', 'berth.sock');
+  const clientEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(user.dir, 'docker-config') };
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  for (let i = 0; i < 240; i++) {
+    if (child.exitCode !== null) throw new Error(`rootless berthd exited at startup:\n${log.join('')}`);
+    if (existsSync(socket) && await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: clientEnv }).then(() => true, () => false)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    process: child, socket, env: clientEnv, log: () => log.join(''),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return await exited;
+    },
+  };
+}
+
+/** /dev/net/tun as Debian's udev leaves it (0666), for pasta; the old mode is given back. */
+export async function openTunDevice(): Promise<() => Promise<void>> {
+  const before = (await stat('/dev/net/tun')).mode & 0o7777;
+  await chmod('/dev/net/tun', 0o666);
+  return async () => { await chmod('/dev/net/tun', before); };
+}
+
+/** processes of a user (ps -u), as "pid comm" lines */
+export async function processesOf(uid: number): Promise<string[]> {
+  const out = await run('ps', ['-u', String(uid), '-o', 'pid=,comm=']).then((r) => r.stdout, () => '');
+  return out.split('\n').map((l) => l.trim()).filter(Boolean);
+}
