@@ -36,6 +36,9 @@ export const daemonConfigSchema = z.object({
   'group': z.string().optional(),
   'mtu': z.number().int().positive().optional(),
   'publish-behind-host-firewall': z.boolean().optional(),
+  'userns-remap': z.string().optional(),
+  'subuid-file': z.string().optional(),
+  'subgid-file': z.string().optional(),
 }).strict();
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
 
@@ -58,6 +61,10 @@ export interface ResolvedConfig {
   mtu: number | undefined;
   /** published ports answer other hosts through a userland proxy, behind the INPUT firewall */
   publishBehindHostFirewall: boolean;
+  /** --userns-remap: default|USER[:GROUP]; undefined: containers use the host's user namespace unless --userns says */
+  usernsRemap: string | undefined;
+  subuidFile: string;
+  subgidFile: string;
 }
 
 export async function loadConfigFile(file: string, explicit: boolean): Promise<DaemonConfig> {
@@ -114,5 +121,8 @@ export function resolveConfig(flags: DaemonConfig, file: DaemonConfig, defaults:
     group: pick('group') ?? 'berth',
     mtu: pick('mtu'),
     publishBehindHostFirewall: pick('publish-behind-host-firewall') ?? false,
+    usernsRemap: pick('userns-remap'),
+    subuidFile: pick('subuid-file') ?? '/etc/subuid',
+    subgidFile: pick('subgid-file') ?? '/etc/subgid',
   };
 }

@@ -33,6 +33,9 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
     .option('-s, --storage-driver <driver>', 'overlay or native')
     .option('-G, --group <name>', 'group owning the unix socket (default berth)')
     .option('--mtu <bytes>', 'MTU of the default bridge')
+    .option('--userns-remap <user>', 'every container gets a user namespace with subordinate ids of this user: default (berthremap) or USER[:GROUP]')
+    .option('--subuid-file <file>', 'subordinate uid ranges for user namespaces (default /etc/subuid)')
+    .option('--subgid-file <file>', 'subordinate gid ranges for user namespaces (default /etc/subgid)')
     .option('--publish-behind-host-firewall', 'traffic from other hosts reaches published ports through a userland proxy, so the host INPUT firewall applies')
     .allowExcessArguments(false)
     .exitOverride();
@@ -71,5 +74,8 @@ export function parseFlags(argv: readonly string[]): ParsedFlags {
   const mtu = str('mtu');
   if (mtu !== undefined) config.mtu = Number(mtu);
   if (o['publishBehindHostFirewall']) config['publish-behind-host-firewall'] = true;
+  set('userns-remap', str('usernsRemap'));
+  set('subuid-file', str('subuidFile'));
+  set('subgid-file', str('subgidFile'));
   return { config, configFile: str('configFile') };
 }

@@ -29,6 +29,7 @@ import { EventBus } from '../daemon/events/event-bus.js';
 import { ImageService } from '../daemon/images/image-service.js';
 import { NetworksService } from '../daemon/networks/service.js';
 import { VolumesService } from '../daemon/volumes/service.js';
+import { UsernsService } from '../daemon/userns/service.js';
 import { buildRequestFromQuery, errorMessage, toJsonMessage } from '../daemon/build/api.js';
 import { BuildService, buildImage } from '../daemon/build/build-service.js';
 import { sandboxBuildNetwork } from '../daemon/build/run-backend.js';
@@ -112,11 +113,14 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
     warn: (message) => log.warn(message),
   });
   await volumes.load();
+  const userns = await UsernsService.open({ dataRoot: config.dataRoot, ...(config.usernsRemap !== undefined ? { remap: config.usernsRemap } : {}),
+    files: { subuid: config.subuidFile, subgid: config.subgidFile } });
+  const layerSharing = await images.snapshotter.probeIdmap?.().catch((err: unknown) => { log.warn(`idmapped mounts: ${String(err)}`); return undefined; });
   const containers: ContainerService = new ContainerService({
     dataRoot: config.dataRoot, execRoot: config.execRoot, images: images.lookup(), rootfs: images.rootfs(), runtimes,
     monitor: new InProcessMonitor(), events, log, networks, cgroupParent: config.cgroupParent,
     ...(platform.containerCgroups ? { cgroups: cgroupAccess(cgroups) } : {}),
-    resourceWarnings: (hostConfig) => platform.resourceWarnings(hostConfig),
+    resourceWarnings: (hostConfig) => platform.resourceWarnings(hostConfig), userns,
     logOptions: parseLogOptions(config.logOpts),
     bundle: {
       initBinary: await firstExisting(['/usr/bin/tini-static', '/usr/bin/docker-init']),
@@ -129,6 +133,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
     .map((c) => ({ containerId: c.Id, running: c.State.Running })));
 
   const wasRunning = await containers.recover();
+  await userns.sweep(new Set(containers.store.all().map((c) => c.Id)));
   await sweepLeftovers(config, containers, images, runtimes, cgroups, log);
   await networks.start([]);
   const containerApi = new ContainerApi(containers, { commit: (request) => images.commit(request) },
@@ -139,7 +144,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
     runtimes: Object.keys(config.runtimes), cgroupVersion: cgroups.version, cgroupParent: config.cgroupParent,
     insecureRegistries: config.insecureRegistries, storageDriver: images.snapshotter.driver === 'overlay' ? 'overlay2' : 'vfs',
     apiVersion: API_VERSION_NEWEST, minApiVersion: API_VERSION_OLDEST,
-    securityOptions: platform.securityOptions, warnings: platform.warnings, limited: platform.limited,
+    securityOptions: [...platform.securityOptions, ...userns.securityOptions(layerSharing)], warnings: platform.warnings, limited: platform.limited,
   }, containers, images, events);
   const builder = await BuildService.open({
     images, runtime: runtimes.get(), dataRoot: path.join(config.dataRoot, 'build'), runRoot: path.join(config.execRoot, 'build'),

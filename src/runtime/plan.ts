@@ -291,8 +291,12 @@ export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promi
   ops.push(...ns.joins);
   if (ns.unshareFlags) ops.push({ op: 'UNSHARE', ints: [ns.unshareFlags] });
   ops.push({ op: 'SYNC_WAIT' });
-  // with the maps written, become the namespace's root (kuid 0 is unmapped inside it)
-  if (inUserNs) ops.push({ op: 'CREDS', ints: [0, 0] });
+  // with the maps written, become the namespace's root (kuid 0 is unmapped inside it); the
+  // change of ids makes /proc/self root's (not dumpable), so oom_score_adj is written before
+  if (inUserNs) {
+    if (proc.oomScoreAdj !== undefined) ops.push({ op: 'OOM_SCORE_ADJ', ints: [BigInt.asUintN(64, BigInt(proc.oomScoreAdj))] });
+    ops.push({ op: 'CREDS', ints: [0, 0] });
+  }
   if (ns.types.has('cgroup') && !spec.linux?.namespaces?.find((n) => n.type === 'cgroup')?.path) {
     ops.push({ op: 'UNSHARE', ints: [CLONE_FLAGS.cgroup] });
   }
@@ -305,7 +309,7 @@ export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promi
     if (spec.root?.readonly) ops.push({ op: 'READONLY_PATH', strs: ['/'] });
   }
   ops.push(...term.child);
-  ops.push(...processOps(proc, 'process', ctx.seccompProgram, { op: 'FIFO_WAIT' }));
+  ops.push(...processOps(inUserNs ? { ...proc, oomScoreAdj: undefined } : proc, 'process', ctx.seccompProgram, { op: 'FIFO_WAIT' }));
   return ops;
 }
 

@@ -14,6 +14,8 @@ import type { ResolvedLinks } from './links.js';
 import type { ContainerRecord } from './record.js';
 import { resolveInRoot } from './root-path.js';
 import { resolveUser } from './user.js';
+import type { IdMaps } from '../../sys/idmap.js';
+import { chownBindSources, chownedBindSources, mappedIds, prepareUsernsFiles, withUserNamespace } from './user-namespace.js';
 
 export interface BundleOptions {
   initBinary: string | undefined;
@@ -22,6 +24,8 @@ export interface BundleOptions {
   cgroupsPath: string;
   /** --pid/--ipc/--uts sharing, resolved by the service at start */
   shared?: SharedNamespaces;
+  /** the container's user namespace maps (--userns=auto|remap); absent: the host's user namespace */
+  idmap?: IdMaps;
   /** named/anonymous volumes and --volumes-from -> host binds (the volumes service); absent: binds only */
   resolveVolumes?: (record: ContainerRecord, rootfs: string) => Promise<{ Binds: string[]; Mounts: MountRequest[] }>;
   /** legacy --link: the targets (for /etc/hosts) and the environment they give */
@@ -35,7 +39,8 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
     trace.time('root', async () => {
       await mkdir(bundleDir, { recursive: true, mode: 0o700 });
       const resolved = await resolveUser(rootfs, record.Config.User ?? '', record.HostConfig.GroupAdd ?? []);
-      await ensureWorkdir(rootfs, record.Config.WorkingDir || '/', resolved.uid, resolved.gid);
+      const owner = mappedIds(options.idmap, resolved.uid, resolved.gid);
+      await ensureWorkdir(rootfs, record.Config.WorkingDir || '/', owner.uid, owner.gid);
       return resolved;
     }),
     trace.time('network', () => joinNetwork(record, networks, options.links?.links)),
@@ -58,11 +63,17 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   // link variables come first, so the container's own Env wins a clash (as docker orders them)
   const linkEnv = options.links?.env ?? [];
   const withLinks = linkEnv.length > 0 ? { ...record, Config: { ...record.Config, Env: [...linkEnv, ...(record.Config.Env ?? [])] } } : record;
-  const spec = buildSpec({
+  await chownBindSources(chownedBindSources(record.HostConfig), mappedIds(options.idmap, user.uid, user.gid));
+  const built = buildSpec({
     record: volumes ? { ...withLinks, HostConfig: { ...record.HostConfig, ...volumes } } : withLinks, rootfs, user, netnsPath: sandbox.netnsPath, etcFiles, initBinary: options.initBinary,
     defaultSeccomp: options.defaultSeccomp, convertSeccomp: options.convertSeccomp, cgroupsPath: options.cgroupsPath,
     shared: options.shared,
   });
+  const spec = options.idmap ? withUserNamespace(built, options.idmap) : built;
+  if (options.idmap) {
+    const binds = (spec.mounts ?? []).filter((m) => m.type === 'bind' && m.source).map((m) => m.source as string);
+    await prepareUsernsFiles({ dataRoot: path.dirname(path.dirname(containerDir)), containerDir, etcFiles: Object.values(etcFiles), rootfs, bindSources: binds }, options.idmap);
+  }
   trace.mark('spec');
   // the bundle is rewritten at every start and lives under the exec-root: rename suffices
   await writeJsonAtomic(path.join(bundleDir, 'config.json'), spec, 0o600, { durable: false });

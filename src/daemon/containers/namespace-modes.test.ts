@@ -14,7 +14,8 @@ test('bad modes and a hostname with --uts host are refused at create', () => {
   assert.throws(() => checkNamespaceModes({ IpcMode: 'container:' }, undefined), /no container named/);
   assert.throws(() => checkNamespaceModes({ UTSMode: 'container:x' }, undefined), /invalid UTS mode/);
   assert.throws(() => checkNamespaceModes({ UTSMode: 'host' }, 'box'), /hostname and the UTS mode/);
-  assert.throws(() => checkNamespaceModes({ UsernsMode: 'remap' }, undefined), /not supported yet/);
+  checkNamespaceModes({ UsernsMode: 'auto:size=4096' }, undefined);
+  assert.throws(() => checkNamespaceModes({ UsernsMode: 'auto:size=' }, undefined), /invalid USER mode/);
   assert.throws(() => checkNamespaceModes({ UsernsMode: 'bogus' }, undefined), /invalid USER mode: bogus/);
   checkNamespaceModes({ PidMode: 'host', IpcMode: 'shareable', UTSMode: 'host', UsernsMode: 'host' }, undefined);
 });

@@ -1,6 +1,6 @@
 // docker's namespace sharing modes (--pid, --ipc, --uts, --cgroupns): checked at create,
 // resolved to namespace paths at start, turned into the OCI namespace list and /dev/shm.
-import { BerthError, conflict, invalidArgument, notFound } from '../../errors/berth-error.js';
+import { conflict, invalidArgument, notFound } from '../../errors/berth-error.js';
 import type { LinuxNamespace, Mount } from '../../oci/runtime-spec.js';
 import type { HostConfig } from './create-request.js';
 
@@ -47,13 +47,10 @@ export function checkNamespaceModes(host: HostConfig, hostname: string | undefin
   }
 }
 
-/** Only the host's user namespace runs today; anything else is refused rather than ignored. */
+/** --userns syntax (the user namespace service allocates the ids at create). */
 export function checkUsernsMode(value: string | undefined): void {
-  if (!value || value === 'host') return;
-  if (['remap', 'auto', 'keep-id', 'private'].includes(value) || value.startsWith('auto:')) {
-    throw new BerthError('not_implemented', 'USERNS_MODE', `--userns=${value}: per-container user namespaces are not supported yet (only host)`);
-  }
-  throw invalidArgument('BAD_USERNS_MODE', `invalid USER mode: ${value} (host, remap, auto, keep-id)`);
+  if (!value || /^(host|remap|private|auto|keep-id|auto:size=\d+)$/.test(value)) return;
+  throw invalidArgument('BAD_USERNS_MODE', `invalid USER mode: ${value} (host, remap, auto, auto:size=N, keep-id)`);
 }
 
 /** docker's inspect defaults: IpcMode "private", CgroupnsMode "host" (berth's cgroups are v1). */

@@ -4,6 +4,7 @@
 import type { ContainerConfig as ImageContainerConfig } from '../../oci/image.js';
 import type { LinuxResources } from '../../oci/runtime-spec.js';
 import type { Runtime } from '../../runtime/runtime.js';
+import type { IdMaps } from '../../sys/idmap.js';
 
 export interface ContainerImage {
   /** sha256:... */
@@ -21,8 +22,8 @@ export interface ImageLookup {
 
 /** Writable root file systems of containers over their image's layers. */
 export interface ContainerRootfs {
-  /** create (first time) and mount the container's root; returns its path */
-  mount(containerId: string, imageId: string): Promise<string>;
+  /** create (first time) and mount the container's root; returns its path. With idmap: owned by the mapped ids */
+  mount(containerId: string, imageId: string, idmap?: IdMaps): Promise<string>;
   unmount(containerId: string): Promise<void>;
   remove(containerId: string): Promise<void>;
   /** the container's changes as an uncompressed layer tar (whiteouts for deletions) */

@@ -27,6 +27,7 @@ import { StreamHub } from './stream-hub.js';
 import { parseSignal } from './signals.js';
 import { DEFAULT_SHM_SIZE } from './oci-defaults.js';
 import { mountShareableShm, shmPath, unmountShareableShm } from './shm-mount.js';
+import { checkUserNamespace, type UserNamespaces } from './user-namespace.js';
 import { namespaceDonors, resolveSharedNamespaces, withDefaultModes, type DonorInfo } from './namespace-modes.js';
 import { healthProbeOf } from './health/config.js';
 import { healthAtStart, healthAtStop, type HealthState } from './health/state.js';
@@ -56,6 +57,8 @@ export interface ContainerServiceDeps {
   logOptions?: LogOptions;
   /** warnings for limits this daemon cannot apply (rootless berthd without a delegated cgroup) */
   resourceWarnings?: (hostConfig: object) => string[];
+  /** --userns=auto|remap and --userns-remap (daemon/userns); absent: every container in the host's */
+  userns?: UserNamespaces;
 }
 
 /** What is alive about a container while berthd runs (not persisted). */
@@ -109,8 +112,10 @@ export class ContainerService {
     this.store.reserveName(fullName, id);
     try {
       const record = this.newRecord(id, fullName, request, host, image);
+      const idmap = await this.deps.userns?.allocate(id, host);
+      if (idmap) await checkUserNamespace(host, idmap);
       await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
-      await this.deps.rootfs.mount(id, image.id);
+      await this.deps.rootfs.mount(id, image.id, idmap);
       await this.deps.rootfs.unmount(id);
       trace.mark('snapshot');
       await this.store.save(record);
@@ -122,6 +127,7 @@ export class ContainerService {
       this.store.releaseName(fullName, id);
       await this.deps.rootfs.remove(id).catch(() => undefined);
       await rm(this.store.dir(id), { recursive: true, force: true });
+      await this.deps.userns?.release(id).catch(() => undefined);
       throw err;
     }
   }
@@ -167,6 +173,7 @@ export class ContainerService {
     this.cancelRestart(record.Id);
     this.runEnded(record.Id);
     await this.deps.rootfs.remove(record.Id);
+    await this.deps.userns?.release(record.Id);
     await rm(this.bundleDir(record.Id), { recursive: true, force: true });
     await this.store.remove(record);
     this.emit(record, 'destroy');
@@ -255,11 +262,12 @@ export class ContainerService {
       // a leftover of a crashed run would make create fail
       await runtime.delete(record.Id, { force: true }).catch(() => undefined);
       trace.mark('leftover-check');
-      const rootfs = await this.deps.rootfs.mount(record.Id, record.Image);
+      const idmap = this.deps.userns?.mapsOf(record.Id);
+      const rootfs = await this.deps.rootfs.mount(record.Id, record.Image, idmap);
       trace.mark('rootfs-mount');
       const links = (record.HostConfig.Links ?? []).length > 0
         ? resolveLinks(record, (ref) => this.store.resolve(ref), (id) => this.deps.networks?.sandbox(id)?.settings) : undefined;
-      await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), { ...this.deps.bundle, cgroupsPath: record.CgroupsPath, shared, links },
+      await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), { ...this.deps.bundle, cgroupsPath: record.CgroupsPath, shared, links, ...(idmap ? { idmap } : {}) },
         this.deps.networks, trace.child('bundle.'));
       trace.reset();
       process = await this.deps.monitor.start({

@@ -114,11 +114,10 @@ export class SubidAllocator {
   }
 
   /** The container's maps: 0..size inside onto its own block; the same block again if it has one. */
-  allocate(containerId: string): Promise<ContainerIdMaps> {
+  allocate(containerId: string, size = this.blockSize): Promise<ContainerIdMaps> {
     return this.serial(async () => {
       let block = this.allocations.get(containerId);
       if (!block) {
-        const size = this.blockSize;
         const others = [...this.allocations.values()];
         const uid = firstFreeBlock(this.uidRanges, others.map((a) => ({ start: a.uid, size: a.size })), size);
         const gid = firstFreeBlock(this.gidRanges, others.map((a) => ({ start: a.gid, size: a.size })), size);

@@ -90,3 +90,18 @@ export async function shiftedCopy(root: string, layerDir: string, name: string, 
   await rename(work, target);
   return path.join(target, 'fs');
 }
+
+/** Can this kernel idmap a directory of this file system? (one idmapped mount of an empty dir, undone at once) */
+export async function probeIdmappedMounts(scratchDir: string): Promise<boolean> {
+  const source = path.join(scratchDir, 'source');
+  await mkdir(source, { recursive: true, mode: 0o700 });
+  const probeMaps: IdMaps = { uidMappings: [{ containerID: 0, hostID: 65536, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 65536, size: 65536 }] };
+  try {
+    return await withIdmappedLowers(path.join(scratchDir, 'stage'), [source], probeMaps, async () => true);
+  } catch (err) {
+    if (cannotIdmap(err)) return false;
+    throw err;
+  } finally {
+    await rm(scratchDir, { recursive: true, force: true });
+  }
+}

@@ -22,6 +22,11 @@ export class NativeSnapshotter extends LayerDirectoryStore implements Snapshotte
   readonly driver = 'native' as const;
   protected readonly whiteouts = 'remove' as const;
 
+  /** every container root is a copy of its own: remapped ones are chowned copies */
+  async probeIdmap(): Promise<'chowned-copy'> {
+    return 'chowned-copy';
+  }
+
   protected async seedLayer(fs: string, parent: Digest | undefined): Promise<void> {
     if (parent !== undefined) await copyTree(this.layerFs(parent), fs);
   }

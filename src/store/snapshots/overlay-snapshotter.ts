@@ -12,7 +12,7 @@ import { ACTIVE_RECORD, listActiveRecords, readActiveRecord } from './active-rec
 import { overlayUpperDiff } from './diff-layer.js';
 import { LayerDirectoryStore } from './layer-directory-store.js';
 import { checkSnapshotKey, type ActiveSnapshot, type PrepareOptions, type Snapshotter } from './snapshotter.js';
-import { cannotIdmap, ownByMappedRoot, shiftedCopy, withIdmappedLowers, type IdmapMechanism } from './idmapped-layers.js';
+import { cannotIdmap, ownByMappedRoot, probeIdmappedMounts, shiftedCopy, withIdmappedLowers, type IdmapMechanism } from './idmapped-layers.js';
 import type { IdMaps } from '../../sys/idmap.js';
 
 const MAX_MOUNT_DATA = 4000;
@@ -85,8 +85,13 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     mount(`berth-${key}`, path.join(dir, 'merged'), 'overlay', 0, data);
   }
 
-  /** How layers of user-namespaced roots were shared last: idmapped, or chowned copies where the kernel cannot. */
+  /** How layers of user-namespaced roots are shared: idmapped, or chowned copies where the kernel cannot. */
   idmapMechanism: IdmapMechanism | undefined;
+
+  async probeIdmap(): Promise<IdmapMechanism> {
+    this.idmapMechanism = await probeIdmappedMounts(path.join(this.root, 'tmp', 'idmap-probe')) ? 'idmapped-mounts' : 'chowned-copy';
+    return this.idmapMechanism;
+  }
 
   /** Lower layers idmapped to the container's ids (or chowned copies as a fallback); upper owned by its root. */
   private async mountIdmapped(key: string, dir: string, lowers: readonly string[], maps: IdMaps): Promise<void> {

@@ -58,6 +58,8 @@ export interface RootfsStore {
 
 export interface Snapshotter extends LayerStore, RootfsStore {
   readonly driver: 'overlay' | 'native';
+  /** How roots of containers in a user namespace share the layers: idmapped mounts, or chowned copies. */
+  probeIdmap?(): Promise<'idmapped-mounts' | 'chowned-copy'>;
   /** After a crash: unmount our leftover mounts and delete half-unpacked layers. */
   sweep(): Promise<void>;
 }
