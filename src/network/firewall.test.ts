@@ -51,3 +51,16 @@ test('crafted 127/8 traffic from bridges is dropped; the sandbox table sends 127
   assert.match(inside, /ip daddr 127\.0\.0\.11 tcp dport 53 dnat ip to 172\.18\.0\.1:53/);
   assert.match(inside, /oifname != "lo" ct status dnat ip saddr 127\.0\.0\.0\/8 masquerade/);
 });
+
+test('IPv6: "::" DNATs everything but ::1 to the container\'s IPv6 address; ::1 is left to the proxy', () => {
+  const text = renderFirewall({
+    ...base,
+    ports: [
+      { protocol: 'tcp' as const, hostIp: '::', hostPort: 8080, containerIp: 'fd00::2', containerPort: 80 },
+      { protocol: 'tcp' as const, hostIp: '::1', hostPort: 8081, containerIp: 'fd00::2', containerPort: 80 },
+    ],
+  });
+  assert.match(text, /ip6 daddr != ::1 tcp dport 8080 dnat ip6 to \[fd00::2\]:80/);
+  assert.doesNotMatch(text, /dport 8081/);
+  assert.match(text, /oifname "bbxb" ct status dnat ip6 saddr fd00::\/64 masquerade/);
+});

@@ -44,12 +44,17 @@ function isV6(ip: string): boolean {
   return ip.includes(':');
 }
 
+/** The kernel cannot route ::1 out of lo (IPv6 has no route_localnet): a host socket proxies it. */
+export function servedByProxyOnly(hostIp: string): boolean {
+  return hostIp === '::1';
+}
+
 function dnatRule(port: FirewallPort): string {
   const fam = isV6(port.containerIp) ? 'ip6' : 'ip';
   const target = fam === 'ip6' ? `[${port.containerIp}]:${port.containerPort}` : `${port.containerIp}:${port.containerPort}`;
-  const match = port.hostIp === '' || port.hostIp === '0.0.0.0' || port.hostIp === '::'
-    ? `meta nfproto ${fam === 'ip6' ? 'ipv6' : 'ipv4'}`
-    : `${isV6(port.hostIp) ? 'ip6' : 'ip'} daddr ${port.hostIp}`;
+  const wildcard = port.hostIp === '' || port.hostIp === '0.0.0.0' || port.hostIp === '::';
+  const match = !wildcard ? `${isV6(port.hostIp) ? 'ip6' : 'ip'} daddr ${port.hostIp}`
+    : fam === 'ip6' ? 'ip6 daddr != ::1' : 'meta nfproto ipv4';
   return `${match} ${port.protocol} dport ${port.hostPort} dnat ${fam} to ${target}`;
 }
 
@@ -65,7 +70,7 @@ export function renderFirewall(model: FirewallModel): string {
     lines.push('  }');
   };
 
-  const portRules = model.ports.map(dnatRule);
+  const portRules = model.ports.filter((p) => !servedByProxyOnly(p.hostIp)).map(dnatRule);
   chain('published-ports', undefined, portRules);
 
   const prerouting: string[] = [];
@@ -93,6 +98,7 @@ export function renderFirewall(model: FirewallModel): string {
       if (net.masquerade && !net.internal) postrouting.push(`oifname != ${br} ip saddr ${subnet} masquerade`);
     }
     for (const subnet of net.subnets6) {
+      postrouting.push(`oifname ${br} ct status dnat ip6 saddr ${subnet} masquerade`);
       if (net.masquerade && !net.internal) postrouting.push(`oifname != ${br} ip6 saddr ${subnet} masquerade`);
     }
   }

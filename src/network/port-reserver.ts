@@ -23,7 +23,7 @@ function bindAddress(hostIp: string): string {
   return hostIp === '' ? '0.0.0.0' : hostIp;
 }
 
-async function listenTcp(address: string, port: number, target: ProxyTarget | undefined): Promise<net.Server> {
+async function listenTcp(address: string, port: number, target: ProxyTarget | undefined, ipv6Only: boolean): Promise<net.Server> {
   const server = net.createServer((client) => {
     if (!target) { client.destroy(); return; }
     const upstream = net.connect(target.port, target.ip);
@@ -33,13 +33,13 @@ async function listenTcp(address: string, port: number, target: ProxyTarget | un
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port, host: address, exclusive: true }, () => { server.off('error', reject); resolve(); });
+    server.listen({ port, host: address, exclusive: true, ipv6Only }, () => { server.off('error', reject); resolve(); });
   });
   return server;
 }
 
-async function bindUdp(address: string, port: number, target: ProxyTarget | undefined): Promise<dgram.Socket> {
-  const socket = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4' });
+async function bindUdp(address: string, port: number, target: ProxyTarget | undefined, ipv6Only: boolean): Promise<dgram.Socket> {
+  const socket = dgram.createSocket({ type: net.isIPv6(address) ? 'udp6' : 'udp4', ipv6Only });
   const clients = new Map<string, { socket: dgram.Socket; timer: NodeJS.Timeout }>();
   if (target) {
     socket.on('message', (msg, rinfo) => {
@@ -72,10 +72,12 @@ async function bindUdp(address: string, port: number, target: ProxyTarget | unde
 
 /**
  * Binds the mapping's host port (the first free one of its range; any when 0). With a proxy
- * target, connections to the socket are relayed to the container.
+ * target, connections to the socket are relayed to the container. An IPv6 address binds IPv6
+ * only, so "::" and "0.0.0.0" of the same port are two reservations.
  */
 export async function reservePort(mapping: PortMapping, target?: ProxyTarget): Promise<Reservation> {
   const address = bindAddress(mapping.hostIp);
+  const ipv6Only = net.isIPv6(address);
   const candidates: number[] = [];
   if (mapping.hostPortStart === 0) candidates.push(0);
   else for (let p = mapping.hostPortStart; p <= mapping.hostPortEnd; p++) candidates.push(p);
@@ -83,14 +85,14 @@ export async function reservePort(mapping: PortMapping, target?: ProxyTarget): P
   for (const port of candidates) {
     try {
       if (mapping.protocol === 'udp') {
-        const socket = await bindUdp(address, port, target);
+        const socket = await bindUdp(address, port, target, ipv6Only);
         return { hostIp: mapping.hostIp, hostPort: socket.address().port, close: async () => { socket.close(); await Promise.resolve(); } };
       }
       if (mapping.protocol === 'sctp') {
         // node cannot bind SCTP; the kernel DNAT still serves it
         return { hostIp: mapping.hostIp, hostPort: port, close: async () => undefined };
       }
-      const server = await listenTcp(address, port, target);
+      const server = await listenTcp(address, port, target, ipv6Only);
       const bound = server.address();
       const hostPort = typeof bound === 'object' && bound ? bound.port : port;
       return { hostIp: mapping.hostIp, hostPort, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };

@@ -1,11 +1,12 @@
 // A container's network sandbox: its netns, one endpoint (veth) per network, the published
 // ports and the /etc/hosts + /etc/resolv.conf it gets. Called under the service's lock.
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, conflict, invalidArgument, notFound, withCleanup } from '../../errors/berth-error.js';
 import { HostEntry, parseExtraHost, parseResolvConf, renderHosts, renderResolvConf, withEmbeddedDns } from '../../network/etc-files.js';
-import { EMBEDDED_DNS_ADDRESS } from '../../network/firewall.js';
+import { EMBEDDED_DNS_ADDRESS, servedByProxyOnly } from '../../network/firewall.js';
 import { mappingsFromBindings, PortMapping } from '../../network/ports.js';
 import { reservePort, Reservation } from '../../network/port-reserver.js';
 import { allocateEndpoint } from './allocate.js';
@@ -202,29 +203,55 @@ export class SandboxOps {
     return endpoint;
   }
 
-  /** Reserves host ports (binding them) and records the DNAT targets on the first endpoint. */
+  /**
+   * Reserves host ports (binding them) and records the DNAT targets on the first endpoint. On an
+   * IPv6 network a port published on every address is published on "::" too, to the container's
+   * IPv6 address; [::1] reaches it through the reserving socket (the kernel cannot DNAT ::1).
+   */
   private async publish(record: SandboxRecord, mappings: readonly PortMapping[]): Promise<void> {
     if (mappings.length === 0) return;
     const endpoint = record.endpoints.find((e) => e.ipv4);
     const containerIp = addressOf(endpoint?.ipv4);
+    const containerIp6 = addressOf(endpoint?.ipv6);
     const network = endpoint ? this.state.networks.get(endpoint.networkId) : undefined;
     if (!containerIp || !network || network.internal) return;
-    const proxy = this.state.options.publishBehindHostFirewall === true;
     const held: Reservation[] = this.state.reservations.get(record.containerId) ?? [];
     this.state.reservations.set(record.containerId, held);
     for (const mapping of mappings) {
-      const reservation = await reservePort(mapping, proxy ? { ip: containerIp, port: mapping.containerPort } : undefined);
-      held.push(reservation);
-      record.ports.push({
-        protocol: mapping.protocol, containerPort: mapping.containerPort, hostIp: mapping.hostIp,
-        hostPort: reservation.hostPort, containerIp, path: proxy ? 'userland-proxy' : 'kernel-dnat',
-      });
+      if (isIP(mapping.hostIp) === 6) {
+        if (!containerIp6) {
+          throw invalidArgument('NO_IPV6_ADDRESS', `cannot publish port ${mapping.containerPort} on ${mapping.hostIp}: `
+            + `container ${record.containerId} has no IPv6 address (its network was not created with --ipv6)`);
+        }
+        await this.reserve(record, held, mapping, containerIp6);
+        continue;
+      }
+      const hostPort = await this.reserve(record, held, mapping, containerIp);
+      if (mapping.hostIp === '' && containerIp6) {
+        await this.reserve(record, held, { ...mapping, hostIp: '::', hostPortStart: hostPort, hostPortEnd: hostPort }, containerIp6);
+      }
     }
+  }
+
+  /** A socket relays to the container: in proxy mode, and for [::1] (so for "::", which takes it). */
+  private proxyTarget(hostIp: string, containerIp: string, containerPort: number): { ip: string; port: number } | undefined {
+    const proxy = this.state.options.publishBehindHostFirewall === true || servedByProxyOnly(hostIp) || hostIp === '::';
+    return proxy ? { ip: containerIp, port: containerPort } : undefined;
+  }
+
+  private async reserve(record: SandboxRecord, held: Reservation[], mapping: PortMapping, containerIp: string): Promise<number> {
+    const reservation = await reservePort(mapping, this.proxyTarget(mapping.hostIp, containerIp, mapping.containerPort));
+    held.push(reservation);
+    const viaProxy = this.state.options.publishBehindHostFirewall === true || servedByProxyOnly(mapping.hostIp);
+    record.ports.push({
+      protocol: mapping.protocol, containerPort: mapping.containerPort, hostIp: mapping.hostIp,
+      hostPort: reservation.hostPort, containerIp, path: viaProxy ? 'userland-proxy' : 'kernel-dnat',
+    });
+    return reservation.hostPort;
   }
 
   /** After a daemon restart: bind again the host ports of sandboxes that survived. */
   async restorePorts(): Promise<void> {
-    const proxy = this.state.options.publishBehindHostFirewall === true;
     for (const record of this.state.sandboxes.values()) {
       if (record.ports.length === 0 || this.state.reservations.has(record.containerId)) continue;
       const held: Reservation[] = [];
@@ -232,7 +259,7 @@ export class SandboxOps {
       for (const p of record.ports) {
         const mapping = { protocol: p.protocol, containerPort: p.containerPort, hostIp: p.hostIp, hostPortStart: p.hostPort, hostPortEnd: p.hostPort };
         try {
-          held.push(await reservePort(mapping, proxy ? { ip: p.containerIp, port: p.containerPort } : undefined));
+          held.push(await reservePort(mapping, this.proxyTarget(p.hostIp, p.containerIp, p.containerPort)));
         } catch (err) {
           process.emitWarning(`berth: cannot re-reserve port ${p.hostPort}/${p.protocol} of container ${record.containerId}: ${String(err)}`);
         }
@@ -287,14 +314,14 @@ export class SandboxOps {
     await this.state.kernel.deleteLink(endpoint.hostIfName);
     record.endpoints = record.endpoints.filter((e) => e !== endpoint);
     const ip = addressOf(endpoint.ipv4);
-    const dropped: PublishedPort[] = record.ports.filter((p) => p.containerIp === ip);
+    const gone = new Set([ip, addressOf(endpoint.ipv6)].filter((a): a is string => a !== undefined));
+    const dropped: PublishedPort[] = record.ports.filter((p) => gone.has(p.containerIp));
     if (dropped.length > 0) {
-      // ports pointed at the address that is gone: release them too
-      record.ports = record.ports.filter((p) => p.containerIp !== ip);
-      for (const r of this.state.reservations.get(containerId) ?? []) {
-        if (dropped.some((p) => p.hostPort === r.hostPort)) await r.close();
-      }
-      this.state.reservations.set(containerId, (this.state.reservations.get(containerId) ?? []).filter((r) => !dropped.some((p) => p.hostPort === r.hostPort)));
+      // ports pointed at the addresses that are gone: release them too
+      record.ports = record.ports.filter((p) => !gone.has(p.containerIp));
+      const isDropped = (r: Reservation): boolean => dropped.some((p) => p.hostPort === r.hostPort && p.hostIp === r.hostIp);
+      for (const r of this.state.reservations.get(containerId) ?? []) if (isDropped(r)) await r.close();
+      this.state.reservations.set(containerId, (this.state.reservations.get(containerId) ?? []).filter((r) => !isDropped(r)));
     }
     if (ip) record.hostsContent = record.hostsContent.split('\n').filter((l) => !l.startsWith(`${ip}\t${record.hostname}`)).join('\n');
     if (record.dnsGateway !== undefined && record.dnsGateway === embeddedDnsGateway(network)) {
