@@ -160,5 +160,5 @@ test('a new user namespace: joined namespaces are entered before the clone, exec
   });
   const exec = buildExecPlan({ args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 } }, { initPid: 7, namespaces: ['user', 'network', 'mount'], relayTerminal: false });
   const joined = exec.filter((o) => o.op === 'SETNS').map((o) => String(o.strs?.[0]));
-  assert.deepEqual(joined, ['/proc/7/ns/net', '/proc/7/ns/mnt', '/proc/7/ns/user']);
+  assert.deepEqual(joined, ['/proc/7/ns/net', '/proc/7/ns/user', '/proc/7/ns/mnt']);
 });

@@ -322,9 +322,10 @@ export function buildExecPlan(proc: Process, ctx: ExecPlanContext, field = 'proc
   ops.push(...term.shim);
   if (ctx.namespaces.includes('pid')) ops.push(join('pid'));
   ops.push({ op: 'CLONE', ints: [0] });
-  // the user namespace last: joined first, it would take the host's privileges over a
-  // network namespace the container's user namespace does not own
-  const order: NamespaceType[] = ['cgroup', 'ipc', 'uts', 'network', 'mount', 'user'];
+  // the user namespace after the others (joined first, it would take the host's privileges
+  // over a network namespace the container's user namespace does not own), the mount
+  // namespace last (after it, /proc/<pid> is the container's)
+  const order: NamespaceType[] = ['cgroup', 'ipc', 'uts', 'network', 'user', 'mount'];
   for (const type of order) if (ctx.namespaces.includes(type)) ops.push(join(type));
   ops.push({ op: 'SYNC_WAIT' });
   ops.push(...term.child);
