@@ -1,34 +1,104 @@
-// `berth generate systemd CONTAINER`: a unit that keeps one existing container running under
-// systemd, after and bound to berthd: start -a in the foreground (systemd sees its exit),
-// stop with the container's own stop timeout, Restart= from its restart policy.
+// `berth generate systemd CONTAINER`: a unit that keeps one container running under systemd,
+// after and bound to berthd, stopped with the container's own timeout, Restart= from its
+// restart policy. Three forms:
+// - default: the existing container, `start --attach` in the foreground (systemd sees its exit);
+// - --new: as podman's, the unit owns the container: a stale one is removed, `run --name ...`
+//   (rebuilt from inspect) creates it in the foreground, and it is removed after stop;
+// - --format quadlet: a Podman-Quadlet-style .container file describing the same container.
 import { z } from 'zod';
 import { defineCommand } from '../command.js';
+import { UsageError } from '../errors.js';
 import { intOption } from '../options.js';
 
 const containerSchema = z.object({
   Id: z.string(),
   Name: z.string(),
-  Config: z.object({ StopTimeout: z.number().nullable().optional(), StopSignal: z.string().nullable().optional() }).passthrough(),
-  HostConfig: z.object({ RestartPolicy: z.object({ Name: z.string().optional() }).nullable().optional() }).passthrough(),
+  Config: z.object({
+    StopTimeout: z.number().nullable().optional(), StopSignal: z.string().nullable().optional(),
+    Image: z.string().optional(), Cmd: z.array(z.string()).nullable().optional(), Entrypoint: z.array(z.string()).nullable().optional(),
+    Env: z.array(z.string()).nullable().optional(), WorkingDir: z.string().optional(), User: z.string().optional(),
+    Labels: z.record(z.string(), z.string()).nullable().optional(), Tty: z.boolean().optional(),
+  }).passthrough(),
+  HostConfig: z.object({
+    RestartPolicy: z.object({ Name: z.string().optional() }).nullable().optional(),
+    PortBindings: z.record(z.string(), z.array(z.object({ HostIp: z.string().optional(), HostPort: z.string().optional() })).nullable()).nullable().optional(),
+    Binds: z.array(z.string()).nullable().optional(), NetworkMode: z.string().optional(), Init: z.boolean().nullable().optional(),
+  }).passthrough(),
 }).passthrough();
+export type InspectedContainer = z.infer<typeof containerSchema>;
+
+/** The environment every image has; repeating it in a unit adds nothing. */
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 function restartSetting(policy: string | undefined): string {
   if (policy === 'always' || policy === 'unless-stopped') return 'always';
   return 'on-failure';
 }
 
-export function systemdUnit(container: z.infer<typeof containerSchema>, berth: string, stopTimeout: number | undefined): string {
-  const name = container.Name.replace(/^\//, '');
-  const timeout = stopTimeout ?? container.Config.StopTimeout ?? 10;
+function nameOf(container: InspectedContainer): string {
+  return container.Name.replace(/^\//, '');
+}
+
+/** One word of an Exec line as systemd reads it: quoted when needed, % and $ escaped. */
+export function systemdWord(word: string): string {
+  const escaped = word.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+  if (escaped !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(escaped)) return escaped;
+  return `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function portFlags(container: InspectedContainer): string[] {
+  const out: string[] = [];
+  for (const [port, bindings] of Object.entries(container.HostConfig.PortBindings ?? {})) {
+    const [number, proto] = port.split('/');
+    for (const b of bindings ?? []) {
+      const host = `${b.HostIp ? `${b.HostIp}:` : ''}${b.HostPort ?? ''}`;
+      out.push(`${host ? `${host}:` : ''}${number ?? ''}${proto && proto !== 'tcp' ? `/${proto}` : ''}`);
+    }
+  }
+  return out;
+}
+
+/** The `run` arguments that create this container again (what inspect keeps of them). */
+export function runArguments(container: InspectedContainer): string[] {
+  const c = container.Config;
+  const h = container.HostConfig;
+  const args = ['--name', nameOf(container)];
+  for (const p of portFlags(container)) args.push('-p', p);
+  for (const bind of h.Binds ?? []) args.push('-v', bind);
+  if (h.NetworkMode && !['default', 'bridge'].includes(h.NetworkMode)) args.push('--network', h.NetworkMode);
+  for (const env of c.Env ?? []) if (env !== DEFAULT_PATH) args.push('-e', env);
+  for (const [key, value] of Object.entries(c.Labels ?? {})) args.push('--label', `${key}=${value}`);
+  if (c.User) args.push('--user', c.User);
+  if (c.WorkingDir) args.push('--workdir', c.WorkingDir);
+  if (c.StopSignal) args.push('--stop-signal', c.StopSignal);
+  if (c.StopTimeout !== undefined && c.StopTimeout !== null) args.push('--stop-timeout', String(c.StopTimeout));
+  if (h.Init === true) args.push('--init');
+  const entrypoint = c.Entrypoint ?? [];
+  if (entrypoint.length > 0) args.push('--entrypoint', entrypoint[0] ?? '');
+  args.push(c.Image ?? '', ...entrypoint.slice(1), ...(c.Cmd ?? []));
+  return args;
+}
+
+function unitHead(container: InspectedContainer, generator: string): string[] {
   return [
-    `# container-${name}.service`,
-    `# generated by berth generate systemd for container ${container.Id}`,
+    `# container-${nameOf(container)}.service`,
+    `# generated by ${generator} for container ${container.Id}`,
     '[Unit]',
-    `Description=berth container ${name}`,
+    `Description=berth container ${nameOf(container)}`,
     'Requires=berthd.service',
     'After=berthd.service network-online.target',
     'Wants=network-online.target',
     '',
+  ];
+}
+
+const INSTALL = ['[Install]', 'WantedBy=multi-user.target', ''];
+
+export function systemdUnit(container: InspectedContainer, berth: string, stopTimeout: number | undefined): string {
+  const name = nameOf(container);
+  const timeout = stopTimeout ?? container.Config.StopTimeout ?? 10;
+  return [
+    ...unitHead(container, 'berth generate systemd'),
     '[Service]',
     'Type=simple',
     `Restart=${restartSetting(container.HostConfig.RestartPolicy?.Name)}`,
@@ -40,8 +110,66 @@ export function systemdUnit(container: z.infer<typeof containerSchema>, berth: s
     // the container lives in berthd's cgroup; only the attached client is in this unit's
     'KillMode=mixed',
     '',
+    ...INSTALL,
+  ].join('\n');
+}
+
+/** --new: the unit creates the container on start and removes it after stop. */
+export function systemdNewUnit(container: InspectedContainer, berth: string, stopTimeout: number | undefined): string {
+  const name = nameOf(container);
+  const timeout = stopTimeout ?? container.Config.StopTimeout ?? 10;
+  return [
+    ...unitHead(container, 'berth generate systemd --new'),
+    '[Service]',
+    'Type=simple',
+    `Restart=${restartSetting(container.HostConfig.RestartPolicy?.Name)}`,
+    'RestartSec=2',
+    `TimeoutStopSec=${timeout + 10}`,
+    // a container of that name left by a crash or a hand-made one would make run fail
+    `ExecStartPre=-${berth} rm --force ${systemdWord(name)}`,
+    `ExecStart=${berth} run --rm ${runArguments(container).map(systemdWord).join(' ')}`,
+    `ExecStop=${berth} stop --time ${timeout} ${systemdWord(name)}`,
+    `ExecStopPost=-${berth} rm --force ${systemdWord(name)}`,
+    'KillMode=mixed',
+    '',
+    ...INSTALL,
+  ].join('\n');
+}
+
+/** Quadlet's [Container] keys (podman-systemd.unit(5)) for what inspect keeps. */
+export function quadletFile(container: InspectedContainer, stopTimeout: number | undefined): string {
+  const c = container.Config;
+  const h = container.HostConfig;
+  const lines = ['[Container]', `ContainerName=${nameOf(container)}`, `Image=${c.Image ?? ''}`];
+  for (const p of portFlags(container)) lines.push(`PublishPort=${p}`);
+  for (const bind of h.Binds ?? []) lines.push(`Volume=${bind}`);
+  if (h.NetworkMode && !['default', 'bridge'].includes(h.NetworkMode)) lines.push(`Network=${h.NetworkMode}`);
+  for (const env of c.Env ?? []) if (env !== DEFAULT_PATH) lines.push(`Environment=${systemdWord(env)}`);
+  for (const [key, value] of Object.entries(c.Labels ?? {})) lines.push(`Label=${systemdWord(`${key}=${value}`)}`);
+  if (c.User) lines.push(`User=${c.User}`);
+  if (c.WorkingDir) lines.push(`WorkingDir=${c.WorkingDir}`);
+  if (c.StopSignal) lines.push(`StopSignal=${c.StopSignal}`);
+  if (h.Init === true) lines.push('RunInit=true');
+  if (c.Entrypoint && c.Entrypoint.length > 0) lines.push(`Entrypoint=${c.Entrypoint.join(' ')}`);
+  const exec = [...(c.Entrypoint ?? []).slice(1), ...(c.Cmd ?? [])];
+  if (exec.length > 0) lines.push(`Exec=${exec.map(systemdWord).join(' ')}`);
+  const timeout = stopTimeout ?? c.StopTimeout ?? 10;
+  return [
+    `# ${nameOf(container)}.container`,
+    `# generated by berth generate systemd --format quadlet for container ${container.Id}`,
+    '[Unit]',
+    `Description=berth container ${nameOf(container)}`,
+    'Requires=berthd.service',
+    'After=berthd.service network-online.target',
+    '',
+    ...lines,
+    '',
+    '[Service]',
+    `Restart=${restartSetting(h.RestartPolicy?.Name)}`,
+    `TimeoutStopSec=${timeout + 10}`,
+    '',
     '[Install]',
-    'WantedBy=multi-user.target',
+    'WantedBy=multi-user.target default.target',
     '',
   ].join('\n');
 }
@@ -53,12 +181,19 @@ export default defineCommand({
   maxArgs: 1,
   options(cmd) {
     intOption(cmd, '-t, --time <seconds>', 'Stop timeout (default: the container\'s own)');
-    cmd.option('--berth <path>', 'Path of the berth binary in the unit', '/usr/local/bin/berth');
+    cmd.option('--berth <path>', 'Path of the berth binary in the unit', '/usr/local/bin/berth')
+      .option('--new', 'Create the container when the unit starts and remove it when it stops')
+      .option('--format <format>', 'unit (a systemd service) or quadlet (a Podman-Quadlet-style .container file)', 'unit');
   },
   async run(ctx, args, flags) {
+    const format = flags.str('format') ?? 'unit';
+    if (format !== 'unit' && format !== 'quadlet') throw new UsageError(`invalid --format "${format}": use unit or quadlet`, 125, false);
     const raw = await ctx.client().transport.json({ path: `/containers/${encodeURIComponent(args[0] ?? '')}/json` });
     const parsed = containerSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`unexpected container inspect answer: ${parsed.error.message}`);
-    ctx.out(systemdUnit(parsed.data, flags.str('berth') ?? '/usr/local/bin/berth', flags.num('time')));
+    const berth = flags.str('berth') ?? '/usr/local/bin/berth';
+    const time = flags.num('time');
+    if (format === 'quadlet') ctx.out(quadletFile(parsed.data, time));
+    else ctx.out(flags.bool('new') ? systemdNewUnit(parsed.data, berth, time) : systemdUnit(parsed.data, berth, time));
   },
 });
