@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { randomBytes, randomInt } from 'node:crypto';
 import { REPO_ROOT } from '../support/busybox-rootfs.js';
 import type { Berthd } from '../api/harness.js';
+import { berthCommand } from '../cli/support/harness.js';
 
 const run = promisify(execFile);
 
@@ -83,4 +84,12 @@ export async function failedStart(setup: RemapSetup, extra: readonly string[]): 
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
+}
+
+/** The berth CLI against the daemon (it passes every --userns mode; the docker CLI only host). */
+export async function berth(daemon: Berthd, args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  const [file, ...pre] = berthCommand() as [string, ...string[]];
+  return await run(file, [...pre, ...args], { env: { ...daemon.env, BERTH_HOST: `unix://${daemon.socket}` }, cwd: REPO_ROOT })
+    .then((r) => ({ stdout: r.stdout, stderr: r.stderr, code: 0 }),
+      (err: { stdout?: string; stderr?: string; code?: number }) => ({ stdout: err.stdout ?? '', stderr: err.stderr ?? '', code: typeof err.code === 'number' ? err.code : 1 }));
 }
