@@ -75,33 +75,55 @@ export interface RootlessDaemon {
   stop(): Promise<number | null>;
 }
 
-function berthdArgs(): string[] {
+function berthdArgs(repo: string): string[] {
   const fromDist = import.meta.url.includes('/dist/');
-  return fromDist ? [path.join(REPO_ROOT, 'dist/src/berthd/main.js')] : ['--import', 'tsx', path.join(REPO_ROOT, 'src/berthd/main.ts')];
+  return fromDist ? [path.join(repo, 'dist/src/berthd/main.js')] : ['--import', 'tsx', path.join(repo, 'src/berthd/main.ts')];
+}
+
+/**
+ * The checkout as the user can read it: where it is when every parent directory lets the
+ * user in, else bind-mounted (read-only) into the test's directory, e.g. for a clone under
+ * /root. BERTH_TEST_BIND_REPO=1 forces the bind.
+ */
+async function repoForUser(user: TestUser): Promise<{ repo: string; release(): Promise<void> }> {
+  const readable = await run('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', 'test', '-r', path.join(REPO_ROOT, 'package.json')])
+    .then(() => true, () => false);
+  if (readable && process.env['BERTH_TEST_BIND_REPO'] !== '1') return { repo: REPO_ROOT, release: async () => undefined };
+  const repo = path.join(user.dir, 'repo');
+  await mkdir(repo);
+  await run('mount', ['--bind', REPO_ROOT, repo]);
+  await run('mount', ['-o', 'remount,bind,ro', repo]);
+  return { repo, release: async () => { await run('umount', [repo]); } };
 }
 
 /** berthd as the user, with nothing but its environment to find its paths. */
 export async function startRootlessBerthd(user: TestUser): Promise<RootlessDaemon> {
   const env = { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: user.home, USER: user.name, XDG_RUNTIME_DIR: user.runtimeDir };
-  const child = spawn('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', process.execPath, ...berthdArgs(), '--log-level', 'debug'], {
-    cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'],
+  const { repo, release } = await repoForUser(user);
+  const child = spawn('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', process.execPath, ...berthdArgs(repo), '--log-level', 'debug'], {
+    cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'],
   });
   const log: string[] = [];
   child.stderr?.on('data', (c: Buffer) => log.push(c.toString()));
   const socket = path.join(user.runtimeDir, 'berth', 'berth.sock');
   const clientEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(user.dir, 'docker-config') };
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async (): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const code = await exited;
+    await release().catch(() => undefined);
+    return code;
+  };
   for (let i = 0; i < 240; i++) {
-    if (child.exitCode !== null) throw new Error(`rootless berthd exited at startup:\n${log.join('')}`);
+    if (child.exitCode !== null) {
+      await release().catch(() => undefined);
+      throw new Error(`rootless berthd exited at startup:\n${log.join('')}`);
+    }
     if (existsSync(socket) && await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: clientEnv }).then(() => true, () => false)) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
-    process: child, socket, env: clientEnv, log: () => log.join(''),
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return await exited;
-    },
+    process: child, socket, env: clientEnv, log: () => log.join(''), stop,
   };
 }
 
