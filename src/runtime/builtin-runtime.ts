@@ -1,7 +1,7 @@
 // The built-in OCI runtime: a bundle becomes a helper plan (plan.ts), one helper spawn
 // clones the container and stays as its shim; TypeScript writes the id maps and places the
 // pid in its cgroup while the child waits. State lives under <root>/<id> (state-store.ts).
-import { open, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
@@ -311,14 +311,17 @@ export class BuiltinRuntime implements Runtime {
     const status = await this.store.status(record);
     if (status !== 'running') throw conflict('CONTAINER_NOT_RUNNING', `cannot ${verb} container ${id}: it is ${status}`);
     const cgroup = await this.openCgroup(record);
-    if (!cgroup) throw new BerthError('internal', 'CGROUP_MISSING', `the cgroup ${record.cgroupsPath} of container ${id} is gone`);
+    if (!cgroup) {
+      throw new BerthError('internal', 'CGROUP_MISSING', `cannot ${verb} container ${id}: it has no cgroup (${record.cgroupsPath} is gone, or berthd is rootless without a delegated cgroup v2 subtree)`);
+    }
     return cgroup;
   }
 
   async ps(id: string): Promise<ContainerProcessInfo[]> {
     const record = await this.store.load(id);
     const cgroup = await this.openCgroup(record);
-    const pids = cgroup ? await cgroup.pids() : [];
+    // no cgroup (rootless berthd without delegation): the init and its descendants
+    const pids = cgroup ? await cgroup.pids() : await processTree(record.pid);
     const infos: ContainerProcessInfo[] = [];
     for (const pid of pids) {
       const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
@@ -338,6 +341,23 @@ export class BuiltinRuntime implements Runtime {
     }
     return states;
   }
+}
+
+/** A process and its descendants, from /proc/PID/task/TID/children (empty when it is gone). */
+async function processTree(root: number): Promise<number[]> {
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length > 0 && out.length < 10_000) {
+    const pid = queue.shift() as number;
+    const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+    if (tasks.length === 0) continue;
+    out.push(pid);
+    for (const tid of tasks) {
+      const children = await readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '');
+      queue.push(...children.split(' ').filter(Boolean).map(Number));
+    }
+  }
+  return out;
 }
 
 export async function loadBundleSpec(bundle: string): Promise<Spec> {

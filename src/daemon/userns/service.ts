@@ -112,6 +112,7 @@ export class UsernsService {
 
   /** docker info's SecurityOptions entry. */
   securityOptions(mechanism: string | undefined): string[] {
-    return [`name=userns${this.remapsByDefault ? ',remap=default' : ''}${mechanism ? `,layers=${mechanism}` : ''}`];
+    const remap = this.options.remap !== undefined ? `,remap-user=${this.options.remap}` : '';
+    return [`name=userns${remap}${mechanism ? `,layers=${mechanism}` : ''}`];
   }
 }
