@@ -102,9 +102,21 @@ async function settleAll(work: ReadonlyArray<Promise<unknown> | false | undefine
   if (failed) throw failed.reason;
 }
 
-/** A new cpuset cgroup starts with empty cpus/mems; copy them down from the parent or it cannot take tasks. */
+/**
+ * A new cpuset cgroup starts with empty cpus/mems; copy them down from the parent or it cannot
+ * take tasks. An ancestor another create made a moment ago may still be empty too (concurrent
+ * creates under a new parent): fill the chain from the top down, writing the same values is harmless.
+ */
 async function populateCpusets(newDirs: string[]): Promise<void> {
-  for (const dir of newDirs) {
+  const leaf = newDirs[newDirs.length - 1];
+  if (leaf === undefined) return;
+  const chain: string[] = [];
+  for (let dir = leaf; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    chain.unshift(dir);
+    // stop at the first ancestor that is already filled (the hierarchy root always is)
+    if (!newDirs.includes(dir) && (await readControl(dir, 'cpuset.cpus')) !== '' && (await readControl(dir, 'cpuset.mems')) !== '') break;
+  }
+  for (const dir of chain) {
     for (const file of ['cpuset.cpus', 'cpuset.mems']) {
       if ((await readControl(dir, file)) !== '') continue;
       const parentValue = await readControl(path.dirname(dir), file);
