@@ -89,6 +89,10 @@ test('rootless berthd: registry pull, run, exec, logs, published port, build, su
     assert.equal(await docker(daemon, ['exec', server, 'id', '-u']), '0');
     assert.equal(await docker(daemon, ['exec', '--user', '1234', server, 'id', '-u']), '1234');
     assert.match(await docker(daemon, ['logs', server]), /^started-/);
+    // no cgroup here: top lists the init's process tree, pause says why it cannot
+    assert.match(await docker(daemon, ['top', server]), /nc -ll -p 80/);
+    const pause = await run('docker', ['pause', server], { env: daemon.env }).then(() => '', (err: { stderr?: string }) => err.stderr ?? 'failed');
+    assert.match(pause, /no cgroup .*rootless without a delegated cgroup v2 subtree/);
 
     // the published port from the host's loopback
     let answer = '';
