@@ -130,6 +130,12 @@ test("an image's HEALTHCHECK applies; --no-healthcheck and --health-* overrides 
   assert.equal(health?.Log?.[0]?.ExitCode, 0);
   const config = JSON.parse(await inspectState(daemon, from, '{{json .Config.Healthcheck}}')) as { Test: string[]; Interval: number };
   assert.deepEqual(config.Test, ['CMD', 'test', '-e', '/tmp/ok']);
+  // commit keeps the check in the new image
+  const committed = `berth-hc-commit-${daemon.token}`;
+  await dockerOk(daemon, ['commit', from, committed]);
+  const imageCheck = JSON.parse(await dockerOk(daemon, ['image', 'inspect', '--format', '{{json .Config.Healthcheck}}', committed])) as { Test: string[] };
+  assert.deepEqual(imageCheck.Test, ['CMD', 'test', '-e', '/tmp/ok']);
+  await dockerOk(daemon, ['rmi', committed]);
   // a --health-interval alone keeps the image's command (field by field merge)
   const merged = `merge-${daemon.token}`;
   await dockerOk(daemon, ['create', '--name', merged, '--health-interval', '2s', image, 'true']);

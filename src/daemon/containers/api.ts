@@ -208,6 +208,8 @@ export class ContainerApi {
       Labels: record.Config.Labels ?? {}, ...(record.Config.ExposedPorts ? { ExposedPorts: record.Config.ExposedPorts } : {}),
       ...(record.Config.Volumes ? { Volumes: record.Config.Volumes } : {}),
       ...(record.Config.StopSignal ? { StopSignal: record.Config.StopSignal } : {}),
+      // the check goes with the image, as docker commit keeps it
+      ...(record.Config.Healthcheck ? { Healthcheck: record.Config.Healthcheck } : {}),
       ...(config ?? {}),
     };
     const pause = options.pause && record.State.Running && !record.State.Paused;
