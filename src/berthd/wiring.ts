@@ -30,7 +30,7 @@ import { ImageService } from '../daemon/images/image-service.js';
 import { NetworksService } from '../daemon/networks/service.js';
 import { VolumesService } from '../daemon/volumes/service.js';
 import { UsernsService } from '../daemon/userns/service.js';
-import { buildRequestFromQuery, errorMessage, toJsonMessage } from '../daemon/build/api.js';
+import { buildRequestFromQuery, errorMessage, toJsonMessages } from '../daemon/build/api.js';
 import { BuildService, buildImage } from '../daemon/build/build-service.js';
 import { sandboxBuildNetwork } from '../daemon/build/run-backend.js';
 import { API_VERSION_NEWEST, API_VERSION_OLDEST } from '../server/api-version.js';
@@ -192,8 +192,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
         buildsRunning++;
         try {
           await buildImage({ ...request, context }, builder, (event) => {
-            const message = toJsonMessage(event, quiet);
-            if (message) { sent = true; onMessage(message); }
+            for (const message of toJsonMessages(event, quiet)) { sent = true; onMessage(message); }
           });
         } catch (err) {
           if (!sent) throw err;
@@ -252,10 +251,19 @@ async function sweepLeftovers(config: ResolvedConfig, containers: ContainerServi
     log.debug(`cgroup sweep: ${String(err)}`));
 }
 
+/** Containers started at once after a daemon start: most of a start is waiting (spawns, mounts, the kernel). */
+const RESTART_CONCURRENCY = 8;
+
 async function restartContainers(containers: ContainerService, wasRunning: ReadonlyArray<{ Id: string }>, log: Logger): Promise<void> {
   const running = new Set(wasRunning.map((r) => r.Id));
-  for (const record of containers.store.all()) {
-    if (!startsWithDaemon(record.HostConfig.RestartPolicy, record.ManuallyStopped, running.has(record.Id))) continue;
-    await containers.start(record.Id).catch((err: unknown) => log.warn(`restarting ${record.Id.slice(0, 12)}: ${String(err)}`));
-  }
+  const due = containers.store.all().filter((record) =>
+    startsWithDaemon(record.HostConfig.RestartPolicy, record.ManuallyStopped, running.has(record.Id)));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let record = due[next++]; record !== undefined; record = due[next++]) {
+      const id = record.Id;
+      await containers.start(id).catch((err: unknown) => log.warn(`restarting ${id.slice(0, 12)}: ${String(err)}`));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(RESTART_CONCURRENCY, due.length) }, worker));
 }

@@ -1,11 +1,15 @@
 // Builds through a private berthd with the docker CLI (DOCKER_BUILDKIT=0) and berth build:
-// the network RUN steps get, and parallel stages.
+// the network RUN steps get, parallel stages, a stop during a build, and remote contexts
+// (a tarball or a Dockerfile over HTTP, a git repository over git's dumb HTTP, stdin).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { requires } from '../support/requirements.js';
+import { berthCommand, execFile } from '../cli/support/harness.js';
 import { cleanupBerthd, docker, dockerOk, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd, type Berthd } from '../api/harness.js';
 
 const skip = requires('root', 'docker', 'overlay');
@@ -126,4 +130,83 @@ test('stopping berthd during a RUN ends the step and leaves nothing behind', { s
     await stopBerthd(own, 'SIGKILL');
     await removeDir(own);
   }
+});
+
+async function berth(args: string[], input?: string | Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
+  const d = need();
+  const [file = '', ...rest] = berthCommand();
+  return await execFile(file, [...rest, ...args], { env: { ...d.env, BERTH_HOST: `unix://${d.socket}` }, ...(input === undefined ? {} : { input }) });
+}
+
+/** A static HTTP server over `dir` on loopback (git's dumb HTTP needs nothing more). */
+async function serveDirectory(dir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createHttpServer((req, res) => {
+    const file = path.join(dir, path.posix.normalize(decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/')));
+    readFile(file).then((body) => { res.writeHead(200); res.end(body); }, () => { res.writeHead(404); res.end(); });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return { url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Files served over HTTP: a context tarball, a lone Dockerfile, and a git repository (dumb HTTP). */
+async function remoteFixtures(d: Berthd): Promise<{ www: string; server: { url: string; close(): Promise<void> } }> {
+  const www = await mkdtemp(path.join(d.dir, 'www-'));
+  const source = await contextDir({ Dockerfile: 'FROM busybox\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n', 'hello.txt': `tar-${d.token}\n` });
+  execFileSync('tar', ['-czf', path.join(www, 'ctx.tar.gz'), '-C', source, '.']);
+  // $((40+2)) makes the RUN's output differ from the step line that echoes the command
+  await writeFile(path.join(www, 'Dockerfile'), `FROM busybox\nRUN echo plain-$((40+2))-${d.token}\n`);
+  const work = await contextDir({ 'app/Dockerfile': 'FROM busybox\nCOPY msg.txt /msg.txt\nRUN cat /msg.txt\n', 'app/msg.txt': `git-${d.token}\n`, 'README': 'top\n' });
+  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' };
+  for (const args of [['init', '-q', '-b', 'main'], ['add', '.'], ['commit', '-qm', 'one'], ['tag', 'v1']]) execFileSync('git', args, { cwd: work, env: gitEnv });
+  execFileSync('git', ['clone', '-q', '--bare', work, path.join(www, 'repo.git')]);
+  execFileSync('git', ['update-server-info'], { cwd: path.join(www, 'repo.git') });
+  return { www, server: await serveDirectory(www) };
+}
+
+test('remote contexts: a tarball and a Dockerfile over HTTP, a git repository #ref:dir', { skip, timeout: 60_000 }, async () => {
+  const d = need();
+  const { server } = await remoteFixtures(d);
+  const dockerEnv = { ...d, env: { ...d.env, DOCKER_BUILDKIT: '0' } };
+  try {
+    for (const [url, expected] of [
+      [`${server.url}/ctx.tar.gz`, `\ntar-${d.token}\n`],
+      [`${server.url}/Dockerfile`, `\nplain-42-${d.token}\n`],
+      [`${server.url}/repo.git#v1:app`, `\ngit-${d.token}\n`],
+    ] as const) {
+      // berth sends remote= and berthd fetches; docker's CLI fetches or clones itself and sends a tar
+      const viaBerth = await berth(['build', '--no-cache', url]);
+      assert.equal(viaBerth.code, 0, `berth build ${url}: ${viaBerth.stderr}`);
+      assert.ok(viaBerth.stdout.includes(expected), viaBerth.stdout);
+      const viaDocker = await docker(dockerEnv, ['build', '--no-cache', url]);
+      assert.equal(viaDocker.code, 0, `docker build ${url}: ${viaDocker.stderr}`);
+      assert.ok(viaDocker.stdout.includes(expected), viaDocker.stdout);
+    }
+    const missing = await berth(['build', `${server.url}/nothing.tar`]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /cannot download the build context from http:\/\/127\.0\.0\.1:\d+\/nothing\.tar: status 404/);
+    const badRef = await berth(['build', `${server.url}/repo.git#no-such-ref`]);
+    assert.notEqual(badRef.code, 0);
+    assert.match(badRef.stderr, /git (fetch|checkout) failed/);
+  } finally {
+    await server.close();
+  }
+});
+
+test('build - takes a Dockerfile or a context tarball on stdin', { skip, timeout: 60_000 }, async () => {
+  const d = need();
+  const dockerfile = `FROM busybox\nRUN echo stdin-$((40+2))-${d.token}\n`;
+  const fromStdin = await berth(['build', '--no-cache', '-'], dockerfile);
+  assert.equal(fromStdin.code, 0, fromStdin.stderr);
+  assert.ok(fromStdin.stdout.includes(`\nstdin-42-${d.token}\n`), fromStdin.stdout);
+  const dockerStdin = await docker({ ...d, env: { ...d.env, DOCKER_BUILDKIT: '0' } }, ['build', '--no-cache', '-'], dockerfile);
+  assert.equal(dockerStdin.code, 0, dockerStdin.stderr);
+  assert.ok(dockerStdin.stdout.includes(`\nstdin-42-${d.token}\n`), dockerStdin.stdout);
+  const source = await contextDir({ Dockerfile: 'FROM busybox\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt\n', 'hello.txt': `tar-${d.token}\n` });
+  const tarball = execFileSync('tar', ['-cz', '-C', source, '.']);
+  const tarStdin = await berth(['build', '--no-cache', '-q', '-'], tarball);
+  assert.equal(tarStdin.code, 0, tarStdin.stderr);
+  const id = tarStdin.stdout.trim();
+  assert.match(id, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(await dockerOk(d, ['run', '--rm', id, 'cat', '/hello.txt']), `tar-${d.token}`);
 });

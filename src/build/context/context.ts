@@ -87,7 +87,8 @@ export async function extractTarContext(input: Readable | Uint8Array, dockerfile
   let extraction: Promise<void> | undefined;
   const extract = (): Promise<void> => {
     extraction ??= (async () => {
-      const result = await runProgram('tar', ['-x', '-f', received ? '-' : archive, '-C', root, '--no-same-owner'],
+      // tar cannot tell the compression of a pipe by itself: name it from the magic bytes
+      const result = await runProgram('tar', ['-x', ...compressionFlag(received), '-f', received ? '-' : archive, '-C', root, '--no-same-owner'],
         { allowFailure: true, ...(received ? { input: received } : {}) });
       await rm(archive, { force: true });
       if (result.code !== 0) {
@@ -124,6 +125,14 @@ export async function extractTarContext(input: Readable | Uint8Array, dockerfile
     await cleanup();
     throw err;
   }
+}
+
+function compressionFlag(bytes: Buffer | undefined): string[] {
+  if (!bytes) return [];
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return ['-z'];
+  if (bytes.subarray(0, 3).toString('latin1') === 'BZh') return ['-j'];
+  if (bytes.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return ['-J'];
+  return [];
 }
 
 /**

@@ -1,7 +1,8 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isBerthError } from '../../errors/berth-error.js';
-import { contextArchive } from '../build-context.js';
+import { Readable } from 'node:stream';
+import { contextArchive, isRemoteContext, stdinContext } from '../build-context.js';
 import { defineCommand } from '../command.js';
 import { StatusExit, UsageError } from '../errors.js';
 import { listOption } from '../options.js';
@@ -12,6 +13,17 @@ function keyValues(list: string[], env: NodeJS.ProcessEnv): Record<string, strin
     const eq = kv.indexOf('=');
     return eq < 0 ? [kv, env[kv] ?? ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
   }));
+}
+
+/** The context to send: a directory as a tar, stdin (`-`), or a URL the daemon fetches (`remote=`). */
+async function openContext(arg: string, file: string | undefined, stdin: NodeJS.ReadableStream): Promise<{ body: Readable; dockerfile: string | undefined; remote?: string }> {
+  if (arg === '-') return { body: await stdinContext(stdin), dockerfile: file };
+  if (isRemoteContext(arg)) return { body: Readable.from([]), dockerfile: file, remote: arg };
+  const info = await stat(arg).catch(() => undefined);
+  if (info === undefined || !info.isDirectory()) throw new UsageError(`unable to prepare context: path "${arg}" not found`, 1, false);
+  const dockerfile = file === undefined ? 'Dockerfile' : path.relative(arg, path.resolve(file));
+  if (dockerfile.startsWith('..')) throw new UsageError(`the Dockerfile (${file ?? ''}) must be within the build context`, 1, false);
+  return { body: await contextArchive(arg), dockerfile };
 }
 
 export default defineCommand({
@@ -35,14 +47,9 @@ export default defineCommand({
     cmd.option('--target <string>', 'Set the target build stage to build.');
   },
   async run(ctx, [contextPath = ''], flags) {
-    if (contextPath === '-' || /^https?:\/\/|^git@/.test(contextPath)) throw new UsageError('berth build takes a local directory as its context', 1, false);
-    const info = await stat(contextPath).catch(() => undefined);
-    if (info === undefined || !info.isDirectory()) throw new UsageError(`unable to prepare context: path "${contextPath}" not found`, 1, false);
-    const file = flags.str('file');
-    const dockerfile = file === undefined ? 'Dockerfile' : path.relative(contextPath, path.resolve(file));
-    if (dockerfile.startsWith('..')) throw new UsageError(`the Dockerfile (${file ?? ''}) must be within the build context`, 1, false);
-    const res = await ctx.client().build(await contextArchive(contextPath), {
-      t: flags.list('tag'), dockerfile, buildargs: JSON.stringify(keyValues(flags.list('build-arg'), ctx.env)),
+    const { body, dockerfile, remote } = await openContext(contextPath, flags.str('file'), ctx.streams.stdin);
+    const res = await ctx.client().build(body, {
+      t: flags.list('tag'), dockerfile, remote, buildargs: JSON.stringify(keyValues(flags.list('build-arg'), ctx.env)),
       labels: JSON.stringify(keyValues(flags.list('label'), {})),
       ...(flags.list('cache-from').length > 0 ? { cachefrom: JSON.stringify(flags.list('cache-from')) } : {}), nocache: !flags.bool('cache') || undefined,
       pull: flags.bool('pull') || undefined, q: flags.bool('quiet') || undefined, target: flags.str('target'),

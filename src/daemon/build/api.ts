@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { invalidArgument, isBerthError } from '../../errors/berth-error.js';
 import type { BuildEvent } from '../../build/backends.js';
+import { isGitUrl, isHttpUrl } from '../../build/context/remote.js';
 import type { BuildApiRequest } from './build-service.js';
 
 const stringMap = z.record(z.string(), z.string().nullable());
@@ -26,7 +27,10 @@ const flag = (query: URLSearchParams, name: string): boolean => ['1', 'true', 'T
 
 /** Docker's /build query string (everything but the context body). */
 export function buildRequestFromQuery(query: URLSearchParams): Omit<BuildApiRequest, 'context'> {
-  if (query.get('remote')) throw invalidArgument('BUILD_REMOTE_UNSUPPORTED', 'remote build contexts are not supported; send the context as the request body');
+  const remote = query.get('remote');
+  if (remote && !isGitUrl(remote) && !isHttpUrl(remote)) {
+    throw invalidArgument('BUILD_BAD_REMOTE', `remote context ${remote} is neither a git repository nor an http(s) url`);
+  }
   const buildArgs = jsonParam(query, 'buildargs', stringMap) ?? {};
   const labels = jsonParam(query, 'labels', stringMap) ?? {};
   const request: Omit<BuildApiRequest, 'context'> = {
@@ -36,6 +40,7 @@ export function buildRequestFromQuery(query: URLSearchParams): Omit<BuildApiRequ
     noCache: flag(query, 'nocache'),
     pull: flag(query, 'pull'),
   };
+  if (remote) request.remote = remote;
   const dockerfile = query.get('dockerfile');
   if (dockerfile) request.dockerfile = dockerfile;
   const target = query.get('target');
@@ -54,11 +59,14 @@ export type DockerJsonMessage =
   | { aux: { ID: string } }
   | { errorDetail: { code?: number; message: string }; error: string };
 
-/** One build event as docker's JSON message, or undefined for events the API does not show. */
-export function toJsonMessage(event: BuildEvent, quiet: boolean): DockerJsonMessage | undefined {
-  if (event.type === 'aux') return { aux: { ID: event.id } };
-  if (event.type === 'stream' && !quiet) return { stream: event.text };
-  return undefined;
+/**
+ * One build event as docker's JSON messages (none for events the API does not show). With
+ * q=1 the image ID also comes as a stream line, which is what `docker build -q` prints.
+ */
+export function toJsonMessages(event: BuildEvent, quiet: boolean): DockerJsonMessage[] {
+  if (event.type === 'aux') return quiet ? [{ aux: { ID: event.id } }, { stream: `${event.id}\n` }] : [{ aux: { ID: event.id } }];
+  if (event.type === 'stream' && !quiet) return [{ stream: event.text }];
+  return [];
 }
 
 /** The final message of a failed build. */

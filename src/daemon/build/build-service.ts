@@ -12,7 +12,8 @@ import { parseNormalizedReference } from '../../oci/reference.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { BuildBackends, BuildEvent, ImageBackend, RootfsBackend, WritableRoot } from '../../build/backends.js';
 import { BuildCache } from '../../build/cache/build-cache.js';
-import { extractTarContext, readDockerfile } from '../../build/context/context.js';
+import { extractTarContext, readDockerfile, type BuildContext } from '../../build/context/context.js';
+import { openRemoteContext } from '../../build/context/remote.js';
 import { runBuild, type BuildResult } from '../../build/evaluator/evaluator.js';
 import type { ImageService } from '../images/image-service.js';
 import { storeLayerTar } from '../images/layers.js';
@@ -54,6 +55,8 @@ export interface BuildApiRequest {
   /** `--progress=plain`: a line per step that says why the cache missed */
   explainCache?: boolean;
   secrets?: Record<string, string>;
+  /** `remote=`: a git repository or an http(s) context; the body is then ignored */
+  remote?: string;
   /** `--cache-from` image names */
   cacheFrom?: string[];
 }
@@ -198,8 +201,7 @@ export class BuildService {
   }
 
   private async runBuildRequest(request: BuildApiRequest, onEvent: (event: BuildEvent) => void): Promise<BuildResult> {
-    const dockerfileName = request.dockerfile || 'Dockerfile';
-    const context = await extractTarContext(request.context, dockerfileName, path.join(this.options.runRoot, 'contexts'));
+    const { context, dockerfileName } = await this.openContext(request);
     try {
       const dockerfile = await readDockerfile(context, dockerfileName);
       const result = await runBuild({
@@ -213,6 +215,16 @@ export class BuildService {
     } finally {
       await context.cleanup();
     }
+  }
+
+  private async openContext(request: BuildApiRequest): Promise<{ context: BuildContext; dockerfileName: string }> {
+    const dockerfileName = request.dockerfile || 'Dockerfile';
+    const scratch = path.join(this.options.runRoot, 'contexts');
+    if (request.remote) {
+      const remote = await openRemoteContext(request.remote, dockerfileName, scratch);
+      return { context: remote.context, dockerfileName: remote.dockerfile };
+    }
+    return { context: await extractTarContext(request.context, dockerfileName, scratch), dockerfileName };
   }
 
   /** `docker builder prune`: drop cache entries (all, or down to keepStorage bytes). */
