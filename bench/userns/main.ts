@@ -4,7 +4,8 @@
 //     berthd with --userns-remap of a test user, so every container gets a block and
 //     idmapped layers) against the default (--userns=host), N each, in alternating rounds.
 //     Also checks that no per-container layer copy was made (layer dirs and their du).
-//  2. (rootless against rootful: appended by the rootless work)
+//  2. rootless: `run --rm true` against a rootless berthd (a test user's) and a rootful one,
+//     with --network none and on the default network (pasta vs bridge); see rootless.ts.
 // BENCH_RUNS sets N (default 20).
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { cleanupBerthd, importBusybox, stopBerthd, type Berthd } from '../../test/api/harness.js';
 import { makeRemapSetup, removeRemapSetup, startRemapBerthd } from '../../test/userns/support.js';
+import { benchRootless } from './rootless.js';
 
 const run = promisify(execFile);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 20);
@@ -71,3 +73,4 @@ async function benchRemap(): Promise<void> {
 }
 
 await benchRemap();
+await benchRootless();
