@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { runProgram } from '../sys/exec.js';
+import { unmountDetached } from '../sys/fs-native.js';
 import { errnoCode, internal } from '../errors/berth-error.js';
 import { renderSandboxDns, SANDBOX_DNS_TABLE } from './firewall.js';
 
@@ -91,26 +92,32 @@ export class IpKernel implements NetworkKernel {
   async createNetns(file: string, first?: EndpointPlumbing): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
     await (await open(file, 'a', 0o444)).close();
-    // one spawn makes the namespace (bind-mounted on `file`), brings lo up and, for the first
-    // endpoint, creates the veth inside with its peer pushed out to our own namespace
+    // one spawn from berthd (each fork copies its page tables: this is the hot path) makes the
+    // namespace (bind-mounted on `file`), brings lo up and, for the first endpoint, creates the
+    // veth inside with its peer pushed out to our namespace, where a second `ip` enslaves it
     const lines = ['link set lo up'];
     if (first) {
       lines.push(`link add ${first.ifName} mtu ${first.mtu} address ${first.mac} type veth peer name ${first.hostIfName} mtu ${first.mtu} netns /proc/${process.pid}/ns/net`);
       lines.push(...insideLines(first));
     }
+    // the lines hold only names, addresses and MACs berth made; quoted heredocs expand nothing
+    let script = `set -e\nip -batch - <<'BERTH_INSIDE'\n${lines.join('\n')}\nBERTH_INSIDE\n`;
+    if (first) script += `nsenter --net=/proc/${process.pid}/ns/net ip -batch - <<'BERTH_HOST'\n${hostSideLines(first).join('\n')}\nBERTH_HOST\n`;
     try {
-      await runProgram('unshare', [`--net=${file}`, 'ip', '-batch', '-'], { input: lines.join('\n') + '\n' });
+      await runProgram('unshare', [`--net=${file}`, 'sh', '-s'], { input: script });
     } catch (err) {
       await this.destroyNetns(file).catch(() => undefined);
       throw err;
     }
-    if (first) await ipBatch(hostSideLines(first));
   }
 
   async destroyNetns(file: string): Promise<void> {
-    const result = await runProgram('umount', [file], { allowFailure: true });
-    if (result.code !== 0 && !/not mounted|no mount point|not found/i.test(result.stderr)) {
-      await runProgram('umount', ['-l', file], { allowFailure: true });
+    // the syscall (off the event loop) when it works; `umount` tells why when it does not
+    if (!await unmountDetached(file)) {
+      const result = await runProgram('umount', [file], { allowFailure: true });
+      if (result.code !== 0 && !/not mounted|no mount point|not found/i.test(result.stderr)) {
+        await runProgram('umount', ['-l', file], { allowFailure: true });
+      }
     }
     try {
       await unlink(file);

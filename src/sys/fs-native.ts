@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { BerthError } from '../errors/berth-error.js';
 
-interface KoffiFunction { (...args: unknown[]): unknown }
+interface KoffiFunction { (...args: unknown[]): unknown; async(...args: unknown[]): void }
 interface KoffiLib { func(signature: string): KoffiFunction }
 interface Koffi { load(name: string): KoffiLib; errno(): number; alloc?: unknown }
 
@@ -141,4 +141,16 @@ export function sealedCopy(source: string, name: string): number {
   for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
   check(c.fcntl(fd, F_ADD_SEALS, 'int', SEAL_ALL), 'fcntl_add_seals', source);
   return fd;
+}
+
+/**
+ * umount2(target, MNT_DETACH) on koffi's worker thread, so the event loop does not wait for
+ * the kernel. Resolves false when it failed (errno is not visible from that thread): the
+ * caller falls back to a way that explains the failure.
+ */
+export async function unmountDetached(target: string): Promise<boolean> {
+  const c = load();
+  return await new Promise((resolve) => {
+    c.umount2.async(target, MNT_DETACH, (err: unknown, result: unknown) => resolve(err == null && Number(result) === 0));
+  });
 }
