@@ -30,8 +30,9 @@ export async function rootfulPlatform(): Promise<DaemonPlatform> {
 }
 
 export async function rootlessPlatform(execRoot: string): Promise<DaemonPlatform> {
-  const decision = decideRootlessCgroups(await probeCgroups());
-  const cgroups = decision.useCgroups ? await detectCgroupManager() : new NoCgroupManager((await probeCgroups()).version);
+  const probe = await probeCgroups();
+  const decision = decideRootlessCgroups(probe);
+  const cgroups = decision.useCgroups ? await detectCgroupManager() : new NoCgroupManager(probe.version);
   return rootlessPlatformFrom(decision, cgroups, new PastaNetworking(`${execRoot}/pasta`));
 }
 
