@@ -13,10 +13,12 @@ export function withDefaultTag(ref: string): string {
   return digest !== undefined ? ref : `${repo}:${tag ?? 'latest'}`;
 }
 
-export async function pullImage(ctx: CliContext, ref: string, options: { quiet: boolean; toStderr: boolean; platform?: string | undefined }): Promise<void> {
+export async function pullImage(ctx: CliContext, ref: string,
+  options: { quiet: boolean; toStderr: boolean; platform?: string | undefined; allTags?: boolean }): Promise<void> {
   const { repo, tag, digest } = splitReference(ref);
   const auth = await loadAuth(ctx.env, registryOf(repo));
-  const res = await ctx.client().pull(repo, digest ?? tag ?? 'latest', auth, options.platform);
+  // no tag asks the daemon for every tag of the repository
+  const res = await ctx.client().pull(repo, options.allTags === true ? undefined : digest ?? tag ?? 'latest', auth, options.platform);
   const out = options.toStderr ? ctx.streams.stderr : ctx.streams.stdout;
   await renderProgress(res, { write: (t) => out.write(t), isTTY: out.isTTY === true, columns: out.columns }, options.quiet);
 }

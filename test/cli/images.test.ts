@@ -135,6 +135,24 @@ describe('berth image commands match the docker CLI', { skip }, () => {
       assert.equal(missing.berth.code, 1);
       assert.equal(missing.berth.code, missing.docker.code);
       assert.equal(missing.berth.stderr, missing.docker.stderr);
+
+      // --all-tags: push every local tag of the repository, pull every tag the registry has
+      const many = `127.0.0.1:${port}/berth-cli-${env.token}-many`;
+      for (const t of ['v1', 'v2']) await env.berth(['tag', env.image, `${many}:${t}`]);
+      const pushedAll = await env.berth(['push', '-a', many]);
+      assert.equal(pushedAll.code, 0, pushedAll.stderr);
+      assert.match(pushedAll.stdout, /^v1: digest: sha256:[0-9a-f]{64} size: \d+$/m);
+      assert.match(pushedAll.stdout, /^v2: digest: sha256:[0-9a-f]{64} size: \d+$/m);
+      await env.docker(['rmi', `${many}:v1`, `${many}:v2`]);
+      const pulledAll = await env.berth(['pull', '-a', many]);
+      assert.equal(pulledAll.code, 0, pulledAll.stderr);
+      assert.match(pulledAll.stdout, new RegExp(`Status: Downloaded newer image for ${many.replace(/\./g, '\\.')}\n${many.replace(/\./g, '\\.')}\n$`));
+      const tags = await env.docker(['images', '--format', '{{.Tag}}', many]);
+      assert.deepEqual(tags.stdout.split('\n').filter(Boolean).sort(), ['v1', 'v2']);
+      const withTag = await env.both(['pull', '-a', `${many}:v1`]);
+      assert.equal(withTag.berth.code, withTag.docker.code);
+      assert.equal(withTag.berth.stderr, withTag.docker.stderr);
+      await env.docker(['rmi', `${many}:v1`, `${many}:v2`]);
     } finally {
       registry.kill('SIGTERM');
       await new Promise((resolve) => registry.once('exit', resolve));

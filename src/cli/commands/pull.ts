@@ -1,4 +1,5 @@
 import { defineCommand } from '../command.js';
+import { invalidArgument } from '../../errors/berth-error.js';
 import { pullImage, withDefaultTag } from '../image-pull.js';
 import { splitReference } from '../reference.js';
 
@@ -14,10 +15,17 @@ export default defineCommand({
       .option('-q, --quiet', 'Suppress verbose output');
   },
   async run(ctx, [ref = ''], flags) {
-    splitReference(ref);
+    const { repo, tag, digest } = splitReference(ref);
+    const quiet = flags.bool('quiet');
+    if (flags.bool('all-tags')) {
+      if (tag !== undefined || digest !== undefined) throw invalidArgument('TAG_WITH_ALL_TAGS', 'tag can\'t be used with --all-tags/-a');
+      await pullImage(ctx, repo, { quiet, toStderr: false, platform: flags.str('platform'), allTags: true });
+      ctx.out(`${repo}\n`);
+      return;
+    }
     const full = withDefaultTag(ref);
-    if (!ref.includes(':') && !ref.includes('@') && !flags.bool('quiet')) ctx.out('Using default tag: latest\n');
-    await pullImage(ctx, full, { quiet: flags.bool('quiet'), toStderr: false, platform: flags.str('platform') });
+    if (tag === undefined && digest === undefined && !quiet) ctx.out('Using default tag: latest\n');
+    await pullImage(ctx, full, { quiet, toStderr: false, platform: flags.str('platform') });
     ctx.out(`${full}\n`);
   },
 });

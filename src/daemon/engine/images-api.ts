@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { BerthError, invalidArgument } from '../../errors/berth-error.js';
 import { parsePlatform } from '../../oci/image.js';
-import { familiarString, parseNormalizedReference } from '../../oci/reference.js';
+import { familiarString, parseNormalizedReference, parseReference } from '../../oci/reference.js';
 import { RegistryClient } from '../../registry/client.js';
 import type { ProgressEvent } from '../../registry/progress.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -106,30 +106,47 @@ export class ImagesApi {
     return result;
   }
 
-  async pull(reference: string, options: { platform?: string; auth?: RegistryAuth }, progress: (m: ProgressMessage) => void): Promise<void> {
-    const ref = parseNormalizedReference(reference);
+  /** POST /images/create; with allTags and no tag in the reference, every tag of the repository. */
+  async pull(reference: string, options: { platform?: string; auth?: RegistryAuth; allTags?: boolean },
+    progress: (m: ProgressMessage) => void): Promise<void> {
+    const given = parseReference(reference);
+    const allTags = options.allTags === true && given.tag === undefined && given.digest === undefined;
+    const ref = allTags ? given : parseNormalizedReference(reference);
     const client = this.client(options.auth);
     try {
-      const pulled = await pullImage(client, this.images.pullStore(), ref, {
-        ...(options.platform ? { platform: parsePlatform(options.platform) } : {}), onProgress: (e) => progress(toMessage(e)),
-      });
-      progress({ status: `Digest: ${pulled.target.digest}` });
+      const tags = allTags ? (await client.repository(ref.domain, ref.path).listTags()).sort() : [undefined];
+      let upToDate = true;
+      for (const tag of tags) {
+        const pulled = await pullImage(client, this.images.pullStore(), tag === undefined ? ref : { ...ref, tag }, {
+          ...(options.platform ? { platform: parsePlatform(options.platform) } : {}), onProgress: (e) => progress(toMessage(e)),
+        });
+        progress({ status: `Digest: ${pulled.target.digest}` });
+        upToDate &&= pulled.upToDate;
+      }
       const name = familiarString(ref);
-      progress({ status: pulled.upToDate ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}` });
+      progress({ status: upToDate ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}` });
       this.events.publish('image', 'pull', name, { name });
     } finally {
       client.close();
     }
   }
 
+  /** POST /images/{name}/push; without a tag, every local tag of the repository (docker push --all-tags). */
   async push(name: string, tag: string | undefined, options: { auth?: RegistryAuth }, progress: (m: ProgressMessage) => void): Promise<void> {
-    const ref = parseNormalizedReference(tag ? `${name}:${tag}` : name);
+    const ref = parseReference(tag ? `${name}:${tag}` : name);
     const client = this.client(options.auth);
     try {
+      const tags = ref.tag !== undefined || ref.digest !== undefined ? [ref.tag] : await this.images.tagsOf(ref);
+      if (tags.length === 0) {
+        throw new BerthError('not_found', 'NO_SUCH_IMAGE', `An image does not exist locally with the tag: ${familiarString(ref)}`);
+      }
       progress({ status: `The push refers to repository [${ref.domain}/${ref.path}]` });
-      const result = await pushImage(client, this.images.pushStore(), ref, { onProgress: (e) => progress(toMessage(e)) });
-      progress({ status: `${ref.tag ?? 'latest'}: digest: ${result.pushed.digest} size: ${result.pushed.size}` });
-      this.events.publish('image', 'push', familiarString(ref), { name: familiarString(ref) });
+      for (const each of tags) {
+        const target = each === undefined ? ref : { ...ref, tag: each };
+        const result = await pushImage(client, this.images.pushStore(), target, { onProgress: (e) => progress(toMessage(e)) });
+        progress({ status: `${target.tag ?? 'latest'}: digest: ${result.pushed.digest} size: ${result.pushed.size}` });
+        this.events.publish('image', 'push', familiarString(target), { name: familiarString(target) });
+      }
     } finally {
       client.close();
     }

@@ -189,8 +189,14 @@ export class ImageService {
       if (options.all !== true && n.tags.length === 0 && n.digests.length === 0 && parents.has(record.id)) continue;
       if (options.dangling === true && n.tags.length > 0) continue;
       if (options.dangling === false && n.tags.length === 0) continue;
-      if (options.reference !== undefined && !n.tags.some((t) => matchesReference(t, options.reference as string))) continue;
-      out.push(toSummary(await this.facts(record, n, sizes)));
+      let shown = n;
+      if (options.reference !== undefined) {
+        // as dockerd: only images with a matching name, and only the matching names in their rows
+        const pattern = options.reference;
+        shown = { tags: n.tags.filter((t) => matchesReference(t, pattern)), digests: n.digests.filter((d) => matchesReference(d, pattern)) };
+        if (shown.tags.length === 0 && shown.digests.length === 0) continue;
+      }
+      out.push(toSummary(await this.facts(record, shown, sizes)));
     }
     return out.sort((a, b) => b.Created - a.Created);
   }
@@ -212,6 +218,14 @@ export class ImageService {
     const layers = await this.layerSizes();
     const sizes = chainIds(config.rootfs.diff_ids).map((c) => layers.get(c) ?? 0);
     return toHistory(await this.facts(record, undefined, layers), sizes);
+  }
+
+  /** The local tags of a repository, sorted (push --all-tags). */
+  async tagsOf(repository: ImageReference): Promise<string[]> {
+    const prefix = `${repositoryName(repository)}:`;
+    return [...(await this.metadata.listNames()).keys()]
+      .filter((name) => name.startsWith(prefix) && !name.slice(prefix.length).includes('/'))
+      .map((name) => name.slice(prefix.length)).sort();
   }
 
   /** `docker tag SOURCE TARGET`. */
@@ -439,7 +453,7 @@ export class ImageService {
   pullStore(): {
     content: ContentStore;
     unpack(image: { manifest: Manifest; config: ImageConfig }): Promise<void>;
-    tag(reference: ImageReference, target: Descriptor): Promise<void>;
+    tag(reference: ImageReference, target: Descriptor): Promise<boolean>;
   } {
     return {
       content: this.content,
@@ -449,7 +463,9 @@ export class ImageService {
         const record = await this.registerImage(manifest, isIndexMediaType(target.mediaType) ? { index: target } : {});
         const names: ImageReference[] = [{ domain: reference.domain, path: reference.path, digest: target.digest }];
         if (reference.tag !== undefined && reference.digest === undefined) names.push({ domain: reference.domain, path: reference.path, tag: reference.tag });
+        const before = await this.metadata.getName(formatReference(reference));
         await this.setNames(record.id, names);
+        return before !== record.id;
       },
     };
   }
@@ -507,5 +523,7 @@ function labelMatches(labels: Record<string, string>, filter: string): boolean {
 /** Docker's `reference` filter: glob on the familiar name (with or without tag). */
 function matchesReference(tag: string, pattern: string): boolean {
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.')}$`);
-  return re.test(tag) || re.test(tag.slice(0, tag.lastIndexOf(':')));
+  const at = tag.indexOf('@');
+  const repo = at >= 0 ? tag.slice(0, at) : tag.slice(0, tag.lastIndexOf(':') > tag.lastIndexOf('/') ? tag.lastIndexOf(':') : tag.length);
+  return re.test(tag) || re.test(repo);
 }

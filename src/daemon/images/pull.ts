@@ -19,8 +19,12 @@ export interface PullStore {
   content: ContentStore;
   /** Unpack the layers into snapshots; called once all blobs are in the content store. */
   unpack(image: PulledImage, onProgress?: ProgressListener): Promise<void>;
-  /** Point `reference` at `target` (the index or manifest the registry named). */
-  tag(reference: ImageReference, target: Descriptor): Promise<void>;
+  /**
+   * Point `reference` at `target` (the index or manifest the registry named). A store that
+   * knows answers whether the name was new or moved, which is what docker's "Downloaded
+   * newer image" means; otherwise a pull that fetched nothing counts as up to date.
+   */
+  tag(reference: ImageReference, target: Descriptor): Promise<boolean | void>;
 }
 
 export interface PullOptions {
@@ -67,7 +71,8 @@ export async function pullImage(client: RegistryClient, store: PullStore, refere
   if (resolved.index !== undefined) image.index = resolved.index;
   await store.unpack(image, options.onProgress);
   for (const layer of resolved.manifest.layers) emit({ id: shortDigest(layer.digest), status: 'Pull complete' });
-  await store.tag(ref, resolved.target);
+  const moved = await store.tag(ref, resolved.target);
+  if (typeof moved === 'boolean') image.upToDate = !moved;
   // the closing "Digest:" and "Status: ..." lines are the caller's to render from the result
   return image;
 }

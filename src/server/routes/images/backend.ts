@@ -27,7 +27,7 @@ export interface ImagesBackend {
   tag(name: string, repo: string, tag: string | undefined): Promise<void>;
   remove(name: string, options: { force: boolean; noPrune: boolean }): Promise<unknown[]>;
   prune(filters: Filters): Promise<unknown>;
-  pull(reference: string, options: { platform?: string; auth?: RegistryAuth }, progress: (m: ProgressMessage) => void): Promise<void>;
+  pull(reference: string, options: { platform?: string; auth?: RegistryAuth; allTags?: boolean }, progress: (m: ProgressMessage) => void): Promise<void>;
   push(name: string, tag: string | undefined, options: { auth?: RegistryAuth }, progress: (m: ProgressMessage) => void): Promise<void>;
   importRootfs(source: Readable, options: { repo?: string; tag?: string; changes: string[]; message?: string; platform?: string }): Promise<string>;
   save(names: string[]): AsyncIterable<Uint8Array>;

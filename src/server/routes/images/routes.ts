@@ -91,7 +91,9 @@ async function createImage(ex: Exchange, backend: ImagesBackend): Promise<void> 
     const tag = ex.queryString('tag');
     const reference = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
     const auth = registryAuth(ex);
-    await progressStream(ex, (progress) => backend.pull(reference, { ...(platform ? { platform } : {}), ...(auth ? { auth } : {}) }, progress));
+    // no tag: every tag of the repository, as the API documents (docker pull --all-tags)
+    await progressStream(ex, (progress) => backend.pull(reference,
+      { ...(platform ? { platform } : {}), ...(auth ? { auth } : {}), ...(tag ? {} : { allTags: true }) }, progress));
     return;
   }
   if (fromSrc === '-') {
