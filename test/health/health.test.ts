@@ -160,6 +160,14 @@ test('hostile health configs are refused with the field named', { skip }, async 
   const tiny = await fetchCreate(daemon, { Image: 'busybox', Healthcheck: { Test: ['CMD', 'true'], Interval: 10 } });
   assert.equal(tiny.status, 400);
   assert.match(tiny.body, /Interval in Healthcheck cannot be less than 1ms/);
+  // StartInterval is an API 1.44 field: older clients cannot set it
+  const old = await fetchCreate(daemon, { Image: 'busybox', Cmd: ['true'], Healthcheck: { Test: ['CMD', 'true'], StartInterval: 2e9 } },
+    undefined, '1.43');
+  assert.equal(old.status, 201, old.body);
+  const oldId = (JSON.parse(old.body) as { Id: string }).Id;
+  const inspected = JSON.parse(await apiGet(daemon, `/v1.45/containers/${oldId}/json`)) as { Config: { Healthcheck: { StartInterval: number } } };
+  assert.equal(inspected.Config.Healthcheck.StartInterval, 0);
+  await dockerOk(daemon, ['rm', oldId]);
   const unknown = await fetchCreate(daemon, { Image: 'busybox', Healthcheck: { Test: ['CURL', 'x'] } });
   assert.equal(unknown.status, 400);
   assert.match(unknown.body, /unknown healthcheck type 'CURL'/);
@@ -181,10 +189,10 @@ test('health is kept across a daemon restart and starts again from "starting"', 
   await dockerOk(daemon, ['rm', '-f', name]);
 });
 
-async function fetchCreate(d: Berthd, body: object, name?: string): Promise<{ status: number; body: string }> {
+async function fetchCreate(d: Berthd, body: object, name?: string, version = '1.45'): Promise<{ status: number; body: string }> {
   const { request } = await import('node:http');
   return await new Promise((resolve, reject) => {
-    const req = request({ socketPath: d.socket, method: 'POST', path: `/v1.45/containers/create${name ? `?name=${name}` : ''}`, headers: { 'Content-Type': 'application/json' } }, (res) => {
+    const req = request({ socketPath: d.socket, method: 'POST', path: `/v${version}/containers/create${name ? `?name=${name}` : ''}`, headers: { 'Content-Type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => { text += c.toString(); });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));

@@ -39,6 +39,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         throw invalidArgument('INVALID_CONTAINER_NAME', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
       }
       const body = await ex.readJson(createRequestSchema, { required: true });
+      // StartInterval came with API 1.44: older clients get the default, as from dockerd
+      if (!ex.versionAtLeast('1.44') && body.Healthcheck) body.Healthcheck = { ...body.Healthcheck, StartInterval: 0 };
       ex.json(201, await backend.create(body, name || undefined));
     } },
     { method: 'GET', path: '/containers/{id}/json', handler: async (ex) => {
