@@ -95,7 +95,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
   const cgroups = platform.cgroups;
   const runtimes = runtimeSet(config, cgroups);
   // cgroup v1 counts block I/O only on disks with throttling active: activate it for the data root's disk
-  await activateBlkioAccounting(cgroups, config.cgroupParent, config.dataRoot)
+  await activateBlkioAccounting(cgroups, `berth-blkio-activate-${process.pid}`, config.dataRoot)
     .catch((err: unknown) => log.debug(`block I/O accounting: ${String(err)}`));
   const networks = new NetworksService({
     dataRoot: config.dataRoot, execRoot: config.execRoot,

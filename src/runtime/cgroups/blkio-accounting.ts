@@ -2,7 +2,7 @@
 // only for a device whose queue has throttling active (blk_throtl_activated); on a host
 // where nobody set a limit, every container shows 0B of block I/O. A rule with no limit
 // ("MAJ:MIN 0") activates the queue without limiting anything.
-import { realpath, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CgroupManager } from './manager.js';
 
@@ -31,17 +31,22 @@ export async function diskOfDevice(major: number, minor: number, sysRoot = '/sys
 }
 
 /**
- * Activate v1 block I/O accounting for the disk under `dataPath` through the `cgroupsPath`
- * group (created when missing). Nothing to do on v2 (io.stat always counts). Returns the
- * disk it activated, undefined when there was none.
+ * Activate v1 block I/O accounting for the disk under `dataPath`: the rule is written in a
+ * short-lived group `<blkio root>/<name>` that is removed again (the queue stays activated;
+ * nothing is left behind even when berthd is killed later). Nothing to do on v2 (io.stat
+ * always counts). Returns the disk it activated, undefined when there was none.
  */
-export async function activateBlkioAccounting(manager: CgroupManager, cgroupsPath: string, dataPath: string): Promise<string | undefined> {
+export async function activateBlkioAccounting(manager: CgroupManager, name: string, dataPath: string): Promise<string | undefined> {
   if (manager.version !== 1) return undefined;
-  const dir = (await manager.directoriesOf(cgroupsPath)).blkio;
+  const dir = (await manager.directoriesOf(`/${name}`)).blkio;
   if (dir === undefined) return undefined;
   const disk = await diskOf(dataPath);
   if (disk === undefined) return undefined;
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'blkio.throttle.read_bps_device'), `${disk} 0`);
+  await mkdir(dir);
+  try {
+    await writeFile(path.join(dir, 'blkio.throttle.read_bps_device'), `${disk} 0`);
+  } finally {
+    await rmdir(dir);
+  }
   return disk;
 }
