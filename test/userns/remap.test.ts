@@ -114,6 +114,10 @@ test('layers are idmapped, not copied: same layer dirs and size, the upper dir b
     await dockerOk(daemon, ['exec', ids[0] as string, 'sh', '-c', 'echo x > /new-file']);
     const created = await stat(path.join(snapshots, 'active', ids[0] as string, 'upper', 'new-file'));
     assert.equal(created.uid, block?.uid);
+    // a commit records the container's ids, not the host's
+    const image = await dockerOk(daemon, ['commit', ids[0] as string, `committed-${setup.token}`]);
+    assert.equal(await dockerOk(daemon, ['run', '--rm', '--userns=host', image, 'stat', '-c', '%u:%g', '/new-file']), '0:0');
+    await dockerOk(daemon, ['rmi', image]);
   } finally {
     await docker(daemon, ['rm', '-f', ...ids]);
   }

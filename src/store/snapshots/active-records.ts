@@ -2,11 +2,15 @@
 // read and validated in one place (foreign-ish data: a crash or a hand edit may have left it bad).
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
 import { isDigest } from '../../oci/digest.js';
 import { checkSnapshotKey, type ActiveSnapshot } from './snapshotter.js';
 
 export const ACTIVE_RECORD = 'active.json';
+
+const idRangesSchema = z.array(z.object({ containerID: z.number().int().nonnegative(), hostID: z.number().int().nonnegative(), size: z.number().int().positive() }));
+const idMapsSchema = z.object({ uidMappings: idRangesSchema, gidMappings: idRangesSchema }).optional();
 
 /** Validate a parsed active.json for `key`; `root` is where that snapshotter mounts or copies it. */
 export function parseActiveRecord(raw: unknown, key: string, root: string): ActiveSnapshot {
@@ -16,7 +20,9 @@ export function parseActiveRecord(raw: unknown, key: string, root: string): Acti
   const parent = 'parent' in raw ? raw.parent : undefined;
   if (parent !== undefined && !isDigest(parent)) throw invalidArgument('CORRUPT_SNAPSHOT_METADATA', `snapshot ${key}: bad parent`);
   const createdAt = 'createdAt' in raw && typeof raw.createdAt === 'number' ? raw.createdAt : 0;
-  return { key, root, createdAt, ...(parent !== undefined ? { parent } : {}) };
+  const idmap = idMapsSchema.safeParse('idmap' in raw ? raw.idmap : undefined);
+  if (!idmap.success) throw invalidArgument('CORRUPT_SNAPSHOT_METADATA', `snapshot ${key}: bad idmap`);
+  return { key, root, createdAt, ...(parent !== undefined ? { parent } : {}), ...(idmap.data ? { idmap: idmap.data } : {}) };
 }
 
 /**

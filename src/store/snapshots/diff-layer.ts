@@ -9,9 +9,19 @@ import type { TarEntryType } from '../archive/tar-reader.js';
 import { writeTar, type TarWriteEntry, type TarWriteHeader } from '../archive/tar-writer.js';
 import { OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, WHITEOUT_PREFIX } from './apply-layer.js';
 
+/** Host ids of a file -> the ids its layer records (a user-namespaced root's files are shifted back). */
+export type OwnerMapping = (uid: number, gid: number) => { uid: number; gid: number };
+
 /** Tar of an overlayfs upper directory, whiteouts converted to the OCI `.wh.` form. */
-export function overlayUpperDiff(upper: string): AsyncGenerator<Buffer> {
-  return writeTar(walkOverlayUpper(upper));
+export function overlayUpperDiff(upper: string, owners?: OwnerMapping): AsyncGenerator<Buffer> {
+  return writeTar(owners ? withOwners(walkOverlayUpper(upper), owners) : walkOverlayUpper(upper));
+}
+
+async function* withOwners(entries: AsyncIterable<TarWriteEntry>, owners: OwnerMapping): AsyncGenerator<TarWriteEntry> {
+  for await (const entry of entries) {
+    const ids = owners(entry.header.uid ?? 0, entry.header.gid ?? 0);
+    yield { ...entry, header: { ...entry.header, uid: ids.uid, gid: ids.gid } };
+  }
 }
 
 /** Tar of the changes from `lower` (undefined = empty) to `upper`, both plain trees. */

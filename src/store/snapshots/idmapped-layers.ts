@@ -18,6 +18,17 @@ export function hostIdOf(ranges: readonly IdRange[], inside: number): number | u
   return range === undefined ? undefined : range.hostID + inside - range.containerID;
 }
 
+/** The host id `outside` as the container sees it; undefined when outside every range. */
+export function insideIdOf(ranges: readonly IdRange[], outside: number): number | undefined {
+  const range = ranges.find((r) => outside >= r.hostID && outside < r.hostID + r.size);
+  return range === undefined ? undefined : range.containerID + outside - range.hostID;
+}
+
+/** Host owners -> the container's (ids berth itself gave, e.g. host root's, stay as they are). */
+export function unmapOwners(maps: IdMaps): (uid: number, gid: number) => { uid: number; gid: number } {
+  return (uid, gid) => ({ uid: insideIdOf(maps.uidMappings, uid) ?? uid, gid: insideIdOf(maps.gidMappings, gid) ?? gid });
+}
+
 /** The container root's host uid and gid (0 inside); files of the writable layer belong to them. */
 export function mappedRoot(maps: IdMaps): { uid: number; gid: number } {
   return { uid: hostIdOf(maps.uidMappings, 0) ?? 65534, gid: hostIdOf(maps.gidMappings, 0) ?? 65534 };

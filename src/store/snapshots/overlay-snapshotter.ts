@@ -2,7 +2,7 @@
 // that many layers fit in one page of mount options) below, the container's own upper and
 // work dirs above. Every mount's source is "berth-<key>" and its target lies under
 // <root>/active, so leftovers are found in /proc/self/mountinfo and swept after a crash.
-import { mkdir, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, invalidArgument } from '../../errors/berth-error.js';
 import { digestHex, type Digest } from '../../oci/digest.js';
@@ -12,7 +12,7 @@ import { ACTIVE_RECORD, listActiveRecords, readActiveRecord } from './active-rec
 import { overlayUpperDiff } from './diff-layer.js';
 import { LayerDirectoryStore } from './layer-directory-store.js';
 import { checkSnapshotKey, type ActiveSnapshot, type PrepareOptions, type Snapshotter } from './snapshotter.js';
-import { cannotIdmap, ownByMappedRoot, probeIdmappedMounts, shiftedCopy, withIdmappedLowers, type IdmapMechanism } from './idmapped-layers.js';
+import { cannotIdmap, ownByMappedRoot, probeIdmappedMounts, shiftedCopy, unmapOwners, withIdmappedLowers, type IdmapMechanism } from './idmapped-layers.js';
 import type { IdMaps } from '../../sys/idmap.js';
 
 const MAX_MOUNT_DATA = 4000;
@@ -69,7 +69,8 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     }
     const merged = path.join(dir, 'merged');
     for (const sub of ['upper', 'work', 'merged']) await mkdir(path.join(dir, sub), { recursive: true, mode: 0o755 });
-    const snapshot: ActiveSnapshot = existing ?? { key, root: merged, createdAt: Date.now(), ...(parent !== undefined ? { parent } : {}) };
+    const snapshot: ActiveSnapshot = existing ?? { key, root: merged, createdAt: Date.now(), ...(parent !== undefined ? { parent } : {}),
+      ...(options.idmap ? { idmap: options.idmap } : {}) };
     if (existing === undefined) await writeJsonAtomic(path.join(dir, ACTIVE_RECORD), snapshot);
     if (!(await isMountPoint(merged))) {
       const lowers = await this.lowerDirs(parent);
@@ -129,8 +130,9 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     return await listActiveRecords(path.join(this.root, 'active'), 'merged');
   }
 
-  diff(key: string): AsyncGenerator<Buffer> {
-    return overlayUpperDiff(path.join(this.activeDir(key), 'upper'));
+  async *diff(key: string): AsyncGenerator<Buffer> {
+    const idmap = (await this.readActive(key).catch(() => undefined))?.idmap;
+    yield* overlayUpperDiff(path.join(this.activeDir(key), 'upper'), idmap ? unmapOwners(idmap) : undefined);
   }
 
   async sweep(): Promise<void> {
@@ -140,7 +142,12 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
   }
 
   override async removeLayer(chainId: Digest): Promise<void> {
-    await rm(path.join(this.root, 'l', digestHex(chainId).slice(0, 24)), { force: true });
+    const short = digestHex(chainId).slice(0, 24);
+    await rm(path.join(this.root, 'l', short), { force: true });
+    // the chowned copies of the layer (kernels that cannot idmap), one per id range
+    for (const range of await readdir(path.join(this.root, 'shifted')).catch(() => [] as string[])) {
+      await rm(path.join(this.root, 'shifted', range, short), { recursive: true, force: true });
+    }
     await super.removeLayer(chainId);
   }
 }

@@ -21,6 +21,8 @@ export interface ActiveSnapshot {
   /** the root file system to use (mounted for overlay) */
   root: string;
   createdAt: number;
+  /** a user-namespaced container's ids: its files are on disk with the host ids, its diff shifts them back */
+  idmap?: IdMaps;
 }
 
 /** Unpacked, read-only image layers. */
