@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadConfigFile, resolveConfig } from './config.js';
+import { loadConfigFile, parseKeepStorage, resolveConfig } from './config.js';
 import { parseFlags } from './flags.js';
 
 test('publish-behind-host-firewall: off by default, on from the flag or daemon.json', async () => {
@@ -22,4 +22,13 @@ test('publish-behind-host-firewall: off by default, on from the flag or daemon.j
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('builder.gc.defaultKeepStorage caps the build cache, in dockerd\'s binary units', () => {
+  assert.equal(resolveConfig({}, {}).buildCacheKeepBytes, undefined);
+  assert.equal(resolveConfig({}, { builder: { gc: { defaultKeepStorage: '20GB' } } }).buildCacheKeepBytes, 20 * 1024 ** 3);
+  assert.equal(parseKeepStorage('512MB'), 512 * 1024 ** 2);
+  assert.equal(parseKeepStorage('1.5g'), 1.5 * 1024 ** 3);
+  assert.equal(parseKeepStorage(4096), 4096);
+  assert.throws(() => parseKeepStorage('lots'), /invalid builder.gc.defaultKeepStorage "lots"/);
 });

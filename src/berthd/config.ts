@@ -39,6 +39,10 @@ export const daemonConfigSchema = z.object({
   'userns-remap': z.string().optional(),
   'subuid-file': z.string().optional(),
   'subgid-file': z.string().optional(),
+  /** dockerd's key: builder.gc.defaultKeepStorage caps the build cache (LRU pruning after each build) */
+  'builder': z.object({
+    gc: z.object({ enabled: z.boolean().optional(), defaultKeepStorage: z.union([z.string(), z.number().int().nonnegative()]).optional() }).passthrough().optional(),
+  }).passthrough().optional(),
 }).strict();
 export type DaemonConfig = z.infer<typeof daemonConfigSchema>;
 
@@ -65,6 +69,17 @@ export interface ResolvedConfig {
   usernsRemap: string | undefined;
   subuidFile: string;
   subgidFile: string;
+  /** build cache cap in bytes (builder.gc.defaultKeepStorage); undefined keeps the builder's default */
+  buildCacheKeepBytes: number | undefined;
+}
+
+/** "20GB", "512MB", "1.5g", 1024: sizes as dockerd reads defaultKeepStorage (binary units). */
+export function parseKeepStorage(value: string | number): number {
+  if (typeof value === 'number') return value;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?\s*$/i.exec(value);
+  if (!match) throw invalidArgument('CONFIG_FILE', `invalid builder.gc.defaultKeepStorage ${JSON.stringify(value)}: not a size like 20GB`);
+  const power = ' kmgtp'.indexOf((match[2] ?? '').toLowerCase() || ' ');
+  return Math.floor(Number(match[1]) * 1024 ** power);
 }
 
 export async function loadConfigFile(file: string, explicit: boolean): Promise<DaemonConfig> {
@@ -87,6 +102,12 @@ export async function loadConfigFile(file: string, explicit: boolean): Promise<D
     throw invalidArgument('CONFIG_FILE', `invalid config file ${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`);
   }
   return parsed.data;
+}
+
+function keepStorage(gc: { enabled?: boolean | undefined; defaultKeepStorage?: string | number | undefined } | undefined): number | undefined {
+  if (gc?.defaultKeepStorage === undefined) return undefined;
+  // gc off: the cache is never pruned by size
+  return gc.enabled === false ? Number.MAX_SAFE_INTEGER : parseKeepStorage(gc.defaultKeepStorage);
 }
 
 /** Merge the file under the flags and fill in the defaults. */
@@ -124,5 +145,6 @@ export function resolveConfig(flags: DaemonConfig, file: DaemonConfig, defaults:
     usernsRemap: pick('userns-remap'),
     subuidFile: pick('subuid-file') ?? '/etc/subuid',
     subgidFile: pick('subgid-file') ?? '/etc/subgid',
+    buildCacheKeepBytes: keepStorage(file.builder?.gc),
   };
 }

@@ -149,6 +149,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
   const builder = await BuildService.open({
     images, runtime: runtimes.get(), dataRoot: path.join(config.dataRoot, 'build'), runRoot: path.join(config.execRoot, 'build'),
     cgroupParent: config.cgroupParent, network: sandboxBuildNetwork(networks),
+    ...(config.buildCacheKeepBytes !== undefined ? { cacheMaxBytes: config.buildCacheKeepBytes } : {}),
     pull: async (reference, onProgress) => {
       await imagesApi.pull(reference, {}, (m) => { if (m.status) onProgress(`${m.id ? `${m.id}: ` : ''}${m.status}\n`); });
     },

@@ -120,20 +120,33 @@ export class BuildCache {
 
   /**
    * Remove least-recently-used entries until the cache holds at most `keepBytes` (default:
-   * the configured cap); `all` empties it. Returns the removed entries so the caller can
-   * delete images nothing else uses.
+   * the configured cap, 0 with `all`). Only entries `eligible` says yes to (default: all)
+   * and, with `usedBefore`, last used before that time may go. Returns the removed entries.
    */
-  async prune(options: { all?: boolean; keepBytes?: number } = {}): Promise<CacheEntry[]> {
-    const limit = options.all ? 0 : options.keepBytes ?? this.maxBytes;
-    const byAge = [...this.entries.values()].sort((a, b) => a.lastUsed - b.lastUsed);
+  async prune(options: PruneOptions = {}): Promise<CacheEntry[]> {
+    const limit = options.keepBytes ?? (options.all ? 0 : this.maxBytes);
+    const byAge = [...this.entries.values()].sort((a, b) => a.lastUsed - b.lastUsed || a.created - b.created);
     const removed: CacheEntry[] = [];
     let total = this.size;
     for (const entry of byAge) {
-      if (total <= limit && !options.all) break;
+      if (total <= limit && !(options.all && limit === 0)) break;
+      if (options.usedBefore !== undefined && entry.lastUsed >= options.usedBefore) continue;
+      if (options.eligible && !(await options.eligible(entry))) continue;
       await this.forget(entry);
       total -= entry.size;
       removed.push(entry);
     }
     return removed;
   }
+}
+
+export interface PruneOptions {
+  /** no size floor: remove every eligible entry (unless keepBytes says otherwise) */
+  all?: boolean;
+  /** stop once the cache holds at most this many bytes */
+  keepBytes?: number;
+  /** only entries last used before this time (ms since the epoch): `--filter until=` */
+  usedBefore?: number;
+  /** entries that may go (`builder prune` without -a keeps those of tagged images) */
+  eligible?: (entry: CacheEntry) => Promise<boolean> | boolean;
 }

@@ -11,7 +11,8 @@ import type { Descriptor, ImageConfig } from '../../oci/image.js';
 import { parseNormalizedReference } from '../../oci/reference.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { BuildBackends, BuildEvent, ImageBackend, RootfsBackend, WritableRoot } from '../../build/backends.js';
-import { BuildCache } from '../../build/cache/build-cache.js';
+import { BuildCache, type CacheEntry } from '../../build/cache/build-cache.js';
+import { pruneFilters } from './prune-filters.js';
 import { extractTarContext, readDockerfile, type BuildContext } from '../../build/context/context.js';
 import { openRemoteContext } from '../../build/context/remote.js';
 import { runBuild, type BuildResult } from '../../build/evaluator/evaluator.js';
@@ -227,13 +228,28 @@ export class BuildService {
     return { context: await extractTarContext(request.context, dockerfileName, scratch), dockerfileName };
   }
 
-  /** `docker builder prune`: drop cache entries (all, or down to keepStorage bytes). */
-  async prune(options: { all?: boolean; keepStorage?: number } = {}): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+  /**
+   * `docker builder prune`: without `all`, entries whose image carries a tag (a build's
+   * result) stay; `keepStorage` keeps the most recently used entries up to that many bytes;
+   * `filters.until` only takes entries unused since then. Oldest entries go first.
+   */
+  async prune(options: { all?: boolean; keepStorage?: number; filters?: Record<string, string[]> } = {}): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    const { usedBefore } = pruneFilters(options.filters ?? {});
     const removed = await this.cache.prune({
-      ...(options.all ? { all: true } : {}),
-      ...(options.keepStorage !== undefined && options.keepStorage > 0 ? { keepBytes: options.keepStorage } : { all: true }),
+      all: true,
+      ...(options.keepStorage !== undefined && options.keepStorage > 0 ? { keepBytes: options.keepStorage } : {}),
+      ...(usedBefore !== undefined ? { usedBefore } : {}),
+      ...(options.all ? {} : { eligible: async (entry: CacheEntry) => !(await this.isTagged(entry.imageId)) }),
     });
     return { CachesDeleted: removed.map((e) => e.key), SpaceReclaimed: removed.reduce((sum, e) => sum + e.size, 0) };
+  }
+
+  private async isTagged(imageId: string): Promise<boolean> {
+    try {
+      return (await this.options.images.inspect(imageId)).RepoTags.length > 0;
+    } catch {
+      return false;
+    }
   }
 }
 

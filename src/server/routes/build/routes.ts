@@ -5,7 +5,7 @@ import type { Route } from '../../router.js';
 export interface BuildRoutesBackend {
   /** run a build from the context body; messages are docker's JSON lines */
   build(query: URLSearchParams, context: Readable, onMessage: (message: unknown) => void): Promise<void>;
-  prune(options: { all: boolean; keepStorage?: number }): Promise<unknown>;
+  prune(options: { all: boolean; keepStorage?: number; filters: Record<string, string[]> }): Promise<unknown>;
 }
 
 export function buildRoutes(backend: BuildRoutesBackend): Route[] {
@@ -21,7 +21,7 @@ export function buildRoutes(backend: BuildRoutesBackend): Route[] {
     } },
     { method: 'POST', path: '/build/prune', handler: async (ex) => {
       const keep = ex.queryInt('keep-storage');
-      ex.json(200, await backend.prune({ all: ex.queryBool('all'), ...(keep === undefined ? {} : { keepStorage: keep }) }));
+      ex.json(200, await backend.prune({ all: ex.queryBool('all'), filters: Object.fromEntries(ex.filters()), ...(keep === undefined ? {} : { keepStorage: keep }) }));
     } },
   ];
 }
