@@ -34,13 +34,18 @@ export interface EndpointPlumbing {
   defaultRoute: boolean;
 }
 
+export interface NetnsOptions {
+  /** made with the namespace: 127.0.0.11:53 -> this gateway:53 (see setSandboxDns) */
+  dnsGateway?: string;
+}
+
 export interface NetworkKernel {
   ensureBridge(spec: BridgeSpec): Promise<void>;
   deleteLink(name: string): Promise<void>;
   /** names of links whose name starts with prefix */
   listLinks(prefix: string): Promise<string[]>;
   /** a netns bound to `file` with lo up, and optionally its first endpoint made at once */
-  createNetns(file: string, firstEndpoint?: EndpointPlumbing): Promise<void>;
+  createNetns(file: string, firstEndpoint?: EndpointPlumbing, options?: NetnsOptions): Promise<void>;
   destroyNetns(file: string): Promise<void>;
   addEndpoint(plumbing: EndpointPlumbing): Promise<void>;
   /** inside the netns: 127.0.0.11:53 -> gateway:53 (the embedded DNS); undefined removes it */
@@ -77,8 +82,9 @@ export class IpKernel implements NetworkKernel {
   }
 
   async deleteLink(name: string): Promise<void> {
+    // gone already is fine: a veth goes with its namespace, which release() unmounts concurrently
     const result = await runProgram('ip', ['link', 'del', name], { allowFailure: true });
-    if (result.code !== 0 && !/Cannot find device|does not exist/i.test(result.stderr)) {
+    if (result.code !== 0 && !/Cannot find device|does not exist|No such device/i.test(result.stderr)) {
       throw internal('LINK_DELETE_FAILED', `cannot delete link ${name}: ${result.stderr.trim()}`);
     }
   }
@@ -89,7 +95,7 @@ export class IpKernel implements NetworkKernel {
     return links.map((l) => l.ifname).filter((n) => n.startsWith(prefix));
   }
 
-  async createNetns(file: string, first?: EndpointPlumbing): Promise<void> {
+  async createNetns(file: string, first?: EndpointPlumbing, options: NetnsOptions = {}): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
     await (await open(file, 'a', 0o444)).close();
     // one spawn from berthd (each fork copies its page tables: this is the hot path) makes the
@@ -103,6 +109,8 @@ export class IpKernel implements NetworkKernel {
     // the lines hold only names, addresses and MACs berth made; quoted heredocs expand nothing
     let script = `set -e\nip -batch - <<'BERTH_INSIDE'\n${lines.join('\n')}\nBERTH_INSIDE\n`;
     if (first) script += `nsenter --net=/proc/${process.pid}/ns/net ip -batch - <<'BERTH_HOST'\n${hostSideLines(first).join('\n')}\nBERTH_HOST\n`;
+    // the shell is still in the new namespace: its 127.0.0.11 table, in the same spawn
+    if (options.dnsGateway !== undefined) script += `${ROUTE_LOCALNET}\nnft -f - <<'BERTH_DNS'\n${sandboxDnsScript(options.dnsGateway)}BERTH_DNS\n`;
     try {
       await runProgram('unshare', [`--net=${file}`, 'sh', '-s'], { input: script });
     } catch (err) {
@@ -140,12 +148,8 @@ export class IpKernel implements NetworkKernel {
   }
 
   async setSandboxDns(netnsPath: string, gateway: string | undefined): Promise<void> {
-    const table = `ip ${SANDBOX_DNS_TABLE}`;
-    let script = `table ${table} {}\ndelete table ${table}\n`;
-    if (gateway !== undefined) script += `table ${table} {\n${renderSandboxDns(gateway)}\n}\n`;
-    // the DNATed queries leave eth* with their loopback source (masqueraded there): route_localnet
-    const sysctl = gateway !== undefined ? 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && ' : '';
-    await runProgram('nsenter', [`--net=${netnsPath}`, 'sh', '-c', `${sysctl}exec nft -f -`], { input: script });
+    const sysctl = gateway !== undefined ? `${ROUTE_LOCALNET} && ` : '';
+    await runProgram('nsenter', [`--net=${netnsPath}`, 'sh', '-c', `${sysctl}exec nft -f -`], { input: sandboxDnsScript(gateway) });
   }
 
   async applyFirewall(family: string, table: string, body: string): Promise<void> {
@@ -185,6 +189,16 @@ export class IpKernel implements NetworkKernel {
     if (current?.trim() === value) return;
     await writeFile(file, value);
   }
+}
+
+/** the DNATed DNS queries leave eth* with their loopback source (masqueraded there) */
+const ROUTE_LOCALNET = 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet';
+
+/** nft -f input that (re)defines the sandbox's 127.0.0.11 table, or deletes it */
+function sandboxDnsScript(gateway: string | undefined): string {
+  const table = `ip ${SANDBOX_DNS_TABLE}`;
+  const script = `table ${table} {}\ndelete table ${table}\n`;
+  return gateway === undefined ? script : `${script}table ${table} {\n${renderSandboxDns(gateway)}\n}\n`;
 }
 
 /** A stable, locally administered unicast address for a bridge, from its name. */

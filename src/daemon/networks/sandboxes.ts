@@ -9,6 +9,7 @@ import { HostEntry, parseExtraHost, parseResolvConf, renderHosts, renderResolvCo
 import { EMBEDDED_DNS_ADDRESS, servedByProxyOnly } from '../../network/firewall.js';
 import { mappingsFromBindings, PortMapping } from '../../network/ports.js';
 import { reservePort, Reservation } from '../../network/port-reserver.js';
+import type { NetnsOptions } from '../../network/kernel.js';
 import { allocateEndpoint } from './allocate.js';
 import type { NetworkState } from './service.js';
 import { EndpointRecord, NetworkRecord, PublishedPort, SandboxRecord } from './store.js';
@@ -71,11 +72,12 @@ export class SandboxOps {
       // persisted once, when complete: a crash before that leaves only names the sweep removes
       this.state.sandboxes.set(containerId, record);
       // the first endpoint is made together with the namespace (one spawn less on every start)
-      if (joins.length === 0) await this.state.kernel.createNetns(record.netnsPath ?? '');
-      for (const [i, join] of joins.entries()) await this.addEndpoint(record, join.network, join.config, i === 0);
-      await this.publish(record, mappings);
-      // any user-defined network brings the embedded DNS (through the first of them)
+      // any user-defined network brings the embedded DNS (through the first of them); its table
+      // in the netns is made with the namespace
       const dnsGateway = joins.map((j) => embeddedDnsGateway(j.network)).find((g) => g !== undefined);
+      if (joins.length === 0) await this.state.kernel.createNetns(record.netnsPath ?? '');
+      for (const [i, join] of joins.entries()) await this.addEndpoint(record, join.network, join.config, i === 0 ? { dnsGateway } : undefined);
+      await this.publish(record, mappings);
       record.resolvConfContent = renderResolvConf({
         host: hostResolv,
         embeddedDns: dnsGateway !== undefined ? EMBEDDED_DNS_ADDRESS : undefined,
@@ -84,7 +86,6 @@ export class SandboxOps {
       if (dnsGateway !== undefined) {
         record.dnsGateway = dnsGateway;
         if (spec.dns && spec.dns.length > 0) record.upstreams = spec.dns;
-        await this.state.kernel.setSandboxDns(record.netnsPath ?? '', dnsGateway);
       }
       record.hostsContent = renderHosts({
         hostname: record.hostname,
@@ -168,7 +169,9 @@ export class SandboxOps {
     return out;
   }
 
-  private async addEndpoint(record: SandboxRecord, network: NetworkRecord, config: EndpointConfig | undefined, withNetns = false): Promise<EndpointRecord> {
+  /** withNetns: the first endpoint, made together with the namespace (and its DNS table) */
+  private async addEndpoint(record: SandboxRecord, network: NetworkRecord, config: EndpointConfig | undefined,
+    withNetns?: NetnsOptions): Promise<EndpointRecord> {
     if (record.endpoints.some((e) => e.networkId === network.id)) {
       throw conflict('ENDPOINT_EXISTS', `endpoint with name ${record.name} already exists in network ${network.name}`);
     }
@@ -198,7 +201,7 @@ export class SandboxOps {
       gateway6: endpoint.gateway6,
       defaultRoute: !network.internal && !hasDefaultRoute,
     };
-    if (withNetns) await this.state.kernel.createNetns(plumbing.netnsPath, plumbing);
+    if (withNetns) await this.state.kernel.createNetns(plumbing.netnsPath, plumbing, withNetns);
     else await this.state.kernel.addEndpoint(plumbing);
     return endpoint;
   }

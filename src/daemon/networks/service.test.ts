@@ -5,7 +5,7 @@ import { mkdtemp, rm, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { NetworksService } from './service.js';
-import { BridgeSpec, EndpointPlumbing, NetworkKernel } from '../../network/kernel.js';
+import { BridgeSpec, EndpointPlumbing, NetnsOptions, NetworkKernel } from '../../network/kernel.js';
 import { NetworkEvent } from './types.js';
 
 class RecordingKernel implements NetworkKernel {
@@ -16,8 +16,9 @@ class RecordingKernel implements NetworkKernel {
   async ensureBridge(spec: BridgeSpec): Promise<void> { this.calls.push(`bridge ${spec.name} ${spec.addresses.join(',')}`); this.links.add(spec.name); }
   async deleteLink(name: string): Promise<void> { this.calls.push(`del ${name}`); this.links.delete(name); }
   async listLinks(prefix: string): Promise<string[]> { return [...this.links].filter((l) => l.startsWith(prefix)); }
-  async createNetns(file: string, first?: EndpointPlumbing): Promise<void> {
+  async createNetns(file: string, first?: EndpointPlumbing, options: NetnsOptions = {}): Promise<void> {
     this.calls.push(`netns ${path.basename(file)}`);
+    if (options.dnsGateway !== undefined) this.calls.push(`dns ${path.basename(file)} ${options.dnsGateway}`);
     if (first) await this.addEndpoint(first);
   }
   async destroyNetns(file: string): Promise<void> { this.calls.push(`rmnetns ${path.basename(file)}`); }
