@@ -35,6 +35,8 @@ export interface BlobWriter {
   readonly ref: string;
   readonly offset: number;
   write(chunk: Uint8Array): Promise<void>;
+  /** Several chunks in one system call where the writer can (no copy into one buffer). */
+  writeMany?(chunks: readonly Uint8Array[]): Promise<void>;
   /** Verify digest and size, then atomically make the blob visible. Returns its info. */
   commit(): Promise<BlobInfo>;
   /** Keep the partial data for a later resume (e.g. after a dropped connection). */

@@ -72,3 +72,17 @@ test('corruption on disk is detected on read', () => withStore(async (store) => 
   await assert.rejects(store.readBlob(digest, 100), /corrupt/);
   await assert.rejects(text(await store.open(digest)), /corrupt/);
 }));
+
+test('writeMany stores many chunks in order and still checks size and digest', () => withStore(async (store) => {
+  const chunks = Array.from({ length: 1500 }, (_, i) => Buffer.from(`chunk ${i};`));
+  const data = Buffer.concat(chunks);
+  const digest = digestOf(data);
+  const writer = await store.writer('many', { digest, size: data.length });
+  await writer.write(chunks[0] ?? Buffer.alloc(0));
+  await writer.writeMany?.(chunks.slice(1));
+  await writer.commit();
+  assert.deepEqual(await store.readBlob(digest, data.length), data, 'more chunks than IOV_MAX arrive whole and in order');
+  const small = await store.writer('too-much', { digest: digestOf('ab'), size: 2 });
+  await assert.rejects(small.writeMany?.([Buffer.from('ab'), Buffer.from('c')]) ?? Promise.reject(new Error('no writeMany')),
+    (err: unknown) => isBerthError(err, 'invalid_argument') && /larger than its expected 2 bytes/.test(err.message));
+}));

@@ -198,6 +198,20 @@ class FileBlobWriter implements BlobWriter {
     await this.handle.write(chunk);
   }
 
+  async writeMany(chunks: readonly Uint8Array[]): Promise<void> {
+    if (this.finished) throw internal('INGEST_CLOSED', `ingest ${this.ref} is already closed`);
+    const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+    const limit = this.expected.size ?? MAX_BLOB_BYTES;
+    if (this.digester.size + total > limit) {
+      await this.abort();
+      throw invalidArgument('SIZE_MISMATCH', `blob ${this.expected.digest} is larger than its expected ${limit} bytes`);
+    }
+    for (const chunk of chunks) this.digester.update(chunk);
+    const { bytesWritten } = await this.handle.writev(chunks as Uint8Array[]);
+    // a short writev is rare on regular files; write what is left the plain way
+    if (bytesWritten < total) await this.handle.write(Buffer.concat(chunks).subarray(bytesWritten));
+  }
+
   async commit(): Promise<BlobInfo> {
     if (this.finished) throw internal('INGEST_CLOSED', `ingest ${this.ref} is already closed`);
     const { digest, size } = this.expected;
