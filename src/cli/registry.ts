@@ -92,6 +92,13 @@ export const MANAGEMENT: Record<string, { summary: string; subs: Record<string, 
       systemd: entry('Generate a systemd unit that runs a container', () => import('./commands/generate-systemd.js')),
     },
   },
+  builder: {
+    summary: 'Manage builds',
+    subs: {
+      build: 'build',
+      prune: entry('Remove build cache', () => import('./commands/builder-prune.js')),
+    },
+  },
   volume: {
     summary: 'Manage volumes',
     subs: {

@@ -162,6 +162,12 @@ export class DockerClient {
   }
 
   // --- build
+  async pruneBuildCache(options: { all: boolean; filters: Filters; keepStorage: number | undefined }): Promise<Decoded<typeof t.decodePruneBuildCache>> {
+    return await this.post({
+      path: '/build/prune',
+      query: { all: options.all || undefined, filters: filtersParam(options.filters), 'keep-storage': options.keepStorage },
+    }, t.decodePruneBuildCache);
+  }
   async build(context: Readable, query: Record<string, QueryValue>): Promise<IncomingMessage> {
     return await this.stream({ method: 'POST', path: '/build', query, raw: context });
   }

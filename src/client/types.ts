@@ -91,3 +91,4 @@ export const decodeNetwork = obj({
 });
 export type NetworkSummary = Decoded<typeof decodeNetwork>;
 export const decodePruneNetworks = obj({ NetworksDeleted: opt(arr(str)) });
+export const decodePruneBuildCache = obj({ CachesDeleted: opt(arr(str)), SpaceReclaimed: opt(num) });

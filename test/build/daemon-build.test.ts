@@ -210,3 +210,33 @@ test('build - takes a Dockerfile or a context tarball on stdin', { skip, timeout
   assert.match(id, /^sha256:[0-9a-f]{64}$/);
   assert.equal(await dockerOk(d, ['run', '--rm', id, 'cat', '/hello.txt']), `tar-${d.token}`);
 });
+
+test('builder prune: --keep-storage drops the least recently used entries first, until= spares recent ones, -a empties', { skip, timeout: 60_000 }, async () => {
+  const d = need();
+  const dockerfile = (name: string): string => `FROM busybox\nRUN dd if=/dev/zero of=/${name} bs=1024 count=1024 && echo prune-${name}-${d.token}\n`;
+  const older = await contextDir({ Dockerfile: dockerfile('older') });
+  const newer = await contextDir({ Dockerfile: dockerfile('newer') });
+  const build = async (ctx: string): Promise<string> => {
+    const result = await berth(['build', ctx]);
+    assert.equal(result.code, 0, result.stderr);
+    return result.stdout;
+  };
+  await build(older);
+  await build(newer);
+  assert.match(await build(older), /Using cache/, 'using the older one makes it the most recent');
+
+  const spared = await berth(['builder', 'prune', '-f', '-a', '--filter', 'until=1h']);
+  assert.equal(spared.code, 0, spared.stderr);
+  assert.match(spared.stdout, /Total reclaimed space: 0B\n$/);
+
+  const kept = await berth(['builder', 'prune', '-f', '-a', '--keep-storage', '1500k']);
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.match(kept.stdout, /^Deleted build cache objects:\n[0-9a-f]{64}\n/);
+  assert.match(await build(older), /Using cache/, 'the most recently used entry stays');
+  assert.match(await build(newer), /Running in/, 'the least recently used one went');
+
+  const all = await docker(d, ['builder', 'prune', '-f', '-a']);
+  assert.equal(all.code, 0, all.stderr);
+  assert.match(all.stdout, /Total reclaimed space: [1-9][\d.]*[kM]B/);
+  assert.match(await build(older), /Running in/, '-a removed everything');
+});
