@@ -196,8 +196,13 @@ try {
     await dockerd.stop();
     await killEverything(dockerd.engine);
     await unmountUnder(dockerDir);
+    // containers killed by a round whose daemon never came back leave their groups: children first
     for (const controller of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
-      await run('rmdir', [path.join('/sys/fs/cgroup', controller, dockerd.engine.cgroupParent)]).catch(() => undefined);
+      const parent = path.join('/sys/fs/cgroup', controller, dockerd.engine.cgroupParent);
+      for (const child of await readdir(parent, { withFileTypes: true }).catch(() => [])) {
+        if (child.isDirectory()) await run('rmdir', [path.join(parent, child.name)]).catch(() => undefined);
+      }
+      await run('rmdir', [parent]).catch(() => undefined);
     }
   }
   await rm(dockerDir, { recursive: true, force: true });
