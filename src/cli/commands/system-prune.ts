@@ -44,7 +44,10 @@ async function pruneSteps(ctx: CliContext, filters: Filters, all: boolean, volum
   const images = await client.pruneImages({ ...filters, dangling: [all ? 'false' : 'true'] });
   const imageLines = (images.ImagesDeleted ?? []).map((d) => (d.Untagged !== undefined ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted ?? ''}`));
   steps.push({ output: deletedList('Deleted Images', imageLines), reclaimed: images.SpaceReclaimed ?? 0 });
-  const cache = await pruneBuildCache(client.transport, { all, filters });
+  // build cache entries carry no labels: dockerd refuses a label filter there, so only until= goes
+  const until = filters['until'];
+  const cacheFilters: Filters = until === undefined ? {} : { until };
+  const cache = await pruneBuildCache(client.transport, { all, filters: cacheFilters });
   steps.push({ output: deletedList('Deleted build cache objects', cache.CachesDeleted), reclaimed: cache.SpaceReclaimed });
   return steps;
 }
