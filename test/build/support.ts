@@ -2,6 +2,7 @@
 // dir, the built-in runtime, a BuildService, a busybox base image, and a loopback HTTP
 // server for ADD <url>. Everything is named with a per-test token and removed by close().
 import { mkdtemp, rm, mkdir, writeFile, readFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -98,7 +99,7 @@ export class BuildStack {
     leaks.push(...(await this.runtime.list()).map((s) => `container ${s.id}`));
     const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
     leaks.push(...mountinfo.split('\n').filter((l) => l.includes('berth-build-') && l.includes(this.dir)).map((l) => `mount ${l}`));
-    for (const ctrl of ['memory', 'pids', 'cpu']) {
+    for (const ctrl of readdirSync('/sys/fs/cgroup')) {
       try {
         const dirs = execFileSync('find', [`/sys/fs/cgroup/${ctrl}/berth-build-test-${this.token}`, '-mindepth', '1', '-type', 'd'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
         leaks.push(...dirs.split('\n').filter(Boolean).map((d) => `cgroup ${d}`));
@@ -112,7 +113,8 @@ export class BuildStack {
   async close(): Promise<void> {
     await new Promise((resolve) => this.server.close(resolve));
     for (const m of await mountPointsUnder(this.dir)) execFileSync('umount', ['-l', m]);
-    for (const ctrl of ['memory', 'pids', 'cpu', 'cpuacct', 'blkio', 'devices', 'freezer', 'cpuset']) {
+    // every hierarchy, not just the limited ones: the runtime also makes the parent under name=systemd
+    for (const ctrl of readdirSync('/sys/fs/cgroup')) {
       try { execFileSync('rmdir', [`/sys/fs/cgroup/${ctrl}/berth-build-test-${this.token}`], { stdio: 'ignore' }); } catch { /* absent */ }
     }
     await rm(this.dir, { recursive: true, force: true });
