@@ -21,6 +21,8 @@ export interface UpgradeTarget {
 export interface HijackedStream {
   input: Readable;
   output: Writable;
+  /** settles once the response head has been handed to the kernel */
+  headSent: Promise<void>;
   /** end the exchange: flush and close the connection (or the chunked response) */
   close(): void;
 }
@@ -183,17 +185,20 @@ export class Exchange {
       const { socket } = this.upgrade;
       // handlers read any request body (exec start's JSON) before hijacking
       const input = restOfUpgrade(this.upgrade);
-      socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+      const headSent = new Promise<void>((resolve) => {
+        socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`, () => resolve());
+      });
       return {
         input,
         output: socket,
+        headSent,
         close: () => { socket.end(); },
       };
     }
     const res = this.requireResponse();
     res.writeHead(200, { 'Content-Type': contentType });
     res.flushHeaders();
-    return { input: this.req, output: res, close: () => { res.end(); } };
+    return { input: this.req, output: res, headSent: Promise.resolve(), close: () => { res.end(); } };
   }
 
   private requireResponse(): ServerResponse {

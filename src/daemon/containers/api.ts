@@ -232,6 +232,7 @@ export class ContainerApi {
     return this.execs.start(execId, options);
   }
   execIsTty(execId: string): boolean { return this.execs.isTty(execId); }
+  execCheckStartable(execId: string): void { this.execs.checkStartable(execId); }
   execResize(execId: string, height: number, width: number): Promise<void> { return this.execs.resize(execId, width, height); }
   async execInspect(execId: string): Promise<Record<string, unknown>> { return this.execs.inspect(execId); }
 

@@ -11,6 +11,7 @@ import type { ProcessIo } from '../../runtime/runtime.js';
 import { commandList } from './create-request.js';
 import { grantableCapabilities } from './oci-defaults.js';
 import type { ContainerService } from './service.js';
+import type { ContainerRecord } from './record.js';
 import { DetachScanner, parseDetachKeys, type OutputStream } from './stream-hub.js';
 import { resolveUser } from './user.js';
 import type { ProbeProcess } from './health/probe.js';
@@ -87,15 +88,21 @@ export class ExecService {
     return exec;
   }
 
+  /** The conflicts that keep an exec from starting, thrown before anything is answered. */
+  checkStartable(id: string): { exec: ExecRecord; record: ContainerRecord } {
+    const exec = this.get(id);
+    if (exec.started) throw conflict('EXEC_STARTED', `exec ${id} has already been started`);
+    const record = this.containers.store.resolve(exec.containerId);
+    if (!record.State.Running) throw conflict('NOT_RUNNING', `container ${record.Id} is not running`);
+    return { exec, record };
+  }
+
   /**
    * Start the exec process. Failures to start are thrown here (a clean HTTP error); the
    * returned `run` relays its stdio (or discards it when detached) until it exits.
    */
   async start(id: string, options: { detach: boolean; tty?: boolean; consoleSize?: [number, number] }): Promise<StartedExec> {
-    const exec = this.get(id);
-    if (exec.started) throw conflict('EXEC_STARTED', `exec ${id} has already been started`);
-    const record = this.containers.store.resolve(exec.containerId);
-    if (!record.State.Running) throw conflict('NOT_RUNNING', `container ${record.Id} is not running`);
+    const { exec, record } = this.checkStartable(id);
     exec.started = true;
     const process = await this.processSpec(exec, options.consoleSize);
     const runtime = this.containers.deps.runtimes.get(record.Runtime);

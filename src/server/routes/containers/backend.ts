@@ -47,6 +47,8 @@ export interface ContainersBackend {
   /** start the process (errors here are HTTP errors); run() relays stdio until it exits */
   execStart(execId: string, options: { detach: boolean; tty?: boolean; consoleSize?: [number, number] }): Promise<{ run(client: AttachClient | undefined): Promise<void> }>;
   execIsTty(execId: string): boolean;
+  /** throws the conflict (already started, container not running) that would stop execStart */
+  execCheckStartable(execId: string): void;
   execResize(execId: string, height: number, width: number): Promise<void>;
   execInspect(execId: string): Promise<Record<string, unknown>>;
 }

@@ -66,15 +66,24 @@ export async function execStartRoute(ex: Exchange, backend: ContainersBackend,
   const execId = ex.param('id');
   const tty = backend.execIsTty(execId);
   const consoleSize = body?.ConsoleSize && body.ConsoleSize.length === 2 ? body.ConsoleSize as [number, number] : undefined;
-  const started = await backend.execStart(execId, { detach: body?.Detach === true, ...(consoleSize ? { consoleSize } : {}) });
   if (body?.Detach) {
+    const started = await backend.execStart(execId, { detach: true, ...(consoleSize ? { consoleSize } : {}) });
     void started.run(undefined).catch(() => undefined);
     ex.noContent(200);
     return;
   }
+  backend.execCheckStartable(execId);
+  // As dockerd: the 101 head goes out before the process starts. docker-py reads the head
+  // through a buffered reader and drops output that arrives in the same read.
   const hijacked = ex.hijack(!tty);
   try {
-    await started.run({ input: hijacked.input, write: writer(hijacked.output, tty) });
+    await hijacked.headSent;
+    const started = await backend.execStart(execId, { detach: false, ...(consoleSize ? { consoleSize } : {}) })
+      .catch((err: unknown) => {
+        hijacked.output.write(`${err instanceof Error ? err.message : String(err)}\r\n`);
+        return undefined;
+      });
+    await started?.run({ input: hijacked.input, write: writer(hijacked.output, tty) });
   } finally {
     hijacked.close();
   }
