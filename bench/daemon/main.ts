@@ -7,29 +7,23 @@
 //    per-container process the engine adds (berth's shim; containerd's shims and containerd).
 //  - log throughput: a container writes 200 MB of 100-byte lines to stdout (json-file log).
 // BENCH_RUNS sets N (default 50), BENCH_LOG_MB the log volume (default 200).
-import { spawn, execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { makeBusyboxRootfs } from '../../test/support/busybox-rootfs.js';
 import { cleanupBerthd, importBusybox, removeDir, startBerthd, stopBerthd } from '../../test/api/harness.js';
+import { docker, startDockerd, type Engine } from '../engines.js';
 
-const run = promisify(execFile);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 50);
 const LOG_MB = Number(process.env['BENCH_LOG_MB'] ?? 200);
 const IDLE = 20;
 const ROUNDS = 5;
 
-interface Engine { name: string; env: NodeJS.ProcessEnv; pid: number; marker?: string }
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 };
 
-const docker = async (engine: Engine, args: string[]): Promise<string> => (await run('docker', args, { env: engine.env, maxBuffer: 1 << 20 })).stdout.trim();
 
 /** per-run ms of `count` runs, `parallel` at a time */
 async function timeRuns(engine: Engine, extra: string[], count: number, parallel: number): Promise<number[]> {
@@ -136,28 +130,6 @@ async function logThroughput(engine: Engine): Promise<number> {
   const mbps = LOG_MB / seconds;
   console.log(`${engine.name}: ${LOG_MB} MB to stdout logged in ${seconds.toFixed(2)} s = ${mbps.toFixed(0)} MB/s (log ${logPath ? 'at ' + path.basename(logPath) : 'path unknown'}, last line ${tail.length} bytes)`);
   return mbps;
-}
-
-async function startDockerd(dir: string): Promise<{ engine: Engine; stop(): Promise<void> } | undefined> {
-  if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) return undefined;
-  const socket = path.join(dir, 'docker.sock');
-  const child = spawn('dockerd', ['--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '-H', `unix://${socket}`,
-    '--pidfile', path.join(dir, 'docker.pid'), '--bridge=none', '--iptables=false'], { stdio: 'ignore' });
-  const engine: Engine = { name: 'dockerd', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, pid: child.pid ?? 0, marker: dir };
-  for (let i = 0; i < 120; i++) {
-    if (await docker(engine, ['version']).then(() => true, () => false)) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const root = await makeBusyboxRootfs(path.join(dir, 'rootfs'), { probe: false });
-  await run('sh', ['-c', `tar -C ${root} -c . | docker import - busybox:latest`], { env: engine.env });
-  return {
-    engine,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 const d = await startBerthd();

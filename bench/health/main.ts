@@ -6,24 +6,18 @@
 //    (berthd; dockerd + containerd + its shims) over the window, divided by the probes run.
 // The engines take turns, so machine load hits both alike; run it a few times.
 // BENCH_HEALTH_CONTAINERS (default 10) and BENCH_HEALTH_WINDOW (seconds, default 15).
-import { spawn, execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { makeBusyboxRootfs } from '../../test/support/busybox-rootfs.js';
 import { cleanupBerthd, importBusybox, removeDir, startBerthd, stopBerthd } from '../../test/api/harness.js';
+import { docker, startDockerd, type Engine } from '../engines.js';
 
-const run = promisify(execFile);
 const CONTAINERS = Number(process.env['BENCH_HEALTH_CONTAINERS'] ?? 10);
 const WINDOW_S = Number(process.env['BENCH_HEALTH_WINDOW'] ?? 15);
 const CLOCK_TICK_MS = 10; // USER_HZ 100
 
-interface Engine { name: string; env: NodeJS.ProcessEnv; pid: number; marker?: string }
 interface Result { medianMs: number; p90Ms: number; probes: number; cpuMsPerProbe: number }
 
-const docker = async (engine: Engine, args: string[]): Promise<string> => (await run('docker', args, { env: engine.env, maxBuffer: 1 << 22 })).stdout.trim();
 
 const quantile = (values: readonly number[], q: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -76,28 +70,6 @@ async function measure(engine: Engine): Promise<Result> {
   console.log(`${engine.name}: ${probes} probes in ${WINDOW_S}s for ${CONTAINERS} containers; probe duration median ${result.medianMs.toFixed(0)} ms,`
     + ` p90 ${result.p90Ms.toFixed(0)} ms; engine CPU ${result.cpuMsPerProbe.toFixed(1)} ms per probe`);
   return result;
-}
-
-async function startDockerd(dir: string): Promise<{ engine: Engine; stop(): Promise<void> } | undefined> {
-  if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) return undefined;
-  const socket = path.join(dir, 'docker.sock');
-  const child = spawn('dockerd', ['--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '-H', `unix://${socket}`,
-    '--pidfile', path.join(dir, 'docker.pid'), '--bridge=none', '--iptables=false'], { stdio: 'ignore' });
-  const engine: Engine = { name: 'dockerd', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, pid: child.pid ?? 0, marker: dir };
-  for (let i = 0; i < 120; i++) {
-    if (await docker(engine, ['version']).then(() => true, () => false)) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const root = await makeBusyboxRootfs(path.join(dir, 'rootfs'), { probe: false });
-  await run('sh', ['-c', `tar -C ${root} -c . | docker import - busybox:latest`], { env: engine.env });
-  return {
-    engine,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 const d = await startBerthd();
