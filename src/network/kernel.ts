@@ -5,7 +5,7 @@ import { readdir, readFile, writeFile, mkdir, unlink, open } from 'node:fs/promi
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { runProgram } from '../sys/exec.js';
+import { runProgram, type RunOptions, type RunResult } from '../sys/exec.js';
 import { unmountDetached } from '../sys/fs-native.js';
 import { errnoCode, internal } from '../errors/berth-error.js';
 import { renderSandboxDns, SANDBOX_DNS_TABLE } from './firewall.js';
@@ -65,7 +65,33 @@ const nftTablesSchema = z.object({
   nftables: z.array(z.object({ table: z.object({ family: z.string(), name: z.string() }).passthrough().optional() }).passthrough()),
 });
 
+export interface IpKernelOptions {
+  /**
+   * The network namespace (a bind-mounted file) that holds berth's bridges, the host ends of
+   * veths, its sysctls and nftables table; default berthd's own. Rootless berthd keeps them in
+   * its rootless netns (network/rootless-netns.ts), where it has CAP_NET_ADMIN.
+   */
+  netns?: string;
+}
+
 export class IpKernel implements NetworkKernel {
+  /** where the veth peers go and the host-side commands run */
+  private readonly bridgeNetns: string;
+
+  constructor(private readonly where: IpKernelOptions = {}) {
+    this.bridgeNetns = where.netns ?? `/proc/${process.pid}/ns/net`;
+  }
+
+  /** ip and nft for the bridges' namespace (nsenter'ed into it when it is not ours) */
+  private async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    if (this.where.netns === undefined) return await runProgram(file, args, options);
+    return await runProgram('nsenter', [`--net=${this.where.netns}`, file, ...args], options);
+  }
+
+  private async ipBatch(lines: readonly string[]): Promise<void> {
+    await this.run('ip', ['-batch', '-'], { input: lines.join('\n') + '\n' });
+  }
+
   async ensureBridge(spec: BridgeSpec): Promise<void> {
     const exists = (await this.listLinks(spec.name)).includes(spec.name);
     // a fixed address: a bridge without one takes the lowest address of its ports, so a new
@@ -76,21 +102,21 @@ export class IpKernel implements NetworkKernel {
     else lines.push(`link set ${spec.name} address ${mac}`);
     for (const address of spec.addresses) lines.push(`addr replace ${address} dev ${spec.name}`);
     lines.push(`link set ${spec.name} up`);
-    await ipBatch(lines);
+    await this.ipBatch(lines);
     // containers publish to 127.0.0.1: DNATed loopback-sourced packets must be routable here
     await this.setSysctl(`net/ipv4/conf/${spec.name}/route_localnet`, '1');
   }
 
   async deleteLink(name: string): Promise<void> {
     // gone already is fine: a veth goes with its namespace, which release() unmounts concurrently
-    const result = await runProgram('ip', ['link', 'del', name], { allowFailure: true });
+    const result = await this.run('ip', ['link', 'del', name], { allowFailure: true });
     if (result.code !== 0 && !/Cannot find device|does not exist|No such device/i.test(result.stderr)) {
       throw internal('LINK_DELETE_FAILED', `cannot delete link ${name}: ${result.stderr.trim()}`);
     }
   }
 
   async listLinks(prefix: string): Promise<string[]> {
-    const result = await runProgram('ip', ['-j', 'link', 'show']);
+    const result = await this.run('ip', ['-j', 'link', 'show']);
     const links = linkListSchema.parse(JSON.parse(result.stdout || '[]'));
     return links.map((l) => l.ifname).filter((n) => n.startsWith(prefix));
   }
@@ -103,12 +129,12 @@ export class IpKernel implements NetworkKernel {
     // veth inside with its peer pushed out to our namespace, where a second `ip` enslaves it
     const lines = ['link set lo up'];
     if (first) {
-      lines.push(`link add ${first.ifName} mtu ${first.mtu} address ${first.mac} type veth peer name ${first.hostIfName} mtu ${first.mtu} netns /proc/${process.pid}/ns/net`);
+      lines.push(`link add ${first.ifName} mtu ${first.mtu} address ${first.mac} type veth peer name ${first.hostIfName} mtu ${first.mtu} netns ${this.bridgeNetns}`);
       lines.push(...insideLines(first));
     }
     // the lines hold only names, addresses and MACs berth made; quoted heredocs expand nothing
     let script = `set -e\nip -batch - <<'BERTH_INSIDE'\n${lines.join('\n')}\nBERTH_INSIDE\n`;
-    if (first) script += `nsenter --net=/proc/${process.pid}/ns/net ip -batch - <<'BERTH_HOST'\n${hostSideLines(first).join('\n')}\nBERTH_HOST\n`;
+    if (first) script += `nsenter --net=${this.bridgeNetns} ip -batch - <<'BERTH_HOST'\n${hostSideLines(first).join('\n')}\nBERTH_HOST\n`;
     // the shell is still in the new namespace: its 127.0.0.11 table, in the same spawn
     if (options.dnsGateway !== undefined) script += `${ROUTE_LOCALNET}\nnft -f - <<'BERTH_DNS'\n${sandboxDnsScript(options.dnsGateway)}BERTH_DNS\n`;
     try {
@@ -135,7 +161,7 @@ export class IpKernel implements NetworkKernel {
   }
 
   async addEndpoint(p: EndpointPlumbing): Promise<void> {
-    await ipBatch([
+    await this.ipBatch([
       `link add ${p.hostIfName} mtu ${p.mtu} type veth peer name ${p.ifName} mtu ${p.mtu} address ${p.mac} netns ${p.netnsPath}`,
       ...hostSideLines(p),
     ]);
@@ -155,15 +181,15 @@ export class IpKernel implements NetworkKernel {
   async applyFirewall(family: string, table: string, body: string): Promise<void> {
     // create-then-delete-then-define in one transaction: atomic whether or not it existed
     const script = `table ${family} ${table} {}\ndelete table ${family} ${table}\ntable ${family} ${table} {\n${body}\n}\n`;
-    await runProgram('nft', ['-f', '-'], { input: script });
+    await this.run('nft', ['-f', '-'], { input: script });
   }
 
   async deleteFirewall(family: string, table: string): Promise<void> {
-    await runProgram('nft', ['-f', '-'], { input: `table ${family} ${table} {}\ndelete table ${family} ${table}\n` });
+    await this.run('nft', ['-f', '-'], { input: `table ${family} ${table} {}\ndelete table ${family} ${table}\n` });
   }
 
   async listFirewallTables(): Promise<Array<{ family: string; name: string }>> {
-    const result = await runProgram('nft', ['-j', 'list', 'tables']);
+    const result = await this.run('nft', ['-j', 'list', 'tables']);
     const parsed = nftTablesSchema.parse(JSON.parse(result.stdout || '{"nftables":[]}'));
     return parsed.nftables.flatMap((entry) => (entry.table ? [{ family: entry.table.family, name: entry.table.name }] : []));
   }
@@ -171,7 +197,7 @@ export class IpKernel implements NetworkKernel {
   async hostRoutes(): Promise<string[]> {
     const out: string[] = [];
     for (const family of ['-4', '-6']) {
-      const result = await runProgram('ip', ['-j', family, 'route', 'show', 'table', 'all'], { allowFailure: true });
+      const result = await this.run('ip', ['-j', family, 'route', 'show', 'table', 'all'], { allowFailure: true });
       if (result.code !== 0) continue;
       const routes = routeListSchema.safeParse(JSON.parse(result.stdout || '[]'));
       if (!routes.success) continue;
@@ -185,6 +211,11 @@ export class IpKernel implements NetworkKernel {
 
   async setSysctl(key: string, value: string): Promise<void> {
     const file = path.join('/proc/sys', key);
+    if (this.where.netns !== undefined) {
+      // /proc/sys/net shows the namespace of the thread that opens it: write from inside
+      await this.run('sh', ['-c', 'printf %s "$2" > "$1"', 'sh', file, value]);
+      return;
+    }
     const current = await readFile(file, 'utf8').catch(() => undefined);
     if (current?.trim() === value) return;
     await writeFile(file, value);
@@ -227,9 +258,6 @@ function insideLines(p: EndpointPlumbing): string[] {
   return inside;
 }
 
-async function ipBatch(lines: readonly string[]): Promise<void> {
-  await runProgram('ip', ['-batch', '-'], { input: lines.join('\n') + '\n' });
-}
 
 /** netns files left in a directory (for the startup sweep) */
 export async function listNetnsFiles(dir: string): Promise<string[]> {
