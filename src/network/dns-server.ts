@@ -42,8 +42,11 @@ function ptrToIp(name: string): string | undefined {
 export class EmbeddedDns {
   constructor(private readonly upstreams: readonly string[]) {}
 
-  /** Listens on address (ephemeral ports); the firewall redirects address:53 here. */
-  async listen(address: string, zone: DnsZone): Promise<DnsListener> {
+  /**
+   * Listens on address (ephemeral ports); the firewall redirects address:53 here. `bound`:
+   * sockets already bound to it in another network namespace (rootless berthd's) to serve on.
+   */
+  async listen(address: string, zone: DnsZone, bound?: { udpFd: number; tcpFd: number }): Promise<DnsListener> {
     const type = isIP(address) === 6 ? 'udp6' : 'udp4';
     const udp = dgram.createSocket({ type });
     udp.on('message', (msg, rinfo) => {
@@ -54,13 +57,17 @@ export class EmbeddedDns {
     udp.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(0, address, () => { udp.off('error', reject); resolve(); });
+      const done = (): void => { udp.off('error', reject); resolve(); };
+      if (bound) udp.bind({ fd: bound.udpFd }, done);
+      else udp.bind(0, address, done);
     });
     const tcp = net.createServer((socket) => this.serveTcp(socket, zone));
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
-        tcp.listen(0, address, () => { tcp.off('error', reject); resolve(); });
+        const done = (): void => { tcp.off('error', reject); resolve(); };
+        if (bound) tcp.listen({ fd: bound.tcpFd }, done);
+        else tcp.listen(0, address, done);
       });
     } catch (err) {
       udp.close();
