@@ -101,7 +101,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
     dataRoot: config.dataRoot, execRoot: config.execRoot,
     ...(config.bip ? { defaultBridgeSubnet: config.bip } : {}), ...(config.mtu ? { mtu: config.mtu } : {}),
     publishBehindHostFirewall: config.publishBehindHostFirewall,
-    ...(platform.userMode ? { userMode: platform.userMode } : {}),
+    ...(platform.rootlessNetwork ? { rootless: platform.rootlessNetwork } : {}),
     onEvent: (e) => events.publish('network', e.Action, e.Actor.ID, e.Actor.Attributes),
   });
   const kernel = os.release();
@@ -213,7 +213,9 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
       await listener.close();
       await builder.shutdown();
       await containers.shutdown();
+      await images.snapshotter.close?.();
       await networks.close();
+      await platform.close();
       await volumes.close();
       await removeEmptyCgroupParent(cgroups, config.cgroupParent);
     },

@@ -64,6 +64,8 @@ export interface Snapshotter extends LayerStore, RootfsStore {
   probeIdmap?(): Promise<'idmapped-mounts' | 'chowned-copy'>;
   /** After a crash: unmount our leftover mounts and delete half-unpacked layers. */
   sweep(): Promise<void>;
+  /** berthd stops: mounts kept for reuse (idmapped layers) come off; containers' roots are their owners' to unmount. */
+  close?(): Promise<void>;
 }
 
 /** chainID(L0) = diffID(L0); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
