@@ -109,8 +109,13 @@ export class SubidAllocator {
     return next;
   }
 
-  private async persist(): Promise<void> {
-    await writeJsonAtomic(this.statePath, { version: 1, allocations: Object.fromEntries(this.allocations) }, 0o600);
+  /**
+   * An allocation is written durably: lost, a container would start without its user
+   * namespace. A release need not be: a block still listed for a container that is gone is
+   * freed by the daemon's start-up sweep, so the rename alone (no fsyncs) is enough.
+   */
+  private async persist(durable: boolean): Promise<void> {
+    await writeJsonAtomic(this.statePath, { version: 1, allocations: Object.fromEntries(this.allocations) }, 0o600, { durable });
   }
 
   /** The container's maps: 0..size inside onto its own block; the same block again if it has one. */
@@ -126,7 +131,7 @@ export class SubidAllocator {
         }
         block = { uid, gid, size };
         this.allocations.set(containerId, block);
-        await this.persist();
+        await this.persist(true);
       }
       return { uidMappings: [{ containerID: 0, hostID: block.uid, size: block.size }], gidMappings: [{ containerID: 0, hostID: block.gid, size: block.size }] };
     });
@@ -135,7 +140,7 @@ export class SubidAllocator {
   release(containerId: string): Promise<void> {
     return this.serial(async () => {
       if (!this.allocations.delete(containerId)) return;
-      await this.persist();
+      await this.persist(false);
     });
   }
 

@@ -12,7 +12,8 @@ import { ACTIVE_RECORD, listActiveRecords, readActiveRecord } from './active-rec
 import { overlayUpperDiff } from './diff-layer.js';
 import { LayerDirectoryStore } from './layer-directory-store.js';
 import { checkSnapshotKey, type ActiveSnapshot, type PrepareOptions, type Snapshotter } from './snapshotter.js';
-import { cannotIdmap, ownByMappedRoot, probeIdmappedMounts, shiftedCopy, unmapOwners, withIdmappedLowers, type IdmapMechanism } from './idmapped-layers.js';
+import { cannotIdmap, ownByMappedRoot, probeIdmappedMounts, shiftedCopy, unmapOwners, type IdmapMechanism } from './idmapped-layers.js';
+import { IdmappedLayerPool, sweepLayerPool } from './idmapped-layer-pool.js';
 import type { IdMaps } from '../../sys/idmap.js';
 
 const MAX_MOUNT_DATA = 4000;
@@ -21,8 +22,12 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
   readonly driver = 'overlay' as const;
   protected readonly whiteouts = 'overlay' as const;
 
+  /** idmapped clones of the layers per id map, reused by every container that gets that map */
+  private readonly idmappedLayers: IdmappedLayerPool;
+
   constructor(root: string) {
     super(root);
+    this.idmappedLayers = new IdmappedLayerPool(path.join(root, 'm'));
     if (/[,:]/.test(root)) throw invalidArgument('INVALID_SNAPSHOT_ROOT', `overlay snapshot root "${root}" may not contain "," or ":"`);
   }
 
@@ -99,7 +104,7 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     await ownByMappedRoot([path.join(dir, 'upper'), path.join(dir, 'work')], maps);
     if (this.idmapMechanism !== 'chowned-copy') {
       try {
-        await withIdmappedLowers(path.join(dir, 'i'), lowers, maps, async (staged) => { this.mountOverlay(key, dir, staged); });
+        this.mountOverlay(key, dir, await this.idmappedLayers.lowersFor(maps, lowers));
         this.idmapMechanism = 'idmapped-mounts';
         return;
       } catch (err) {
@@ -138,12 +143,19 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
   async sweep(): Promise<void> {
     const activeRoot = path.join(this.root, 'active') + path.sep;
     for (const target of await mountPointsUnder(activeRoot)) umount(target, MNT_DETACH);
+    await sweepLayerPool(this.idmappedLayers.root, mountPointsUnder);
     await this.sweepTmp();
+  }
+
+  /** berthd stops: the pooled idmapped layer mounts come off. */
+  async close(): Promise<void> {
+    await this.idmappedLayers.close();
   }
 
   override async removeLayer(chainId: Digest): Promise<void> {
     const short = digestHex(chainId).slice(0, 24);
     await rm(path.join(this.root, 'l', short), { force: true });
+    await this.idmappedLayers.removeLayer(short);
     // the chowned copies of the layer (kernels that cannot idmap), one per id range
     for (const range of await readdir(path.join(this.root, 'shifted')).catch(() => [] as string[])) {
       await rm(path.join(this.root, 'shifted', range, short), { recursive: true, force: true });
