@@ -56,7 +56,11 @@ async function main(): Promise<void> {
   // handlers first: a SIGTERM during startup waits for it, then shuts down cleanly
   let stopping = false;
   const starting = (mode === 'rootful' ? rootfulPlatform() : rootlessPlatform(config.execRoot))
-    .then((platform) => startDaemon(config, log, platform));
+    .then((platform) => startDaemon(config, log, platform).catch(async (err: unknown) => {
+      // the rootless netns' pasta runs outside the daemon's namespaces: it must not outlive a failed start
+      await platform.close().catch(() => undefined);
+      throw err;
+    }));
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;

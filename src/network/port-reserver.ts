@@ -15,6 +15,22 @@ export interface Reservation {
 export interface ProxyTarget {
   ip: string;
   port: number;
+  /**
+   * The upstream connection for a client (default: net.connect from this namespace). Rootless
+   * berthd makes it in its rootless netns, bound to the client's address where it can.
+   */
+  connectTcp?(client: net.Socket): net.Socket;
+  /** the upstream socket for a UDP client (default: an unbound one here); sends go to ip:port */
+  udpSocket?(client: dgram.RemoteInfo): dgram.Socket;
+}
+
+function connectUpstream(target: ProxyTarget, client: net.Socket): net.Socket | undefined {
+  try {
+    return target.connectTcp ? target.connectTcp(client) : net.connect(target.port, target.ip);
+  } catch {
+    // no upstream (its namespace is gone): the client sees the connection closed
+    return undefined;
+  }
 }
 
 const UDP_IDLE_MS = 30_000;
@@ -25,8 +41,8 @@ function bindAddress(hostIp: string): string {
 
 async function listenTcp(address: string, port: number, target: ProxyTarget | undefined, ipv6Only: boolean): Promise<net.Server> {
   const server = net.createServer((client) => {
-    if (!target) { client.destroy(); return; }
-    const upstream = net.connect(target.port, target.ip);
+    const upstream = target ? connectUpstream(target, client) : undefined;
+    if (!upstream) { client.destroy(); return; }
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
@@ -46,7 +62,12 @@ async function bindUdp(address: string, port: number, target: ProxyTarget | unde
       const key = `${rinfo.address}:${rinfo.port}`;
       let entry = clients.get(key);
       if (!entry) {
-        const upstream = dgram.createSocket(net.isIPv6(target.ip) ? 'udp6' : 'udp4');
+        let upstream: dgram.Socket;
+        try {
+          upstream = target.udpSocket ? target.udpSocket(rinfo) : dgram.createSocket(net.isIPv6(target.ip) ? 'udp6' : 'udp4');
+        } catch {
+          return; // dropped, as a datagram may be
+        }
         upstream.on('message', (reply) => socket.send(reply, rinfo.port, rinfo.address));
         upstream.on('error', () => undefined);
         entry = { socket: upstream, timer: setTimeout(() => undefined, 0) };

@@ -2,7 +2,8 @@
 // the composition root (wiring.ts): the cgroup manager, the network mechanism, what `info`
 // says, and the warnings for limits that cannot be applied. Nothing else branches on it.
 import { detectCgroupManager, type CgroupManager } from '../../runtime/cgroups/manager.js';
-import { PastaNetworking, type UserModeNetworking } from '../../network/user-mode.js';
+import { RootlessNetns, type RootlessNetnsState } from '../../network/rootless-netns.js';
+import type { RootlessNetworking } from '../../network/rootless-ports.js';
 import { decideRootlessCgroups, NoCgroupManager, probeCgroups, type CgroupDecision } from './cgroups.js';
 
 export interface DaemonPlatform {
@@ -10,8 +11,8 @@ export interface DaemonPlatform {
   readonly cgroups: CgroupManager;
   /** containers get a cgroup of their own (false: rootless without a delegated cgroup v2 subtree) */
   readonly containerCgroups: boolean;
-  /** rootless: containers on bridge networks are connected by this relay, no host bridges */
-  readonly userMode: UserModeNetworking | undefined;
+  /** rootless: the rootless netns holding the bridge networks (undefined: the host's namespace) */
+  readonly rootlessNetwork: RootlessNetworking | undefined;
   /** info.SecurityOptions entries besides seccomp ("name=rootless") */
   readonly securityOptions: readonly string[];
   /** info.Warnings, also logged at start */
@@ -20,12 +21,14 @@ export interface DaemonPlatform {
   readonly limited: readonly string[];
   /** warnings for a create/update that asks for a limit in `limited` */
   resourceWarnings(hostConfig: object): string[];
+  /** after the daemon stopped: what the platform made (the rootless netns and its pasta) */
+  close(): Promise<void>;
 }
 
 export async function rootfulPlatform(): Promise<DaemonPlatform> {
   return {
-    rootless: false, cgroups: await detectCgroupManager(), containerCgroups: true, userMode: undefined,
-    securityOptions: [], warnings: [], limited: [], resourceWarnings: () => [],
+    rootless: false, cgroups: await detectCgroupManager(), containerCgroups: true, rootlessNetwork: undefined,
+    securityOptions: [], warnings: [], limited: [], resourceWarnings: () => [], close: async () => undefined,
   };
 }
 
@@ -33,14 +36,17 @@ export async function rootlessPlatform(execRoot: string): Promise<DaemonPlatform
   const probe = await probeCgroups();
   const decision = decideRootlessCgroups(probe);
   const cgroups = decision.useCgroups ? await detectCgroupManager() : new NoCgroupManager(probe.version);
-  return rootlessPlatformFrom(decision, cgroups, new PastaNetworking(`${execRoot}/pasta`));
+  const netns = new RootlessNetns(`${execRoot}/rootless-netns`);
+  await netns.open();
+  return rootlessPlatformFrom(decision, cgroups, netns, netns.networking(), () => netns.close());
 }
 
-export function rootlessPlatformFrom(decision: CgroupDecision, cgroups: CgroupManager, userMode: UserModeNetworking): DaemonPlatform {
+export function rootlessPlatformFrom(decision: CgroupDecision, cgroups: CgroupManager, netns: RootlessNetnsState,
+  network: RootlessNetworking, close: () => Promise<void>): DaemonPlatform {
   return {
-    rootless: true, cgroups, containerCgroups: decision.useCgroups, userMode,
+    rootless: true, cgroups, containerCgroups: decision.useCgroups, rootlessNetwork: network, close,
     securityOptions: ['name=rootless'],
-    warnings: decision.warning ? [`WARNING: ${decision.warning}`] : [],
+    warnings: [decision.warning, ...netns.warnings].filter((w): w is string => w !== undefined).map((w) => `WARNING: ${w}`),
     limited: decision.limited,
     resourceWarnings: (hostConfig) => limitWarnings(hostConfig, decision.limited),
   };

@@ -7,7 +7,6 @@ import { mappedIdCount, rootlessIdMap } from './id-maps.js';
 import { daemonMode, isInitialUserNamespace } from './mode.js';
 import { rootlessPathDefaults } from './paths.js';
 import { limitWarnings, rootlessPlatformFrom } from './platform.js';
-import { PastaNetworking } from '../../network/user-mode.js';
 
 const INITIAL = '         0          0 4294967295\n';
 const INSIDE = '         0       1001          1\n         1     100000      65536\n';
@@ -66,10 +65,15 @@ test('warnings: one per limit asked for that cannot be applied; unset and unlimi
   assert.equal(warnings.length, 3);
   assert.match(warnings[0] ?? '', /cannot apply Memory \(memory limits/);
   assert.deepEqual(limitWarnings({ Memory: 1 }, ['cpu']), [], 'a limit the delegated tree has is applied, no warning');
-  const platform = rootlessPlatformFrom(decideRootlessCgroups({ version: 1, delegatedWritable: false, controllers: [] }), new NoCgroupManager(1), new PastaNetworking('/tmp/x'));
+  const netns = { netnsPath: '/x/netns', outside: false, keepsClientAddress: true, warnings: ['rootless: containers have no network beyond the host\'s berth networks: no tun'] };
+  const network = { netnsPath: '/x/netns', portForwarding: 'rootless-relay', dnsSockets: () => ({ udpFd: -1, tcpFd: -1 }), proxyTarget: (ip: string, port: number) => ({ ip, port }) };
+  const platform = rootlessPlatformFrom(decideRootlessCgroups({ version: 1, delegatedWritable: false, controllers: [] }), new NoCgroupManager(1),
+    netns, network, async () => undefined);
   assert.deepEqual(platform.securityOptions, ['name=rootless']);
   assert.equal(platform.containerCgroups, false);
   assert.match(platform.warnings[0] ?? '', /^WARNING: rootless: resource limits are not available/);
+  assert.match(platform.warnings[1] ?? '', /^WARNING: rootless: containers have no network beyond/, 'the rootless netns\' problems are said too');
+  assert.equal(platform.rootlessNetwork, network);
   assert.equal(platform.resourceWarnings({ Memory: 1 }).length, 1);
 });
 

@@ -8,7 +8,7 @@ import { BerthError, conflict, invalidArgument, notFound, withCleanup } from '..
 import { HostEntry, parseExtraHost, parseResolvConf, renderHosts, renderResolvConf, withEmbeddedDns } from '../../network/etc-files.js';
 import { EMBEDDED_DNS_ADDRESS, servedByProxyOnly } from '../../network/firewall.js';
 import { mappingsFromBindings, PortMapping } from '../../network/ports.js';
-import { reservePort, Reservation } from '../../network/port-reserver.js';
+import { reservePort, Reservation, type ProxyTarget } from '../../network/port-reserver.js';
 import type { NetnsOptions } from '../../network/kernel.js';
 import { allocateEndpoint } from './allocate.js';
 import type { NetworkState } from './service.js';
@@ -237,7 +237,10 @@ export class SandboxOps {
   }
 
   /** A socket relays to the container: in proxy mode, and for [::1] (so for "::", which takes it). */
-  private proxyTarget(hostIp: string, containerIp: string, containerPort: number): { ip: string; port: number } | undefined {
+  private proxyTarget(hostIp: string, containerIp: string, containerPort: number): ProxyTarget | undefined {
+    // rootless: the host port is in another namespace than the bridges: always relayed
+    const rootless = this.state.options.rootless;
+    if (rootless) return rootless.proxyTarget(containerIp, containerPort);
     const proxy = this.state.options.publishBehindHostFirewall === true || servedByProxyOnly(hostIp) || hostIp === '::';
     return proxy ? { ip: containerIp, port: containerPort } : undefined;
   }
@@ -246,9 +249,10 @@ export class SandboxOps {
     const reservation = await reservePort(mapping, this.proxyTarget(mapping.hostIp, containerIp, mapping.containerPort));
     held.push(reservation);
     const viaProxy = this.state.options.publishBehindHostFirewall === true || servedByProxyOnly(mapping.hostIp);
+    const forwarding = this.state.options.rootless ? 'rootless-relay' : viaProxy ? 'userland-proxy' : 'kernel-dnat';
     record.ports.push({
       protocol: mapping.protocol, containerPort: mapping.containerPort, hostIp: mapping.hostIp,
-      hostPort: reservation.hostPort, containerIp, path: viaProxy ? 'userland-proxy' : 'kernel-dnat',
+      hostPort: reservation.hostPort, containerIp, path: forwarding,
     });
     return reservation.hostPort;
   }

@@ -15,7 +15,6 @@ import { Reservation } from '../../network/port-reserver.js';
 import { matchesListFilters, matchesPruneFilters } from './filters.js';
 import { buildNetworkRecord, ConfigContext, DEFAULT_MTU, parseCreateRequest, predefinedNetwork } from './network-config.js';
 import { SandboxOps } from './sandboxes.js';
-import { servedByUserMode, UserModeSandboxes } from './user-mode-sandboxes.js';
 import { dnsNamesOf, toNetworkResource, toNetworkSettings } from './shapes.js';
 import { NetworkRecord, NetworkStore, SandboxRecord } from './store.js';
 import {
@@ -49,8 +48,6 @@ export class NetworksService implements NetworksBackend, NetworkState {
   readonly netnsDir: string;
   private readonly dnsListeners = new Map<string, DnsListener>();
   private readonly sandboxOps: SandboxOps;
-  /** rootless: bridge-mode sandboxes through a user-mode relay, and no bridges or nftables */
-  private readonly userModeOps: UserModeSandboxes | undefined;
   private dns: EmbeddedDns | undefined;
   private readonly listenDns: ((address: string, zone: DnsZone) => Promise<DnsListener>) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -63,16 +60,15 @@ export class NetworksService implements NetworksBackend, NetworkState {
   ) {
     this.listenDns = deps.listenDns;
     this.names = instanceNames(options.instance ?? instanceFromDataRoot(path.resolve(options.dataRoot)));
-    this.kernel = deps.kernel ?? new IpKernel();
+    // rootless: bridges, veths and the table live in the daemon's rootless netns
+    this.kernel = deps.kernel ?? new IpKernel(options.rootless ? { netns: options.rootless.netnsPath } : {});
     this.store = new NetworkStore(options.dataRoot);
     this.netnsDir = path.join(options.execRoot, 'netns');
     this.sandboxOps = new SandboxOps(this);
-    this.userModeOps = options.userMode ? new UserModeSandboxes(this, options.userMode) : undefined;
   }
 
   private async releaseSandbox(sandbox: SandboxRecord): Promise<void> {
-    if (this.userModeOps && sandbox.mode === 'bridge') await this.userModeOps.release(sandbox);
-    else await this.sandboxOps.release(sandbox);
+    await this.sandboxOps.release(sandbox);
   }
 
   /** Runs fn after every earlier mutation finished (one writer at a time). */
@@ -90,11 +86,6 @@ export class NetworksService implements NetworksBackend, NetworkState {
       for (const s of await this.store.loadSandboxes()) this.sandboxes.set(s.containerId, s);
       await this.ensurePredefined();
       const live = new Set(liveContainerIds);
-      if (this.options.userMode) {
-        await this.sweep(live);
-        await this.options.userMode.sweep(live);
-        return;
-      }
       await this.kernel.setSysctl('net/ipv4/ip_forward', '1');
       await this.sweep(live);
       for (const network of this.networks.values()) await this.bringUpNetwork(network);
@@ -121,7 +112,6 @@ export class NetworksService implements NetworksBackend, NetworkState {
       for (const sandbox of [...this.sandboxes.values()]) await this.releaseSandbox(sandbox);
       for (const listener of this.dnsListeners.values()) await listener.close();
       this.dnsListeners.clear();
-      if (this.options.userMode) return;
       for (const network of this.networks.values()) if (network.bridge) await this.kernel.deleteLink(network.bridge);
       await this.kernel.deleteFirewall(FIREWALL_FAMILY, this.names.table);
       this.appliedFirewall = undefined;
@@ -186,7 +176,7 @@ export class NetworksService implements NetworksBackend, NetworkState {
 
   /** The bridge with its gateway addresses, and the embedded DNS of a user-defined network. */
   private async bringUpNetwork(network: NetworkRecord): Promise<void> {
-    if (network.driver !== 'bridge' || !network.bridge || this.options.userMode) return;
+    if (network.driver !== 'bridge' || !network.bridge) return;
     await this.kernel.ensureBridge({
       name: network.bridge,
       mtu: network.mtu,
@@ -197,7 +187,8 @@ export class NetworksService implements NetworksBackend, NetworkState {
       const gateway = network.ipam.find((e) => !e.Gateway.includes(':'))?.Gateway;
       if (!gateway) return;
       const zone = this.zoneOf(network.id);
-      const listener = this.listenDns ? await this.listenDns(gateway, zone) : await (await this.embeddedDns()).listen(gateway, zone);
+      const listener = this.listenDns ? await this.listenDns(gateway, zone)
+        : await (await this.embeddedDns()).listen(gateway, zone, this.options.rootless?.dnsSockets(gateway));
       this.dnsListeners.set(network.id, listener);
     }
   }
@@ -295,7 +286,6 @@ export class NetworksService implements NetworksBackend, NetworkState {
   }
 
   async applyFirewall(): Promise<void> {
-    if (this.options.userMode) return;
     const body = renderFirewall(this.firewallModel());
     // most container starts change no rule (no published port): no nft spawn then
     if (body === this.appliedFirewall) return;
@@ -374,12 +364,13 @@ export class NetworksService implements NetworksBackend, NetworkState {
     return [...this.networks.values()]
       .filter((n) => matchesListFilters(n, filters, this.endpointCount(n.id)))
       .sort((a, b) => a.created.localeCompare(b.created))
-      .map((n) => toNetworkResource(n, sandboxes, behind));
+      .map((n) => toNetworkResource(n, sandboxes, behind, this.options.rootless?.portForwarding));
   }
 
   async inspect(idOrName: string): Promise<NetworkResource> {
     await Promise.resolve();
-    return toNetworkResource(this.resolveNetwork(idOrName), [...this.sandboxes.values()], this.options.publishBehindHostFirewall === true);
+    return toNetworkResource(this.resolveNetwork(idOrName), [...this.sandboxes.values()], this.options.publishBehindHostFirewall === true,
+      this.options.rootless?.portForwarding);
   }
 
   async remove(idOrName: string): Promise<void> {
@@ -420,8 +411,7 @@ export class NetworksService implements NetworksBackend, NetworkState {
   // ---- containers -----------------------------------------------------------------
 
   async createSandbox(containerId: string, spec: SandboxSpec): Promise<SandboxInfo> {
-    const ops = this.userModeOps && servedByUserMode(spec.networkMode) ? this.userModeOps : this.sandboxOps;
-    return await this.serialize(async () => this.info(await ops.create(containerId, spec)));
+    return await this.serialize(async () => this.info(await this.sandboxOps.create(containerId, spec)));
   }
 
   async destroySandbox(containerId: string): Promise<void> {
@@ -438,9 +428,6 @@ export class NetworksService implements NetworksBackend, NetworkState {
   }
 
   async connect(containerId: string, network: string, config: EndpointConfig = {}): Promise<SandboxInfo> {
-    if (this.options.userMode) {
-      throw new BerthError('not_implemented', 'ROOTLESS_CONNECT', `rootless berthd cannot connect container ${containerId} to ${network}: each container has its own user-mode network`);
-    }
     return await this.serialize(async () => this.info(await this.sandboxOps.connect(containerId, this.resolveNetwork(network), config)));
   }
 

@@ -12,14 +12,17 @@ export function dnsNamesOf(sandbox: SandboxRecord, endpoint: EndpointRecord): st
   return [...new Set([sandbox.name, ...endpoint.aliases, sandbox.containerId.slice(0, 12)])].filter((n) => n !== '');
 }
 
-export function portForwardingDescription(network: NetworkRecord, behindHostFirewall: boolean): string {
+/** rootless: how the rootless netns relays published ports (and what the container sees) */
+export function portForwardingDescription(network: NetworkRecord, behindHostFirewall: boolean, rootless?: string): string {
   if (network.driver !== 'bridge') return 'none';
+  if (rootless !== undefined) return rootless;
   return behindHostFirewall
     ? 'kernel-dnat for the host and containers; userland-proxy for other hosts (behind the host input policy)'
     : 'kernel-dnat';
 }
 
-export function toNetworkResource(network: NetworkRecord, sandboxes: readonly SandboxRecord[], behindHostFirewall: boolean): NetworkResource {
+export function toNetworkResource(network: NetworkRecord, sandboxes: readonly SandboxRecord[], behindHostFirewall: boolean,
+  rootlessForwarding?: string): NetworkResource {
   const containers: Record<string, NetworkContainer> = {};
   for (const sandbox of sandboxes) {
     for (const ep of sandbox.endpoints) {
@@ -59,7 +62,7 @@ export function toNetworkResource(network: NetworkRecord, sandboxes: readonly Sa
     Containers: containers,
     Options: {
       ...network.options,
-      ...(network.driver === 'bridge' ? { 'berth.port-forwarding': portForwardingDescription(network, behindHostFirewall) } : {}),
+      ...(network.driver === 'bridge' ? { 'berth.port-forwarding': portForwardingDescription(network, behindHostFirewall, rootlessForwarding) } : {}),
     },
     Labels: network.labels,
   };

@@ -1,7 +1,7 @@
 // The engine-level networks service: what the API routes and the container lifecycle use.
 // JSON shapes follow the Docker Engine API (Network, EndpointSettings, NetworkSettings).
 import { z } from 'zod';
-import type { UserModeNetworking } from '../../network/user-mode.js';
+import type { RootlessNetworking } from '../../network/rootless-ports.js';
 
 // ---- Docker API shapes -------------------------------------------------------------
 
@@ -210,10 +210,10 @@ export interface NetworksServiceOptions {
   upstreamDns?: string[];
   onEvent?: (event: NetworkEvent) => void;
   /**
-   * Rootless: no bridges, veths or nftables on the host; containers on bridge networks get a
-   * namespace of their own connected by this user-mode relay (pasta), ports published by it.
+   * Rootless: the bridges, veths, nftables table and embedded DNS live in the daemon's
+   * rootless netns; published ports are relayed into it from the host ports berthd binds.
    */
-  userMode?: UserModeNetworking;
+  rootless?: RootlessNetworking;
 }
 
 /** The service the daemon wires in (engineer G). Implemented by NetworksService in service.ts. */
