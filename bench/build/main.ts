@@ -1,22 +1,26 @@
 // bench/build: a 10-step Dockerfile on busybox (ENV, WORKDIR, COPY of a 20 MB tree, RUN
-// steps, EXPOSE, CMD), built cold (--no-cache) and fully cached, by berth's builder (real
-// store, snapshots and runtime; the context sent as a tarball as the API receives it) and by
-// a private dockerd's classic builder (DOCKER_BUILDKIT=0 docker build -) in the same run, both
-// fed the same context tarball.
-// Targets: cold <= dockerd, cached <= half of dockerd. Run alone: `node dist/bench/build/main.js [runs]`.
-import { execFileSync } from 'node:child_process';
-import { closeSync, createReadStream, openSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+// steps, EXPOSE, CMD), built cold (--no-cache) and fully cached with the real docker CLI
+// (`DOCKER_BUILDKIT=0 docker build -q --network=none -t ... <dir>`) against a private berthd
+// and a private dockerd (classic builder) in the same run. The engines take turns in rounds,
+// so a change of machine load hits both alike; medians are compared. Both daemons get the
+// same busybox rootfs imported as busybox:latest and the same context directory (the CLI
+// tars it for either). BENCH_BUILD_RUNS sets the rounds (default 5).
+// Targets: cold <= dockerd, cached <= half of dockerd. Run alone: `node dist/bench/build/main.js`.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { BuildStack } from '../../test/build/support.js';
-import { startDockerd } from '../../test/images/dockerd.js';
-import { saveImages } from '../../src/daemon/images/archive.js';
+import { cleanupBerthd, importBusybox, removeDir, startBerthd, stopBerthd } from '../../test/api/harness.js';
+import { startDockerd, type Engine } from '../engines.js';
 
-const DOCKERFILE = (base: string): string => [
-  `FROM ${base}`,
+const run = promisify(execFile);
+const ROUNDS = Number(process.env['BENCH_BUILD_RUNS'] ?? 5);
+
+const DOCKERFILE = [
+  'FROM busybox:latest',
   'ENV APP_HOME=/app MODE=bench',
   'WORKDIR /app',
   'COPY tree /app/tree',
@@ -43,73 +47,65 @@ async function makeTree(dir: string): Promise<void> {
   for (let i = 0; i < 600; i++) await writeFile(path.join(dir, `d${i % 20}`, `small${i}.txt`), `file ${i}\n`);
 }
 
-const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? 0;
+const median = (v: readonly number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
 
-async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
+/** One `docker build` of the bench context; returns the elapsed ms and the image id it printed. */
+async function dockerBuild(engine: Engine, context: string, noCache: boolean): Promise<{ ms: number; id: string }> {
   const start = performance.now();
-  await fn();
-  return performance.now() - start;
+  const { stdout } = await run('docker', ['build', '-q', '--network=none', ...(noCache ? ['--no-cache'] : []), '-t', 'berth-bench/build', context],
+    { env: { ...engine.env, DOCKER_BUILDKIT: '0' }, maxBuffer: 1 << 20 });
+  return { ms: performance.now() - start, id: stdout.trim() };
 }
 
-export async function runBuildBench(runs = 3): Promise<void> {
+interface Samples { cold: number[]; cached: number[] }
+
+async function measure(engines: Engine[], context: string): Promise<Map<string, Samples>> {
+  const samples = new Map<string, Samples>(engines.map((e) => [e.name, { cold: [], cached: [] }]));
+  for (const engine of engines) await dockerBuild(engine, context, false); // warm-up: fills the cache
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const engine of engines) samples.get(engine.name)?.cold.push((await dockerBuild(engine, context, true)).ms);
+    for (const engine of engines) {
+      const first = await dockerBuild(engine, context, false);
+      const second = await dockerBuild(engine, context, false);
+      // two cached builds in a row give the same image: the cache really hit
+      if (first.id !== second.id) throw new Error(`${engine.name}: two cached builds gave ${first.id} and ${second.id}`);
+      samples.get(engine.name)?.cached.push(first.ms, second.ms);
+    }
+  }
+  return samples;
+}
+
+function report(samples: Map<string, Samples>): void {
+  const berth = samples.get('berthd');
+  const dockerd = samples.get('dockerd');
+  const fmt = (v: number[] | undefined): string => (v && v.length > 0 ? `${median(v).toFixed(0)} ms` : 'n/a');
+  const ratio = (a: number[] | undefined, b: number[] | undefined, target: string): string =>
+    (a && b && b.length > 0 ? `  ratio ${(median(a) / median(b)).toFixed(2)} (target <= ${target})` : '');
+  console.log(`bench/build cold (--no-cache), docker CLI: berthd ${fmt(berth?.cold)}  dockerd classic ${fmt(dockerd?.cold)}${ratio(berth?.cold, dockerd?.cold, '1')}`);
+  console.log(`bench/build cached rebuild, docker CLI:    berthd ${fmt(berth?.cached)}  dockerd classic ${fmt(dockerd?.cached)}${ratio(berth?.cached, dockerd?.cached, '0.5')}`);
+}
+
+export async function runBuildBench(): Promise<void> {
   if (process.getuid?.() !== 0) { console.log('bench/build: needs root, skipped'); return; }
-  const stack = await BuildStack.start();
-  const ctx = path.join(stack.dir, 'bench-ctx');
-  await makeTree(path.join(ctx, 'tree'));
-  await writeFile(path.join(ctx, 'Dockerfile'), DOCKERFILE(stack.base));
-  // both engines get the same context tarball (docker reads it from stdin: `docker build -`)
-  const contextTar = path.join(stack.dir, 'bench-ctx.tar');
-  execFileSync('tar', ['-C', ctx, '-cf', contextTar, '.']);
-  const serverMs: number[] = [];
-  const berthBuild = async (noCache: boolean): Promise<void> => {
-    const context = createReadStream(contextTar);
-    const start = performance.now();
-    await stack.service.build({ context, noCache, network: 'none', tags: ['berth-bench/build'] }, () => undefined);
-    if (!noCache) serverMs.push(performance.now() - start);
-  };
-  const result: Record<string, number[]> = { berthCold: [], berthCached: [], dockerCold: [], dockerCached: [] };
-  let dockerd: Awaited<ReturnType<typeof startDockerd>> | undefined;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-bench-build-'));
+  const context = path.join(dir, 'ctx');
+  await makeTree(path.join(context, 'tree'));
+  await writeFile(path.join(context, 'Dockerfile'), DOCKERFILE);
+  const daemon = await startBerthd();
+  let dockerd: Awaited<ReturnType<typeof startDockerd>>;
   try {
-    await berthBuild(false);
-    for (let i = 0; i < runs; i++) {
-      result.berthCold?.push(await time(() => berthBuild(true)));
-      result.berthCached?.push(await time(() => berthBuild(false)));
-    }
-    let hasDocker = true;
-    try { execFileSync('sh', ['-c', 'command -v dockerd'], { stdio: 'ignore' }); } catch { hasDocker = false; }
-    if (hasDocker) {
-      dockerd = await startDockerd();
-      const saved: Buffer[] = [];
-      for await (const chunk of saveImages(stack.images, [stack.base])) saved.push(chunk);
-      dockerd.docker(['load'], Buffer.concat(saved));
-      const host = dockerd.host;
-      const dockerBuild = (noCache: boolean): void => {
-        const stdin = openSync(contextTar, 'r');
-        try {
-          execFileSync('docker', ['-H', host, 'build', '-q', '--network=none', ...(noCache ? ['--no-cache'] : []), '-t', 'berth-bench/build', '-'],
-            { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: [stdin, 'ignore', 'ignore'] });
-        } finally {
-          closeSync(stdin);
-        }
-      };
-      dockerBuild(false);
-      for (let i = 0; i < runs; i++) {
-        result.dockerCold?.push(await time(() => dockerBuild(true)));
-        result.dockerCached?.push(await time(() => dockerBuild(false)));
-      }
-    }
+    await importBusybox(daemon);
+    dockerd = await startDockerd(path.join(dir, 'dockerd'));
+    const engines: Engine[] = [{ name: 'berthd', env: daemon.env, pid: daemon.process.pid ?? 0 }];
+    if (dockerd) engines.push(dockerd.engine);
+    report(await measure(engines, context));
   } finally {
     await dockerd?.stop();
-    await stack.close();
+    await stopBerthd(daemon);
+    await cleanupBerthd(daemon);
+    await removeDir(daemon);
+    await rm(dir, { recursive: true, force: true });
   }
-  const m = Object.fromEntries(Object.entries(result).map(([k, v]) => [k, median(v)]));
-  const fmt = (ms: number | undefined): string => (ms === undefined || ms === 0 ? 'n/a' : `${ms.toFixed(0)} ms`);
-  console.log(`bench/build cold:   berth ${fmt(m.berthCold)}  dockerd classic ${fmt(m.dockerCold)}` +
-    (m.dockerCold ? `  ratio ${((m.berthCold ?? 0) / m.dockerCold).toFixed(2)} (target <= 1)` : ''));
-  console.log(`bench/build cached: berth ${fmt(m.berthCached)}  dockerd classic ${fmt(m.dockerCached)}` +
-    (m.dockerCached ? `  ratio ${((m.berthCached ?? 0) / m.dockerCached).toFixed(2)} (target <= 0.5)` : '') +
-    `  (berth daemon side ${median(serverMs.slice(1)).toFixed(0)} ms)`);
 }
 
-const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-await runBuildBench(invokedDirectly ? Number(process.argv[2] ?? 3) : 3);
+await runBuildBench();

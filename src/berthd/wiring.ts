@@ -33,6 +33,7 @@ import { UsernsService } from '../daemon/userns/service.js';
 import { buildRequestFromQuery, errorMessage, toJsonMessages } from '../daemon/build/api.js';
 import { BuildService, buildImage } from '../daemon/build/build-service.js';
 import { sandboxBuildNetwork } from '../daemon/build/run-backend.js';
+import { formatPhase } from '../util/phase-timer.js';
 import { API_VERSION_NEWEST, API_VERSION_OLDEST } from '../server/api-version.js';
 import { listenApi, type ApiListener } from '../server/listener.js';
 import { Router } from '../server/router.js';
@@ -148,7 +149,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
   }, containers, images, events);
   const builder = await BuildService.open({
     images, runtime: runtimes.get(), dataRoot: path.join(config.dataRoot, 'build'), runRoot: path.join(config.execRoot, 'build'),
-    cgroupParent: config.cgroupParent, network: sandboxBuildNetwork(networks),
+    cgroupParent: config.cgroupParent, network: sandboxBuildNetwork(networks), trace: (phase, ms) => log.debug(formatPhase(phase, ms)),
     ...(config.buildCacheKeepBytes !== undefined ? { cacheMaxBytes: config.buildCacheKeepBytes } : {}),
     pull: async (reference, onProgress) => {
       await imagesApi.pull(reference, {}, (m) => { if (m.status) onProgress(`${m.id ? `${m.id}: ` : ''}${m.status}\n`); });

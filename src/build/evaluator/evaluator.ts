@@ -19,6 +19,7 @@ import { planRun, materializeMounts } from './run-step.js';
 import { mkdirInRoot } from './file-copy.js';
 import { DEFAULT_PATH, Expander, PROXY_ARGS, envMap, type StageState } from './stage-state.js';
 import { StageSlots } from './stage-slots.js';
+import type { PhaseTimer } from '../../util/phase-timer.js';
 
 /** Independent stages that build at the same time, at most (RUN containers and layer diffs are heavy). */
 export const PARALLEL_STAGES = 2;
@@ -49,6 +50,8 @@ export interface BuilderEnvironment {
   /** where RUN --mount=type=cache directories live */
   cacheMountDir: string;
   now?: () => Date;
+  /** phases of the build (steps, tagging), for the daemon's debug log */
+  trace?: PhaseTimer;
 }
 
 export interface BuildResult {
@@ -119,6 +122,7 @@ class Build {
       await this.env.backends.images.tag(result.image.id, tag);
       this.say(`Successfully tagged ${tag.includes(':') && !tag.endsWith(']') ? tag : `${tag}:latest`}\n`);
     }
+    this.env.trace?.mark('tag');
     return { imageId: result.image.id, unusedArgs };
   }
 
@@ -202,6 +206,7 @@ class Build {
     for (const i of instructions) {
       this.announce(i);
       await this.step(state, i);
+      this.env.trace?.mark(`step ${this.stepNumbers.get(i) ?? '?'} ${i.kind}`);
     }
     if (!state.imageId) {
       // FROM scratch with no steps: store the empty image so the build has a result

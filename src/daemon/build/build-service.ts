@@ -19,6 +19,7 @@ import { runBuild, type BuildResult } from '../../build/evaluator/evaluator.js';
 import type { ImageService } from '../images/image-service.js';
 import { storeLayerTar } from '../images/layers.js';
 import { RuntimeRunBackend, type BuildNetwork } from './run-backend.js';
+import { PhaseTimer, type PhaseSink } from '../../util/phase-timer.js';
 
 /** diff IDs of a layer tar that holds nothing (end-of-archive blocks, with or without record padding) */
 const EMPTY_DIFF_IDS = new Set([1024, 10240].map((n) => `sha256:${createHash('sha256').update(Buffer.alloc(n)).digest('hex')}`));
@@ -36,6 +37,8 @@ export interface BuildServiceOptions {
   pull?: (reference: string, onProgress: (text: string) => void) => Promise<void>;
   /** cap of the build cache in bytes (LRU pruning after each build) */
   cacheMaxBytes?: number;
+  /** where the phases of each build go (berthd logs them at debug level) */
+  trace?: PhaseSink;
 }
 
 /** What POST /build carries, already decoded from the query string. */
@@ -202,19 +205,25 @@ export class BuildService {
   }
 
   private async runBuildRequest(request: BuildApiRequest, onEvent: (event: BuildEvent) => void): Promise<BuildResult> {
+    const trace = new PhaseTimer(this.options.trace ?? (() => undefined), 'build ');
     const { context, dockerfileName } = await this.openContext(request);
+    trace.mark('context');
     try {
       const dockerfile = await readDockerfile(context, dockerfileName);
+      trace.mark('dockerfile');
       const result = await runBuild({
         dockerfile: dockerfile.content, context, buildArgs: request.buildArgs ?? {}, tags: request.tags ?? [],
         target: request.target, labels: request.labels ?? {}, noCache: request.noCache ?? false, pull: request.pull ?? false,
         platform: request.platform, network: request.network, secrets: request.secrets ?? {}, explainCache: request.explainCache ?? false,
         ...(request.cacheFrom ? { cacheFrom: request.cacheFrom } : {}),
-      }, { backends: this.backends(), cache: this.cache, cacheMountDir: path.join(this.options.dataRoot, 'cache-mounts') }, onEvent);
+      }, { backends: this.backends(), cache: this.cache, cacheMountDir: path.join(this.options.dataRoot, 'cache-mounts'), trace }, onEvent);
       await this.cache.prune();
+      trace.mark('cache-prune');
       return result;
     } finally {
       await context.cleanup();
+      trace.mark('context-cleanup');
+      trace.total();
     }
   }
 
