@@ -56,9 +56,11 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
     hostname: path.join(containerDir, 'hostname'),
     resolvConf: path.join(containerDir, 'resolv.conf'),
   };
-  await writeFile(etcFiles.hosts, sandbox.hostsContent);
-  await writeFile(etcFiles.hostname, sandbox.hostnameContent);
-  await writeFile(etcFiles.resolvConf, sandbox.resolvConfContent);
+  await Promise.all([
+    writeFile(etcFiles.hosts, sandbox.hostsContent),
+    writeFile(etcFiles.hostname, sandbox.hostnameContent),
+    writeFile(etcFiles.resolvConf, sandbox.resolvConfContent),
+  ]);
   const volumes = options.resolveVolumes ? await options.resolveVolumes(record, rootfs) : undefined;
   // link variables come first, so the container's own Env wins a clash (as docker orders them)
   const linkEnv = options.links?.env ?? [];

@@ -16,7 +16,7 @@ import { DEFAULT_LOG_OPTIONS, parseLogOptions, type LogOptions } from './logs/js
 import type { Monitor, MonitoredProcess } from './monitor.js';
 import { randomName } from './names.js';
 import type { CgroupAccess, ContainerImage, ContainerRootfs, ImageLookup, RuntimeSet, SandboxProvider } from './ports.js';
-import { exitedState, initialState, nowRfc3339, runningState, shortId, type ContainerRecord } from './record.js';
+import { exitedState, initialState, nowRfc3339, runningState, shortId, ZERO_TIME, type ContainerRecord } from './record.js';
 import { checkResources, toLinuxResources } from './resources.js';
 import { RestartTracker } from './restart-policy.js';
 import { resolveLinks } from './links.js';
@@ -68,8 +68,13 @@ interface Live {
   exits: EventEmitter;
   restart: RestartTracker;
   restartTimer: NodeJS.Timeout | undefined;
+  /** unmounts the root of a container created but not started (scheduleIdleUnmount) */
+  idleUnmount: NodeJS.Timeout | undefined;
   startedAtMs: number;
 }
+
+/** How long a created container keeps the root its create mounted, waiting for its start. */
+const IDLE_ROOT_UNMOUNT_MS = 10_000;
 
 /** Told when a container's run begins and ends (the health monitor). */
 export interface RunWatcher {
@@ -115,12 +120,16 @@ export class ContainerService {
       const idmap = await this.deps.userns?.allocate(id, host);
       if (idmap) await checkUserNamespace(host, idmap);
       await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
+      // the root stays mounted for the start that usually follows at once (docker run); a
+      // container left created has it unmounted after a while (unmountIdleRoot)
       await this.deps.rootfs.mount(id, image.id, idmap);
-      await this.deps.rootfs.unmount(id);
       trace.mark('snapshot');
-      await this.store.save(record);
+      // an --rm container is removed when its run ends, and at the next daemon start if it
+      // was running (recover): a power loss that takes its unsynced record takes nothing
+      // anyone will look for; the rename still keeps a kill -9 from leaving half a file
+      await this.store.save(record, { durable: record.HostConfig.AutoRemove !== true });
       trace.mark('record');
-      this.liveOf(id);
+      this.scheduleIdleUnmount(this.liveOf(id), id);
       this.emit(record, 'create');
       return { Id: id, Warnings: this.deps.resourceWarnings?.(host) ?? [] };
     } catch (err) {
@@ -171,11 +180,18 @@ export class ContainerService {
   private async destroy(record: ContainerRecord): Promise<void> {
     const live = this.live.get(record.Id);
     this.cancelRestart(record.Id);
+    this.cancelIdleUnmount(record.Id);
     this.runEnded(record.Id);
-    await this.deps.rootfs.remove(record.Id);
-    await this.deps.userns?.release(record.Id);
-    await rm(this.bundleDir(record.Id), { recursive: true, force: true });
-    await this.store.remove(record);
+    // independent trees: removed side by side. Whatever a crash leaves of them is found at
+    // the next start (a record without its root is an exited container to remove again,
+    // a root without a record is swept)
+    const removals = await Promise.allSettled([
+      this.deps.rootfs.remove(record.Id).then(() => this.deps.userns?.release(record.Id)),
+      rm(this.bundleDir(record.Id), { recursive: true, force: true }),
+      this.store.remove(record),
+    ]);
+    const failed = removals.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     this.emit(record, 'destroy');
     live?.exits.emit('removed', record.State.ExitCode, record.State.Error);
     this.live.delete(record.Id);
@@ -249,6 +265,7 @@ export class ContainerService {
 
   private async startLocked(record: ContainerRecord): Promise<void> {
     const live = this.liveOf(record.Id);
+    this.cancelIdleUnmount(record.Id);
     const logOptions = parseLogOptions(record.HostConfig.LogConfig?.Config, this.deps.logOptions ?? DEFAULT_LOG_OPTIONS);
     const runtime = this.deps.runtimes.get(record.Runtime);
     const bundleDir = this.bundleDir(record.Id);
@@ -259,8 +276,10 @@ export class ContainerService {
       if (record.HostConfig.IpcMode === 'shareable') {
         shared.shmSource = await mountShareableShm(this.store.dir(record.Id), record.HostConfig.ShmSize || DEFAULT_SHM_SIZE);
       }
-      // a leftover of a crashed run would make create fail
-      await runtime.delete(record.Id, { force: true }).catch(() => undefined);
+      // a leftover of a crashed run would make create fail; a container that never tried to
+      // run has none (every runtime container is swept when berthd starts)
+      const triedBefore = record.State.Status !== 'created' || record.State.FinishedAt !== ZERO_TIME;
+      if (triedBefore) await runtime.delete(record.Id, { force: true }).catch(() => undefined);
       trace.mark('leftover-check');
       const idmap = this.deps.userns?.mapsOf(record.Id);
       const rootfs = await this.deps.rootfs.mount(record.Id, record.Image, idmap);
@@ -319,10 +338,14 @@ export class ContainerService {
       // the OOM counter lives in the cgroup, which the runtime's delete removes
       const oomKilled = await this.oomKilled(record);
       trace.mark('oom-check');
-      await this.cleanupRun(record, trace);
+      // an --rm container goes at once: its root is unmounted by the removal, and its exited
+      // state is not written (kill -9 before the removal: recover removes it at the next start)
+      const removeNow = record.HostConfig.AutoRemove === true && !this.shuttingDown;
+      await this.cleanupRun(record, trace, { keepRootMounted: removeNow });
       trace.reset();
       const exited: ContainerRecord = { ...record, State: stoppedState(record.State, status.exitCode, '', oomKilled) };
-      await this.store.save(exited, { durable: false });
+      if (removeNow) this.store.remember(exited);
+      else await this.store.save(exited, { durable: false });
       trace.mark('record');
       if (oomKilled) this.emit(exited, 'oom');
       this.emit(exited, 'die', { exitCode: String(status.exitCode) });
@@ -333,8 +356,11 @@ export class ContainerService {
       if (decision.restart) {
         await this.store.save({ ...exited, State: { ...exited.State, Status: 'restarting', Restarting: true } });
         live.restartTimer = setTimeout(() => { void this.restartAfterBackoff(id); }, decision.delayMs);
-      } else if (record.HostConfig.AutoRemove) {
-        await this.destroy(exited).catch((err: unknown) => this.deps.log.warn(`auto-remove of ${shortId(id)}: ${String(err)}`));
+      } else if (removeNow) {
+        await this.destroy(exited).catch(async (err: unknown) => {
+          this.deps.log.warn(`auto-remove of ${shortId(id)}: ${String(err)}`);
+          if (this.store.get(id)) await this.store.save(exited, { durable: false }).catch(() => undefined);
+        });
         trace.mark('auto-remove');
       }
       trace.total();
@@ -383,6 +409,32 @@ export class ContainerService {
     });
   }
 
+  private scheduleIdleUnmount(live: Live, id: string): void {
+    clearTimeout(live.idleUnmount);
+    live.idleUnmount = setTimeout(() => { void this.unmountIdleRoot(id); }, IDLE_ROOT_UNMOUNT_MS);
+    // a daemon with nothing else to do may still exit (shutdown unmounts it)
+    live.idleUnmount.unref();
+  }
+
+  private cancelIdleUnmount(id: string): void {
+    const live = this.live.get(id);
+    if (live?.idleUnmount) {
+      clearTimeout(live.idleUnmount);
+      live.idleUnmount = undefined;
+    }
+  }
+
+  /** The root of a container that was created and not started since: a mount less on the host. */
+  private async unmountIdleRoot(id: string): Promise<void> {
+    await this.lock.run(id, async () => {
+      const live = this.live.get(id);
+      if (live) live.idleUnmount = undefined;
+      const record = this.store.get(id);
+      if (!record || record.State.Running || record.State.Restarting || live?.process) return;
+      await this.deps.rootfs.unmount(id).catch((err: unknown) => this.deps.log.warn(`unmounting the root of ${shortId(id)}: ${String(err)}`));
+    });
+  }
+
   private cancelRestart(id: string): void {
     const live = this.live.get(id);
     if (live?.restartTimer) {
@@ -396,7 +448,7 @@ export class ContainerService {
    * goes concurrently with the rest; the root is unmounted only once the runtime has
    * killed and reaped everything in the container.
    */
-  private async cleanupRun(record: ContainerRecord, trace?: PhaseTimer): Promise<void> {
+  private async cleanupRun(record: ContainerRecord, trace?: PhaseTimer, options: { keepRootMounted?: boolean } = {}): Promise<void> {
     const runtime = this.deps.runtimes.get(record.Runtime);
     const step = async (what: string, work: () => Promise<void>): Promise<void> => {
       await (trace ? trace.time(what.replace(' ', '-'), work) : work()).catch((err: unknown) => {
@@ -407,7 +459,7 @@ export class ContainerService {
       step('network sandbox', async () => { await this.deps.networks?.destroySandbox(record.Id); }),
       (async () => {
         await step('runtime delete', () => runtime.delete(record.Id, { force: true, trace: trace?.child('runtime.delete.') }));
-        await step('rootfs unmount', () => this.deps.rootfs.unmount(record.Id));
+        if (!options.keepRootMounted) await step('rootfs unmount', () => this.deps.rootfs.unmount(record.Id));
         // only a shareable container has a host-side /dev/shm; others skip the mountinfo read
         if (record.HostConfig.IpcMode === 'shareable') await step('shm unmount', () => unmountShareableShm(this.store.dir(record.Id)));
       })(),
@@ -550,7 +602,7 @@ export class ContainerService {
     let live = this.live.get(id);
     if (!live) {
       live = { hub: new StreamHub(), process: undefined, exits: new EventEmitter(), restart: new RestartTracker(),
-        restartTimer: undefined, startedAtMs: 0 };
+        restartTimer: undefined, idleUnmount: undefined, startedAtMs: 0 };
       live.exits.setMaxListeners(0);
       this.live.set(id, live);
     }
@@ -583,9 +635,15 @@ export class ContainerService {
     const wasRunning: ContainerRecord[] = [];
     for (const record of this.store.all()) {
       this.liveOf(record.Id);
-      if (record.State.Running || record.State.Restarting || record.State.Status === 'removing') {
+      const ran = record.State.Running || record.State.Restarting || record.State.Status === 'removing';
+      if (ran) await this.cleanupRun(record);
+      if (record.HostConfig.AutoRemove && (ran || record.State.Status === 'exited')) {
+        // as dockerd: an --rm container whose run ended while the daemon was away goes now
+        await this.destroy(record).catch((err: unknown) => this.deps.log.warn(`auto-remove of ${shortId(record.Id)}: ${String(err)}`));
+        continue;
+      }
+      if (ran) {
         wasRunning.push(record);
-        await this.cleanupRun(record);
         const exited = { ...record, State: stoppedState(record.State, 255, record.State.Running ? 'daemon exited while the container was running' : '', false) };
         await this.store.save(exited);
       }
@@ -600,6 +658,11 @@ export class ContainerService {
     await Promise.all(this.store.all().map((record) => this.lock.run(record.Id, async () => undefined)));
     const running = this.store.all().filter((r) => r.State.Running);
     for (const record of this.store.all()) this.cancelRestart(record.Id);
+    // roots that creates left mounted for a start that did not come
+    await Promise.all([...this.live.entries()].filter(([, live]) => live.idleUnmount !== undefined).map(([id]) => {
+      this.cancelIdleUnmount(id);
+      return this.unmountIdleRoot(id);
+    }));
     await Promise.all(running.map(async (record) => {
       await this.lock.run(record.Id, () => this.stopLocked(record, {})).catch((err: unknown) =>
         this.deps.log.warn(`stopping ${shortId(record.Id)}: ${String(err)}`));

@@ -120,6 +120,11 @@ export class ContainerStore {
     await writeJsonAtomic(path.join(this.dir(record.Id), 'config.v2.json'), record, 0o600, options);
   }
 
+  /** Keep a record in memory only (one that is removed next: nothing to persist). */
+  remember(record: ContainerRecord): void {
+    this.byId.set(record.Id, record);
+  }
+
   async remove(record: ContainerRecord): Promise<void> {
     this.byId.delete(record.Id);
     this.releaseName(record.Name, record.Id);
