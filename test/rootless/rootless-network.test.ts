@@ -2,12 +2,13 @@
 // rootless netns (connected outside by one pasta). Two containers on a user-defined network
 // reach each other by name (embedded DNS) and address, two on the default bridge by address;
 // a published port is reached from the host's loopback and from a client in another network
-// namespace, whose address the container sees. Nothing of it appears in the host's network
+// namespace, whose address the container sees; a container reaches that client (out through
+// pasta). Nothing of it appears in the host's network
 // namespace (no bridge, veth or nftables table), and after berthd stops no process, mount or
 // namespace file of the user is left.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
@@ -113,6 +114,15 @@ test('rootless networks: containers reach each other by name and address, publis
     await run('ip', ['-n', clientNs, 'link', 'set', 'eth0', 'up']);
     const remote = await answerOf(['ip', 'netns', 'exec', clientNs, 'nc', '-w', '3', '10.231.9.1', String(port)], /:80\s/);
     assert.deepEqual(peersSeen(remote), ['10.231.9.2'], `the client's address is kept:\n${remote}`);
+    // and out through the rootless netns' pasta: a container reaches that client
+    const outside = spawn('ip', ['netns', 'exec', clientNs, '/bin/busybox', 'nc', '-l', '-p', '7777', '-e', 'echo', 'outside-ok'], { stdio: 'ignore' });
+    try {
+      const reached = await docker(daemon, ['run', '--rm', '--network', network, image, 'sh', '-c',
+        'for i in 1 2 3 4 5 6; do nc -w 3 10.231.9.2 7777 && break; sleep 0.3; done']);
+      assert.match(reached, /outside-ok/, 'outbound connections leave through pasta');
+    } finally {
+      outside.kill();
+    }
     const forwarding = await docker(daemon, ['network', 'inspect', '--format', '{{index .Options "berth.port-forwarding"}}', network]);
     assert.match(forwarding, /^rootless-relay: .*containers see the client's address/);
 
