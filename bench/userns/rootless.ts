@@ -1,8 +1,9 @@
 // bench/userns, rootless section: `docker run --rm busybox true` against a rootless berthd
 // (a throwaway user made for the run, as test/rootless does) and a rootful berthd, in turns
 // within one run so machine load hits both alike; medians and their ratio are printed.
-// Both with --network none (the network setup differs by design: pasta vs a veth) and on
-// their default network. BENCH_RUNS sets the runs per mode (default 30). Needs root.
+// Both with --network none and on their default network (rootless: a veth on a bridge in
+// the daemon's rootless netns, which one pasta connects outside; rootful: on the host).
+// BENCH_RUNS sets the runs per mode (default 30). Needs root.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -56,12 +57,12 @@ export async function benchRootless(): Promise<void> {
       { label: 'rootful none', env: rootful.env, extra: ['--network', 'none'] },
       { label: 'rootless none', env: rootless.env, extra: ['--network', 'none'] },
       { label: 'rootful bridge', env: rootful.env, extra: [] },
-      { label: 'rootless pasta', env: rootless.env, extra: [] },
+      { label: 'rootless bridge', env: rootless.env, extra: [] },
     ]);
     for (const [label, ms] of medians) console.log(`${label}: run --rm true ${ms.toFixed(1)} ms (median of ${RUNS})`);
     const ratio = (a: string, b: string): string => ((medians.get(a) ?? NaN) / (medians.get(b) ?? NaN)).toFixed(2);
     console.log(`rootless/rootful, --network none: ${ratio('rootless none', 'rootful none')}x`);
-    console.log(`rootless (pasta)/rootful (bridge), default network: ${ratio('rootless pasta', 'rootful bridge')}x`);
+    console.log(`rootless/rootful, default bridge network: ${ratio('rootless bridge', 'rootful bridge')}x`);
   } finally {
     await rootless?.stop();
     await stopBerthd(rootful);
