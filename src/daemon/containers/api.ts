@@ -243,7 +243,7 @@ export class ContainerApi {
     try {
       return await work(root);
     } finally {
-      if (!this.service.store.get(record.Id)?.State.Running) await rootfs.unmount(record.Id).catch(() => undefined);
+      if (!this.service.store.get(record.Id)?.State.Running) await this.service.unmountRoot(record.Id).catch(() => undefined);
     }
   }
 
@@ -252,7 +252,7 @@ export class ContainerApi {
     const rootfs = this.service.deps.rootfs;
     const root = await rootfs.mount(record.Id, record.Image);
     const release = (): void => {
-      if (!this.service.store.get(record.Id)?.State.Running) void rootfs.unmount(record.Id).catch(() => undefined);
+      if (!this.service.store.get(record.Id)?.State.Running) void this.service.unmountRoot(record.Id).catch(() => undefined);
     };
     try {
       const stream = await open(root);

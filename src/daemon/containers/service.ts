@@ -70,6 +70,8 @@ interface Live {
   restartTimer: NodeJS.Timeout | undefined;
   /** unmounts the root of a container created but not started (scheduleIdleUnmount) */
   idleUnmount: NodeJS.Timeout | undefined;
+  /** the root while this service knows it mounted (every unmount goes through unmountRoot) */
+  mountedRoot: string | undefined;
   startedAtMs: number;
 }
 
@@ -122,14 +124,16 @@ export class ContainerService {
       await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
       // the root stays mounted for the start that usually follows at once (docker run); a
       // container left created has it unmounted after a while (unmountIdleRoot)
-      await this.deps.rootfs.mount(id, image.id, idmap);
+      const root = await this.deps.rootfs.mount(id, image.id, idmap);
       trace.mark('snapshot');
       // an --rm container is removed when its run ends, and at the next daemon start if it
       // was running (recover): a power loss that takes its unsynced record takes nothing
       // anyone will look for; the rename still keeps a kill -9 from leaving half a file
       await this.store.save(record, { durable: record.HostConfig.AutoRemove !== true });
       trace.mark('record');
-      this.scheduleIdleUnmount(this.liveOf(id), id);
+      const live = this.liveOf(id);
+      live.mountedRoot = root;
+      this.scheduleIdleUnmount(live, id);
       this.emit(record, 'create');
       return { Id: id, Warnings: this.deps.resourceWarnings?.(host) ?? [] };
     } catch (err) {
@@ -282,7 +286,9 @@ export class ContainerService {
       if (triedBefore) await runtime.delete(record.Id, { force: true }).catch(() => undefined);
       trace.mark('leftover-check');
       const idmap = this.deps.userns?.mapsOf(record.Id);
-      const rootfs = await this.deps.rootfs.mount(record.Id, record.Image, idmap);
+      // mounted by the create just before (docker run), else now
+      const rootfs = live.mountedRoot ?? await this.deps.rootfs.mount(record.Id, record.Image, idmap);
+      live.mountedRoot = rootfs;
       trace.mark('rootfs-mount');
       const links = (record.HostConfig.Links ?? []).length > 0
         ? resolveLinks(record, (ref) => this.store.resolve(ref), (id) => this.deps.networks?.sandbox(id)?.settings) : undefined;
@@ -431,7 +437,7 @@ export class ContainerService {
       if (live) live.idleUnmount = undefined;
       const record = this.store.get(id);
       if (!record || record.State.Running || record.State.Restarting || live?.process) return;
-      await this.deps.rootfs.unmount(id).catch((err: unknown) => this.deps.log.warn(`unmounting the root of ${shortId(id)}: ${String(err)}`));
+      await this.unmountRoot(id).catch((err: unknown) => this.deps.log.warn(`unmounting the root of ${shortId(id)}: ${String(err)}`));
     });
   }
 
@@ -459,7 +465,7 @@ export class ContainerService {
       step('network sandbox', async () => { await this.deps.networks?.destroySandbox(record.Id); }),
       (async () => {
         await step('runtime delete', () => runtime.delete(record.Id, { force: true, trace: trace?.child('runtime.delete.') }));
-        if (!options.keepRootMounted) await step('rootfs unmount', () => this.deps.rootfs.unmount(record.Id));
+        if (!options.keepRootMounted) await step('rootfs unmount', () => this.unmountRoot(record.Id));
         // only a shareable container has a host-side /dev/shm; others skip the mountinfo read
         if (record.HostConfig.IpcMode === 'shareable') await step('shm unmount', () => unmountShareableShm(this.store.dir(record.Id)));
       })(),
@@ -602,11 +608,18 @@ export class ContainerService {
     let live = this.live.get(id);
     if (!live) {
       live = { hub: new StreamHub(), process: undefined, exits: new EventEmitter(), restart: new RestartTracker(),
-        restartTimer: undefined, idleUnmount: undefined, startedAtMs: 0 };
+        restartTimer: undefined, idleUnmount: undefined, mountedRoot: undefined, startedAtMs: 0 };
       live.exits.setMaxListeners(0);
       this.live.set(id, live);
     }
     return live;
+  }
+
+  /** Unmount a container's root (forgetting it is mounted first: a failed unmount means mount again). */
+  async unmountRoot(id: string): Promise<void> {
+    const live = this.live.get(id);
+    if (live) live.mountedRoot = undefined;
+    await this.deps.rootfs.unmount(id);
   }
 
   runningProcess(id: string): MonitoredProcess | undefined {
