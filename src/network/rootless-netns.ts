@@ -10,7 +10,8 @@
 // container sees the real peer; the replies are routed back to the socket by a mark set on
 // packets that belong to a transparent socket and a policy route (the classic TPROXY reply
 // path), both kept here.
-import { closeSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { access, constants, mkdir, open, readFile, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, errnoCode } from '../errors/berth-error.js';
@@ -139,7 +140,11 @@ export class RootlessNetns implements RootlessNetnsState {
   /** pasta named by the pid file, and the namespace file, of this or an earlier daemon */
   private async sweep(): Promise<void> {
     const pid = Number((await readFile(this.pidFile, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(pid) && pid > 0) await stopPasta(pid);
+    if (Number.isInteger(pid) && pid > 0) {
+      await stopPasta(pid);
+      // pasta is not our child (it daemonizes): wait until it is gone, so a stopped daemon leaves nothing
+      for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await sleep(10);
+    }
     await rm(this.pidFile, { force: true });
     await this.removeNetns();
   }
