@@ -99,7 +99,7 @@ export class RootlessNetns implements RootlessNetnsState {
     try {
       await access(TUN, constants.R_OK | constants.W_OK);
     } catch (cause) {
-      this.warnings.push(`rootless: containers have no network beyond the host's berth networks: pasta needs read-write access to ${TUN} `
+      this.warnings.push(`rootless: containers have no network beyond berth's own networks: pasta needs read-write access to ${TUN} `
         + `(${errnoCode(cause) ?? 'error'}; udev makes it 0666 on Debian, without udev: chmod 0666 ${TUN})`);
       return;
     }
@@ -107,7 +107,7 @@ export class RootlessNetns implements RootlessNetnsState {
       await startPasta({ netnsPath: this.netnsPath, pidFile: this.pidFile, tcp: [], udp: [] });
       this.outside = true;
     } catch (err) {
-      this.warnings.push(`rootless: containers have no network beyond the host's berth networks: ${err instanceof Error ? err.message : String(err)}`);
+      this.warnings.push(`rootless: containers have no network beyond berth's own networks: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

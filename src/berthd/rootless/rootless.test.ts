@@ -65,7 +65,7 @@ test('warnings: one per limit asked for that cannot be applied; unset and unlimi
   assert.equal(warnings.length, 3);
   assert.match(warnings[0] ?? '', /cannot apply Memory \(memory limits/);
   assert.deepEqual(limitWarnings({ Memory: 1 }, ['cpu']), [], 'a limit the delegated tree has is applied, no warning');
-  const netns = { netnsPath: '/x/netns', outside: false, keepsClientAddress: true, warnings: ['rootless: containers have no network beyond the host\'s berth networks: no tun'] };
+  const netns = { netnsPath: '/x/netns', outside: false, keepsClientAddress: true, warnings: ['rootless: containers have no network beyond berth\'s own networks: no tun'] };
   const network = { netnsPath: '/x/netns', portForwarding: 'rootless-relay', dnsSockets: () => ({ udpFd: -1, tcpFd: -1 }), proxyTarget: (ip: string, port: number) => ({ ip, port }) };
   const platform = rootlessPlatformFrom(decideRootlessCgroups({ version: 1, delegatedWritable: false, controllers: [] }), new NoCgroupManager(1),
     netns, network, async () => undefined);
