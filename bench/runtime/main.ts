@@ -3,7 +3,9 @@
 // same bundle, printed as ratios measured in the same run. N = BERTH_BENCH_N or 100.
 // The modes take turns (one run of each per round) so a change in machine load hits all of
 // them alike; medians are compared. `node -e 0` is the start-up floor of any Node command.
-// The in-process runs also report the median of each phase of create/start/delete.
+// The in-process runs also report the median of each phase of create/start/delete; they
+// use the runtime as berthd does (the helper spawned from one sealed in-memory copy).
+// crun needs hugetlb out of the empty cgroup2 on a hybrid host: see hugetlb.ts.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,6 +14,7 @@ import { createBuiltinRuntime } from '../../src/runtime/factory.js';
 import { PhaseTimer } from '../../src/util/phase-timer.js';
 import { makeBundle, removeTemplate } from '../../test/runtime/bundle.js';
 import { REPO_ROOT } from '../../test/support/busybox-rootfs.js';
+import { mountHugetlbV1 } from './hugetlb.js';
 
 const iterations = Number(process.env['BERTH_BENCH_N'] ?? 100);
 const work = await mkdtemp(path.join(os.tmpdir(), 'berth-bench-runtime-'));
@@ -43,7 +46,8 @@ const recordPhase = (phase: string, ms: number): void => {
   phases.set(phase, list);
 };
 
-const runtime = createBuiltinRuntime({ root: path.join(work, 'berth') });
+const hugetlb = mountHugetlbV1();
+const runtime = createBuiltinRuntime({ root: path.join(work, 'berth'), sealedHelper: true });
 const modes: Mode[] = [
   {
     name: 'berth in-process', samples: [],
@@ -88,9 +92,11 @@ try {
   await bundle.remove();
   await removeTemplate();
   await rm(work, { recursive: true, force: true });
+  await hugetlb.undo?.();
 }
 
-console.log(`runtime: ${iterations} x create+start+wait+delete of /bin/true (medians, modes interleaved)`);
+console.log(`runtime: ${iterations} x create+start+wait+delete of /bin/true (medians, modes interleaved)`
+  + `${hugetlb.undo ? '; hugetlb mounted as cgroup v1 for crun, then restored' : ''}${hugetlb.note ? `; hugetlb not mounted: ${hugetlb.note}` : ''}`);
 for (const m of modes) console.log(`  ${m.name.padEnd(18)} ${m.note === undefined ? `${median(m.samples).toFixed(1)} ms/run` : `n/a (${m.note})`}`);
 const byName = new Map(modes.map((m) => [m.name, m.note === undefined ? median(m.samples) : null]));
 const ratio = (a: string, b: string): string => {
