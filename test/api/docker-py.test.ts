@@ -1,26 +1,17 @@
 // docker-py (Debian's python3-docker) against a private berthd: ping, version negotiation,
 // images, containers (run detached and attached, logs, exec_run, list filters, stop,
 // remove), volumes and networks. The script prints one JSON object the test checks.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { requires } from '../support/requirements.js';
-import { startBerthdWithBusybox, teardownBerthd, type Berthd } from './harness.js';
+import { useBerthdWithBusybox, type Berthd } from './harness.js';
 
 const PYTHON = '/usr/bin/python3';
 const skip = requires('root') || (existsSync('/usr/lib/python3/dist-packages/docker') ? false : 'needs python3-docker (scripts/setup installs it)');
 let daemon: Berthd;
-
-before(async () => {
-  if (skip) return;
-  daemon = await startBerthdWithBusybox();
-});
-
-after(async () => {
-  if (skip) return;
-  assert.deepEqual(await teardownBerthd(daemon), []);
-});
+useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
 const SCRIPT = String.raw`
 import json, sys, time

@@ -1,6 +1,8 @@
 // Starts a private berthd (own data-root, exec-root, socket, cgroup parent) for API tests,
 // imports a busybox image through it, and checks after the suite that nothing leaked.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { appendFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -134,6 +136,22 @@ export async function startBerthdWithBusybox(): Promise<Berthd> {
   const daemon = await startBerthd();
   await importBusybox(daemon);
   return daemon;
+}
+
+/**
+ * A test file's whole lifecycle with one such daemon: started (busybox imported) before its tests,
+ * torn down after them with nothing leaked. The file keeps the daemon in its own variable, reached
+ * through `slot`, because a test may replace it (a daemon restart) and teardown must stop the current one.
+ */
+export function useBerthdWithBusybox(skip: string | false, slot: { set(daemon: Berthd): void; get(): Berthd }): void {
+  before(async () => {
+    if (skip) return;
+    slot.set(await startBerthdWithBusybox());
+  });
+  after(async () => {
+    if (skip) return;
+    assert.deepEqual(await teardownBerthd(slot.get()), []);
+  });
 }
 
 /**

@@ -2,26 +2,17 @@
 // the retries, a hanging check killed at its timeout, the start period, an image's
 // HEALTHCHECK from a build and --no-healthcheck, ps status and filter, events, the state
 // after a stop and a daemon restart; and nothing leaked.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requires } from '../support/requirements.js';
-import { docker, dockerOk, startBerthd, startBerthdWithBusybox, stopBerthd, teardownBerthd, type Berthd } from '../api/harness.js';
+import { docker, dockerOk, startBerthd, useBerthdWithBusybox, stopBerthd, type Berthd } from '../api/harness.js';
 import { apiGet, healthOf, inspectState, waitFor } from './support.js';
 
 const skip = requires('root');
 let daemon: Berthd;
-
-before(async () => {
-  if (skip) return;
-  daemon = await startBerthdWithBusybox();
-});
-
-after(async () => {
-  if (skip) return;
-  assert.deepEqual(await teardownBerthd(daemon), []);
-});
+useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
 test('a passing check turns healthy: inspect, ps status and filter, events with the probe execs', { skip }, async () => {
   const name = `ok-${daemon.token}`;

@@ -1,25 +1,16 @@
 // berth's --health-on-failure (docker has none; podman's names): what happens once a
 // container turns unhealthy, for each action, driven through the berth CLI against a
 // private berthd, with `berth ps` showing the health; and nothing leaked.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requires } from '../support/requirements.js';
-import { dockerOk, startBerthdWithBusybox, teardownBerthd, type Berthd } from '../api/harness.js';
+import { dockerOk, useBerthdWithBusybox, type Berthd } from '../api/harness.js';
 import { berthCommand, execFile } from '../cli/support/harness.js';
 import { healthOf, inspectState, waitFor } from './support.js';
 
 const skip = requires('root');
 let daemon: Berthd;
-
-before(async () => {
-  if (skip) return;
-  daemon = await startBerthdWithBusybox();
-});
-
-after(async () => {
-  if (skip) return;
-  assert.deepEqual(await teardownBerthd(daemon), []);
-});
+useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
 async function berth(args: string[]): Promise<string> {
   const [file = '', ...prefix] = berthCommand();

@@ -1,24 +1,15 @@
 // The container-state gaps next to health: State.OOMKilled and the `oom` event when the
 // kernel's OOM killer strikes inside a -m limit, and `docker stats` NET I/O and BLOCK I/O
 // after real traffic and writes; through a private berthd and the docker CLI.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requires } from '../support/requirements.js';
-import { docker, dockerOk, startBerthdWithBusybox, teardownBerthd, type Berthd } from '../api/harness.js';
+import { docker, dockerOk, useBerthdWithBusybox, type Berthd } from '../api/harness.js';
 import { apiGet, inspectState } from './support.js';
 
 const skip = requires('root');
 let daemon: Berthd;
-
-before(async () => {
-  if (skip) return;
-  daemon = await startBerthdWithBusybox();
-});
-
-after(async () => {
-  if (skip) return;
-  assert.deepEqual(await teardownBerthd(daemon), []);
-});
+useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
 test('a process killed by the OOM killer sets State.OOMKilled and emits oom before die', { skip }, async () => {
   const name = `oom-${daemon.token}`;

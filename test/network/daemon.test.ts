@@ -1,26 +1,17 @@
 // Networking through a private berthd and the docker CLI: UDP publishing from
 // the host and from a remote client, legacy --link (hosts entries and env), network connect and
 // disconnect of running and stopped containers (/etc/hosts, 127.0.0.11 names, --ip, --alias).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { requires } from '../support/requirements.js';
-import { docker, dockerOk, startBerthdWithBusybox, teardownBerthd, type Berthd } from '../api/harness.js';
+import { docker, dockerOk, useBerthdWithBusybox, type Berthd } from '../api/harness.js';
 import { freePort, makeClientHost, runInNetns, spawnInNetns, udpEchoClientArgv, waitForListener } from './support.js';
 import dgram from 'node:dgram';
 
 const skip = requires('root', 'docker');
 let daemon: Berthd;
-
-before(async () => {
-  if (skip) return;
-  daemon = await startBerthdWithBusybox();
-});
-
-after(async () => {
-  if (skip) return;
-  assert.deepEqual(await teardownBerthd(daemon), []);
-});
+useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
 async function udpRoundTrip(host: string, port: number, text: string): Promise<string> {
   const socket = dgram.createSocket('udp4');

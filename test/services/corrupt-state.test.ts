@@ -2,27 +2,18 @@
 // write garbage into a network record and a volume record, start berthd again. The bad
 // records are set aside (<name>.corrupt-<time>), logged and listed by `system check`;
 // every other container, network and volume still loads, and the restart-always one runs.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { requires } from '../support/requirements.js';
-import { dockerOk, startBerthd, startBerthdWithBusybox, stopBerthd, teardownBerthd, type Berthd } from '../api/harness.js';
+import { dockerOk, startBerthd, useBerthdWithBusybox, stopBerthd, type Berthd } from '../api/harness.js';
 import { api } from '../system/support.js';
 
 const skip = requires('root');
 let daemon: Berthd;
-
-before(async () => {
-  if (skip) return;
-  daemon = await startBerthdWithBusybox();
-});
-
-after(async () => {
-  if (skip) return;
-  assert.deepEqual(await teardownBerthd(daemon), []);
-});
+useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
 async function waitForState(name: string, wanted: string): Promise<string> {
   let current = '';

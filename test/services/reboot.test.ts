@@ -2,7 +2,7 @@
 // process, unmount everything berth mounted, start berthd again. `always` and running
 // `unless-stopped` containers come back with their volume data and published port; a
 // hand-stopped `unless-stopped`, `no` and `on-failure` ones stay down. Nothing leaks.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
@@ -10,21 +10,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { requires } from '../support/requirements.js';
-import { dockerOk, startBerthd, startBerthdWithBusybox, stopBerthd, teardownBerthd, type Berthd } from '../api/harness.js';
+import { dockerOk, startBerthd, useBerthdWithBusybox, stopBerthd, type Berthd } from '../api/harness.js';
 
 const run = promisify(execFile);
 const skip = requires('root');
 let daemon: Berthd;
-
-before(async () => {
-  if (skip) return;
-  daemon = await startBerthdWithBusybox();
-});
-
-after(async () => {
-  if (skip) return;
-  assert.deepEqual(await teardownBerthd(daemon), []);
-});
+useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
 /** Every process in the daemon's cgroups gets SIGKILL, as at power-off. */
 async function killContainerProcesses(cgroupParent: string): Promise<number> {

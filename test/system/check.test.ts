@@ -3,7 +3,7 @@
 // with a process in it, a veth pair, a bridge, a netns file, an nft rule and chain, a bundle
 // dir. check lists each, --repair removes each, and a running container with a published
 // port and a volume is not touched.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { requires } from '../support/requirements.js';
-import { dockerOk, startBerthdWithBusybox, teardownBerthd, type Berthd } from '../api/harness.js';
+import { dockerOk, useBerthdWithBusybox, type Berthd } from '../api/harness.js';
 import { instanceFromDataRoot, instanceNames } from '../../src/network/names.js';
 import { FileContentStore, writeBlob } from '../../src/store/content/file-content-store.js';
 import { digestOf } from '../../src/oci/digest.js';
@@ -23,16 +23,7 @@ import { api, berth } from './support.js';
 const run = promisify(execFile);
 const skip = requires('root');
 let daemon: Berthd;
-
-before(async () => {
-  if (skip) return;
-  daemon = await startBerthdWithBusybox();
-});
-
-after(async () => {
-  if (skip) return;
-  assert.deepEqual(await teardownBerthd(daemon), []);
-});
+useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
 const reportSchema = z.object({ Findings: z.array(z.object({ Kind: z.string(), Resource: z.string(), Repaired: z.boolean().optional() })) });
 

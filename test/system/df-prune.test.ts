@@ -1,28 +1,19 @@
 // `system df -v` accounts for every byte under the data root (compared with du), and
 // `system prune` (docker CLI and berth CLI) removes what docker's would, with --volumes,
 // -a and --filter label=/until=, printing docker's reports and total.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { requires } from '../support/requirements.js';
-import { docker, dockerOk, startBerthdWithBusybox, teardownBerthd, type Berthd } from '../api/harness.js';
+import { docker, dockerOk, useBerthdWithBusybox, type Berthd } from '../api/harness.js';
 import { api, berth, berthOk } from './support.js';
 
 const run = promisify(execFile);
 const skip = requires('root');
 let daemon: Berthd;
-
-before(async () => {
-  if (skip) return;
-  daemon = await startBerthdWithBusybox();
-});
-
-after(async () => {
-  if (skip) return;
-  assert.deepEqual(await teardownBerthd(daemon), []);
-});
+useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
 const dfSchema = z.object({
   LayersSize: z.number(),

@@ -1,25 +1,16 @@
 // Volumes through a private berthd and the docker CLI: named (plain, tmpfs, bind device),
 // anonymous from an image VOLUME with copy-up, --mount, --tmpfs, --volumes-from, rm -v,
 // prune, data surviving container removal and a daemon restart, and nothing leaked.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requires } from '../support/requirements.js';
-import { docker, dockerOk, startBerthd, startBerthdWithBusybox, stopBerthd, teardownBerthd, type Berthd } from '../api/harness.js';
+import { docker, dockerOk, startBerthd, useBerthdWithBusybox, stopBerthd, type Berthd } from '../api/harness.js';
 
 const skip = requires('root');
 let daemon: Berthd;
-
-before(async () => {
-  if (skip) return;
-  daemon = await startBerthdWithBusybox();
-});
-
-after(async () => {
-  if (skip) return;
-  assert.deepEqual(await teardownBerthd(daemon), []);
-});
+useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
 test('named volume keeps data across containers, :ro is read-only, in-use rm refused', { skip }, async () => {
   const name = `berth-v-${daemon.token}`;
