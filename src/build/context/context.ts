@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createWriteStream } from 'node:fs';
-import { indexTarBuffer, normalizeMember, type TarIndex } from './tar-digest.js';
+import { entryBody, normalizeMember, TarIndexer, type TarIndex } from './tar-digest.js';
 import { runProgram } from '../../sys/exec.js';
 import { errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
 import { IgnoreMatcher, parseDockerignore } from './dockerignore.js';
@@ -36,14 +36,14 @@ export interface DockerfileSource {
   name: string;
 }
 
-/** Contexts up to this size are hashed from memory while GNU tar extracts them. */
+/** Contexts up to this size are kept and hashed in memory; bigger ones go to disk first. */
 const DIGEST_IN_MEMORY_LIMIT = 512 * 1024 * 1024;
 
 /** A small file of the context: from the in-memory index when exact, else from disk. */
 async function readContextFile(context: Pick<BuildContext, 'root' | 'index' | 'materialize'>, name: string): Promise<string> {
   if (context.index) {
     const entry = context.index.entries.get(normalizeMember(name));
-    if (entry?.type === 'file' && entry.body) return entry.body.toString('utf8');
+    if (entry?.type === 'file') return entryBody(entry)?.toString('utf8') ?? '';
     if (entry === undefined) throw Object.assign(new Error(`ENOENT: ${name}`), { code: 'ENOENT' });
     if (entry.type === 'dir') throw Object.assign(new Error(`EISDIR: ${name}`), { code: 'EISDIR' });
   }
@@ -78,18 +78,23 @@ export async function openDirectoryContext(dir: string, dockerfileName = 'Docker
 /**
  * Extract a context tarball (plain or compressed) into a private directory with GNU tar,
  * which refuses `..` members and writing through symlinks, strips leading `/`, and is much
- * faster than a JavaScript tar reader on big contexts.
+ * faster than a JavaScript tar reader on big contexts. A plain tarball is indexed (and its
+ * files hashed) while it arrives; when that index is exact, extraction waits until a step
+ * really needs the files, so a fully cached build never writes the context to disk.
  */
-export async function extractTarContext(input: Readable | Uint8Array, dockerfileName = 'Dockerfile', scratchDir = os.tmpdir()): Promise<BuildContext> {
+export async function extractTarContext(input: Readable | Uint8Array, dockerfileName = 'Dockerfile', scratchDir = os.tmpdir(),
+  memoryLimit = DIGEST_IN_MEMORY_LIMIT): Promise<BuildContext> {
   await mkdir(scratchDir, { recursive: true });
   const root = await mkdtemp(path.join(scratchDir, 'berth-build-context-'));
   const archive = `${root}.tar`;
   let extraction: Promise<void> | undefined;
+  let received: Received | undefined;
   const extract = (): Promise<void> => {
     extraction ??= (async () => {
+      const inMemory = received?.chunks;
       // tar cannot tell the compression of a pipe by itself: name it from the magic bytes
-      const result = await runProgram('tar', ['-x', ...compressionFlag(received), '-f', received ? '-' : archive, '-C', root, '--no-same-owner'],
-        { allowFailure: true, ...(received ? { input: received } : {}) });
+      const result = await runProgram('tar', ['-x', ...compressionFlag(received?.head), '-f', inMemory ? '-' : archive, '-C', root, '--no-same-owner'],
+        { allowFailure: true, ...(inMemory ? { input: Buffer.concat(inMemory) } : {}) });
       await rm(archive, { force: true });
       if (result.code !== 0) {
         throw invalidArgument('BUILD_CONTEXT_INVALID', `cannot read the build context tarball: ${result.stderr.trim().split('\n').slice(-3).join('; ')}`);
@@ -102,11 +107,9 @@ export async function extractTarContext(input: Readable | Uint8Array, dockerfile
     await rm(root, { recursive: true, force: true });
     await rm(archive, { force: true });
   };
-  let received: Buffer | undefined;
   try {
-    received = await receive(input, archive);
-    // a compressed context is extracted fine by tar; its files are hashed on demand
-    const index = received && !(received[0] === 0x1f && received[1] === 0x8b) ? indexTarBuffer(received) : undefined;
+    received = await receive(input, archive, memoryLimit);
+    const index = received.index;
     if (index && [...index.entries.keys()].some((name) => name === '..' || name.startsWith('../'))) {
       throw invalidArgument('BUILD_CONTEXT_INVALID', 'cannot read the build context tarball: a member name contains ".."');
     }
@@ -135,33 +138,77 @@ function compressionFlag(bytes: Buffer | undefined): string[] {
   return [];
 }
 
+/** The context as received: in memory (with its index when plain) or spilled to a file. */
+interface Received {
+  /** the body as it arrived, undefined when it went to the spill file */
+  chunks: Buffer[] | undefined;
+  /** its first bytes, to name the compression */
+  head: Buffer;
+  /** the members of a plain tarball held in memory */
+  index: TarIndex | undefined;
+}
+
+/** Enough leading bytes to recognise gzip, bzip2 and xz. */
+const MAGIC_BYTES = 6;
+
 /**
- * Take the context in memory when it is small enough (no disk round trip); a bigger one
- * goes to `spill` and undefined is returned.
+ * Take the context in memory when it is small enough (no disk round trip), indexing a plain
+ * tarball chunk by chunk as it arrives (the chunks are kept as they are, not copied); a
+ * bigger context goes to `spill`.
  */
-async function receive(input: Readable | Uint8Array, spill: string): Promise<Buffer | undefined> {
-  if (!(input instanceof Readable)) {
-    if (input.byteLength <= DIGEST_IN_MEMORY_LIMIT) return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    await writeFile(spill, input, { mode: 0o600 });
-    return undefined;
-  }
+async function receive(input: Readable | Uint8Array, spill: string, limit: number): Promise<Received> {
   const chunks: Buffer[] = [];
   let size = 0;
-  const iterator = input[Symbol.asyncIterator]();
-  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-    const chunk = Buffer.from(next.value as Uint8Array);
+  let head: Buffer | undefined;
+  let indexer: TarIndexer | undefined;
+  const decide = (): void => {
+    head = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    if (compressionFlag(head).length > 0) return;
+    indexer = new TarIndexer();
+    for (const chunk of chunks) indexer.push(chunk);
+  };
+  const take = (chunk: Buffer): void => {
     chunks.push(chunk);
     size += chunk.length;
-    if (size > DIGEST_IN_MEMORY_LIMIT) {
-      const rest = Readable.from((async function* () {
-        yield* chunks;
-        for (let more = await iterator.next(); !more.done; more = await iterator.next()) yield more.value as Uint8Array;
-      })());
-      await pipeline(rest, createWriteStream(spill, { mode: 0o600 }));
-      return undefined;
+    if (head === undefined) { if (size >= MAGIC_BYTES) decide(); } else indexer?.push(chunk);
+  };
+  if (!(input instanceof Readable)) {
+    if (input.byteLength > limit) {
+      await writeFile(spill, input, { mode: 0o600 });
+      return { chunks: undefined, head: Buffer.from(input.subarray(0, MAGIC_BYTES)), index: undefined };
     }
+    take(Buffer.from(input.buffer, input.byteOffset, input.byteLength));
+  } else if (!await takeStream(input, take, () => size > limit)) {
+    const rest = Readable.from((async function* () { yield* chunks; yield* input; })());
+    await pipeline(rest, createWriteStream(spill, { mode: 0o600 }));
+    return { chunks: undefined, head: Buffer.concat(chunks).subarray(0, MAGIC_BYTES), index: undefined };
   }
-  return Buffer.concat(chunks);
+  if (head === undefined) decide();
+  return { chunks, head: head ?? Buffer.alloc(0), index: indexer?.finish() };
+}
+
+/**
+ * Hand every chunk of `input` to `take` until it ends (true) or `full` says to stop (false:
+ * the stream is paused, the rest unread).
+ */
+async function takeStream(input: Readable, take: (chunk: Buffer) => void, full: () => boolean): Promise<boolean> {
+  return await new Promise<boolean>((resolve, reject) => {
+    const finish = (result: boolean | Error): void => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('error', finish);
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    };
+    const onEnd = (): void => finish(true);
+    const onData = (value: Buffer | string): void => {
+      take(typeof value === 'string' ? Buffer.from(value) : value);
+      if (full()) { input.pause(); finish(false); }
+    };
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.once('error', finish);
+  });
 }
 
 /**

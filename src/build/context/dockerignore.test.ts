@@ -60,6 +60,7 @@ test('context: Dockerfile.dockerignore wins; the Dockerfile is read even when ig
 
 test('tar contexts: files hashed on arrival, hostile members refused', async () => {
   const { extractTarContext } = await import('./context.js');
+  const { entryBody } = await import('./tar-digest.js');
   const tar = await import('tar');
   const { createHash } = await import('node:crypto');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-tarctx-'));
@@ -70,7 +71,8 @@ test('tar contexts: files hashed on arrival, hostile members refused', async () 
   for await (const chunk of tar.c({ cwd: path.join(dir, 'src'), portable: true }, ['.'])) chunks.push(chunk as Buffer);
   const context = await extractTarContext(Buffer.concat(chunks), 'Dockerfile', path.join(dir, 'scratch'));
   assert.ok(context.index?.exact, 'a plain tarball is indexed exactly');
-  assert.equal(context.index.entries.get('Dockerfile')?.body?.toString(), 'FROM scratch\n');
+  const dockerfile = context.index.entries.get('Dockerfile');
+  assert.equal(dockerfile && entryBody(dockerfile)?.toString(), 'FROM scratch\n');
   await context.materialize();
   const { stat: statFile } = await import('node:fs/promises');
   const info = await statFile(path.join(context.root, 'sub/f.txt'));

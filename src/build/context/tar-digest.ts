@@ -1,12 +1,18 @@
-// Index an uncompressed context tarball straight from its bytes: every member's type, mode,
-// size and content hash, so a cached COPY needs neither extraction nor a second read. Only
-// ustar name/prefix, GNU long names and PAX path/size/mtime are parsed; anything unexpected
-// makes the index inexact and the caller extracts and reads files on disk instead.
-import { createHash } from 'node:crypto';
+// Index an uncompressed context tarball while it arrives: every member's type, mode, size
+// and content hash, computed chunk by chunk as the body streams in (the hashing overlaps the
+// client's upload, and nothing is copied), so a cached COPY needs neither extraction nor a
+// second read. Only ustar name/prefix, GNU long names and PAX path/size/mtime are parsed;
+// anything unexpected (a bad header checksum, links, devices, duplicates) makes the index
+// inexact and the caller extracts with GNU tar and reads files on disk instead.
+import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 
 export const normalizeMember = (name: string): string =>
   path.posix.normalize(name.replace(/^\/+/, '')).replace(/^\.\//, '').replace(/\/$/, '');
+
+const BLOCK = 512;
+/** GNU long names and PAX headers are small; a bigger one is not trusted in memory */
+const MAX_META_BYTES = 1024 * 1024;
 
 function cString(buf: Buffer, start: number, length: number): string {
   const field = buf.subarray(start, start + length);
@@ -23,6 +29,23 @@ function numeric(buf: Buffer, start: number, length: number): number {
   }
   const text = cString(buf, start, length).trim();
   return text === '' ? 0 : parseInt(text, 8);
+}
+
+/**
+ * The header checksum as tar defines it: the byte sum with the checksum field read as
+ * spaces (unsigned bytes, or signed as some old tars wrote it; GNU tar accepts both).
+ */
+function checksumMatches(header: Buffer): boolean {
+  let unsigned = 8 * 0x20;
+  let signed = 8 * 0x20;
+  for (let i = 0; i < BLOCK; i++) {
+    if (i >= 148 && i < 156) continue;
+    const byte = header[i] ?? 0;
+    unsigned += byte;
+    signed += byte > 127 ? byte - 256 : byte;
+  }
+  const stored = numeric(header, 148, 8);
+  return stored === unsigned || stored === signed;
 }
 
 function parsePax(body: Buffer): Map<string, string> {
@@ -48,62 +71,161 @@ export interface TarIndexEntry {
   mtimeSeconds: number;
   /** sha256 hex of a file's content */
   digest: string | undefined;
-  /** a file's bytes (a view into the received tarball) */
-  body: Buffer | undefined;
+  /** a file's bytes, as views into the received chunks (see entryBody) */
+  parts: Buffer[] | undefined;
+}
+
+/** A file member's bytes in one buffer (a copy only when they span several chunks). */
+export function entryBody(entry: TarIndexEntry): Buffer | undefined {
+  if (!entry.parts) return undefined;
+  return entry.parts.length === 1 ? entry.parts[0] : Buffer.concat(entry.parts);
 }
 
 /**
  * Everything about a plain tarball's members, read from memory. `exact` says the index
  * describes the extracted tree exactly (no links, no duplicates, no odd names, every
- * parent directory present), so a cached COPY can be planned without extracting at all.
+ * parent directory present, every header intact), so a cached COPY can be planned without
+ * extracting at all.
  */
 export interface TarIndex {
   entries: Map<string, TarIndexEntry>;
   exact: boolean;
 }
 
-export function indexTarBuffer(tar: Buffer): TarIndex {
-  const entries = new Map<string, TarIndexEntry>();
-  let exact = true;
-  let pos = 0;
-  let longName: string | undefined;
-  let pax = new Map<string, string>();
-  let ended = false;
-  while (pos + 512 <= tar.length) {
-    const header = tar.subarray(pos, pos + 512);
-    if (header.every((b) => b === 0)) { ended = true; break; }
+type MemberKind = 'meta-longname' | 'meta-pax' | 'skip' | 'entry';
+
+/** What is being read now: a member's body (hashed or kept) and the padding after it. */
+interface Member {
+  kind: MemberKind;
+  remaining: number;
+  padding: number;
+  entry?: TarIndexEntry;
+  hash?: Hash;
+  meta?: Buffer[];
+}
+
+/** Feed the tarball's chunks in order with push(), then take the index with finish(). */
+export class TarIndexer {
+  private readonly entries = new Map<string, TarIndexEntry>();
+  private exact = true;
+  /** the end-of-archive block was seen (or the stream was given up on) */
+  private stopped = false;
+  private ended = false;
+  private readonly header = Buffer.alloc(BLOCK);
+  private headerFill = 0;
+  private member: Member | undefined;
+  private longName: string | undefined;
+  private pax = new Map<string, string>();
+
+  push(chunk: Buffer): void {
+    let pos = 0;
+    while (pos < chunk.length && !this.stopped) {
+      const member = this.member;
+      if (member && member.remaining > 0) {
+        const take = Math.min(member.remaining, chunk.length - pos);
+        this.consumeBody(member, chunk.subarray(pos, pos + take));
+        member.remaining -= take;
+        pos += take;
+        if (member.remaining === 0) this.endBody(member);
+        continue;
+      }
+      if (member && member.padding > 0) {
+        const skip = Math.min(member.padding, chunk.length - pos);
+        member.padding -= skip;
+        pos += skip;
+        continue;
+      }
+      this.member = undefined;
+      if (this.headerFill === 0 && chunk.length - pos >= BLOCK) {
+        // the usual case: a whole header inside this chunk, read in place
+        this.onHeader(chunk.subarray(pos, pos + BLOCK));
+        pos += BLOCK;
+        continue;
+      }
+      const take = Math.min(BLOCK - this.headerFill, chunk.length - pos);
+      chunk.copy(this.header, this.headerFill, pos, pos + take);
+      this.headerFill += take;
+      pos += take;
+      if (this.headerFill === BLOCK) {
+        this.headerFill = 0;
+        this.onHeader(this.header);
+      }
+    }
+  }
+
+  finish(): TarIndex {
+    if (!this.ended || (this.member && this.member.remaining > 0)) this.exact = false;
+    for (const name of this.entries.keys()) {
+      const parent = path.posix.dirname(name);
+      if (parent !== '.' && this.entries.get(parent)?.type !== 'dir') { this.exact = false; break; }
+    }
+    return { entries: this.entries, exact: this.exact };
+  }
+
+  private giveUp(): void {
+    this.exact = false;
+    this.stopped = true;
+  }
+
+  private onHeader(header: Buffer): void {
+    if (header.every((b) => b === 0)) { this.ended = true; this.stopped = true; return; }
+    if (!checksumMatches(header)) { this.giveUp(); return; }
     const type = String.fromCharCode(header[156] ?? 0x30);
-    const size = pax.has('size') ? Number(pax.get('size')) : numeric(header, 124, 12);
-    const bodyStart = pos + 512;
-    const bodyEnd = bodyStart + size;
-    if (!Number.isSafeInteger(size) || size < 0 || bodyEnd > tar.length) { exact = false; break; }
-    const body = tar.subarray(bodyStart, bodyEnd);
-    pos = bodyStart + Math.ceil(size / 512) * 512;
-    if (type === 'L') { longName = cString(body, 0, body.length); continue; }
-    if (type === 'x') { pax = parsePax(body); continue; }
-    if (type === 'g') continue;
+    const size = this.pax.has('size') ? Number(this.pax.get('size')) : numeric(header, 124, 12);
+    if (!Number.isSafeInteger(size) || size < 0) { this.giveUp(); return; }
+    const member: Member = { kind: 'skip', remaining: size, padding: (BLOCK - (size % BLOCK)) % BLOCK };
+    this.member = member;
+    if (type === 'L' || type === 'x') {
+      if (size > MAX_META_BYTES) { this.giveUp(); return; }
+      member.kind = type === 'L' ? 'meta-longname' : 'meta-pax';
+      member.meta = [];
+    } else if (type !== 'g') {
+      member.kind = 'entry';
+      this.addEntry(header, type, size, member);
+    }
+    if (size === 0) this.endBody(member);
+  }
+
+  private addEntry(header: Buffer, type: string, size: number, member: Member): void {
     const prefix = cString(header, 345, 155);
-    const rawName = pax.get('path') ?? longName ?? (prefix ? `${prefix}/${cString(header, 0, 100)}` : cString(header, 0, 100));
-    const mtime = pax.has('mtime') ? Number(pax.get('mtime')) : numeric(header, 136, 12);
-    longName = undefined;
-    pax = new Map();
+    const rawName = this.pax.get('path') ?? this.longName ?? (prefix ? `${prefix}/${cString(header, 0, 100)}` : cString(header, 0, 100));
+    const mtime = this.pax.has('mtime') ? Number(this.pax.get('mtime')) : numeric(header, 136, 12);
+    this.longName = undefined;
+    this.pax = new Map();
     const name = normalizeMember(rawName);
-    if (name === '.' || name === '') continue;
-    if (name.startsWith('../') || name === '..' || entries.has(name)) exact = false;
+    if (name === '.' || name === '') return;
+    if (name.startsWith('../') || name === '..' || this.entries.has(name)) this.exact = false;
     const kind = type === '0' || type === '\0' || type === '7' ? 'file' : type === '5' ? 'dir' : type === '2' ? 'symlink' : 'other';
-    if (kind === 'symlink' || kind === 'other') exact = false;
-    entries.set(name, {
+    if (kind === 'symlink' || kind === 'other') this.exact = false;
+    const entry: TarIndexEntry = {
       type: kind, mode: numeric(header, 100, 8) & 0o7777, size, mtimeSeconds: Math.floor(mtime),
-      digest: kind === 'file' ? createHash('sha256').update(body).digest('hex') : undefined,
-      body: kind === 'file' ? body : undefined,
-    });
+      digest: undefined, parts: kind === 'file' ? [] : undefined,
+    };
+    this.entries.set(name, entry);
+    member.entry = entry;
+    if (kind === 'file') member.hash = createHash('sha256');
   }
-  if (!ended) exact = false;
-  for (const name of entries.keys()) {
-    const parent = path.posix.dirname(name);
-    if (parent !== '.' && entries.get(parent)?.type !== 'dir') { exact = false; break; }
+
+  private consumeBody(member: Member, part: Buffer): void {
+    if (member.meta) member.meta.push(part);
+    if (member.hash) {
+      member.hash.update(part);
+      member.entry?.parts?.push(part);
+    }
   }
-  return { entries, exact };
+
+  private endBody(member: Member): void {
+    if (member.kind === 'meta-longname') this.longName = cString(Buffer.concat(member.meta ?? []), 0, MAX_META_BYTES);
+    else if (member.kind === 'meta-pax') this.pax = parsePax(Buffer.concat(member.meta ?? []));
+    else if (member.hash && member.entry) member.entry.digest = member.hash.digest('hex');
+  }
+}
+
+/** Index a whole tarball held in one buffer. */
+export function indexTarBuffer(tar: Buffer): TarIndex {
+  const indexer = new TarIndexer();
+  indexer.push(tar);
+  return indexer.finish();
 }
 
 /**
