@@ -5,7 +5,7 @@ import { BerthError, invalidArgument, notFound, withCleanup } from '../../errors
 import type { LinuxBlockIO, LinuxCpu, LinuxMemory } from '../../oci/runtime-spec.js';
 import {
   controlExists, makeDirectories, parseBlkioV1, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl,
-  subtreePids, writeControl,
+  subtreePids, writeControl, writeControlSequence,
 } from './cgroupfs.js';
 import { checkCpuList, deviceRuleLine, hugepageSize, pidsMax } from './convert.js';
 import { destroyDirectories, killProcesses, waitUntilEmpty } from './lifecycle.js';
@@ -105,25 +105,28 @@ async function settleAll(work: ReadonlyArray<Promise<unknown> | false | undefine
 /**
  * A new cpuset cgroup starts with empty cpus/mems; copy them down from the parent or it cannot
  * take tasks. An ancestor another create made a moment ago may still be empty too (concurrent
- * creates under a new parent): fill the chain from the top down, writing the same values is harmless.
+ * creates under a new parent): fill the chain from the first filled ancestor down. Writing
+ * the same values twice is harmless, so directories made here are written without reading.
  */
-async function populateCpusets(newDirs: string[]): Promise<void> {
+async function populateCpusets(newDirs: readonly string[]): Promise<void> {
   const leaf = newDirs[newDirs.length - 1];
   if (leaf === undefined) return;
-  const chain: string[] = [];
-  for (let dir = leaf; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    chain.unshift(dir);
-    // stop at the first ancestor that is already filled (the hierarchy root always is)
-    if (!newDirs.includes(dir) && (await readControl(dir, 'cpuset.cpus')) !== '' && (await readControl(dir, 'cpuset.mems')) !== '') break;
+  const chain: string[] = []; // innermost first
+  let values: string[] | undefined;
+  for (let dir = leaf; values === undefined; dir = path.dirname(dir)) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return; // no ancestor has values: nothing to copy
+    chain.push(dir);
+    if (newDirs.includes(parent)) continue;
+    const found = await Promise.all(CPUSET_FILES.map((file) => readControl(parent, file)));
+    if (found.every((value): value is string => value !== undefined && value !== '')) values = found;
   }
-  for (const dir of chain) {
-    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-      if ((await readControl(dir, file)) !== '') continue;
-      const parentValue = await readControl(path.dirname(dir), file);
-      if (parentValue !== undefined && parentValue !== '') await writeControl(dir, file, parentValue);
-    }
+  for (const dir of chain.reverse()) {
+    await settleAll(CPUSET_FILES.map((file, i) => writeControl(dir, file, values?.[i] ?? '')));
   }
 }
+
+const CPUSET_FILES = ['cpuset.cpus', 'cpuset.mems'] as const;
 
 class CgroupV1Handle implements CgroupHandle {
   readonly version = 1 as const;
@@ -267,8 +270,8 @@ class CgroupV1Handle implements CgroupHandle {
     const dir = this.dir('devices', 'linux.resources.devices');
     const lines = rules.map((rule, i) => ({ allow: rule.allow, line: deviceRuleLine(rule, i) }));
     // Start from "deny all" unless the first rule decides about everything itself (runc).
-    if (lines[0]?.line !== 'a') await writeControl(dir, 'devices.deny', 'a');
-    for (const { allow, line } of lines) await writeControl(dir, allow ? 'devices.allow' : 'devices.deny', line);
+    const writes = lines.map(({ allow, line }) => [allow ? 'devices.allow' : 'devices.deny', line] as const);
+    writeControlSequence(dir, lines[0]?.line !== 'a' ? [['devices.deny', 'a'], ...writes] : writes);
   }
 
   async freeze(): Promise<void> {
