@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
-import { parseBlkioV1, parseKeyValues, parseLimit, parsePidList } from './cgroupfs.js';
+import { BerthError } from '../../errors/berth-error.js';
+import { makeDirectories, parseBlkioV1, parseKeyValues, parseLimit, parsePidList, writeControlSequence } from './cgroupfs.js';
 
 test('parseLimit: numbers, "max" and the kernel\'s huge "unlimited" values', () => {
   assert.equal(parseLimit('67108864'), 67108864);
@@ -23,4 +27,29 @@ test('parseBlkioV1 merges the bytes and ops files per device and skips totals', 
     { major: 8, minor: 16, readBytes: 0, writeBytes: 0, readOps: 7, writeOps: 0 },
   ]);
   assert.deepEqual(parseBlkioV1(undefined, undefined), []);
+});
+
+test('makeDirectories reports exactly the directories it made, outermost first', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'berth-cgroupfs-'));
+  try {
+    assert.deepEqual(await makeDirectories(path.join(root, 'a')), [path.join(root, 'a')]);
+    assert.deepEqual(await makeDirectories(path.join(root, 'a')), [], 'an existing directory is reused, not made');
+    assert.deepEqual(await makeDirectories(path.join(root, 'a/b/c')), [path.join(root, 'a/b'), path.join(root, 'a/b/c')]);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('writeControlSequence writes in order through one open file each and names a failing file', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'berth-cgroupfs-'));
+  try {
+    writeControlSequence(root, [['devices.deny', 'a'], ['devices.allow', 'c 1:3 rwm'], ['devices.allow', 'c 1:5 rwm']]);
+    // a regular file keeps every write (cgroupfs takes each write as one rule)
+    assert.equal(await readFile(path.join(root, 'devices.allow'), 'utf8'), 'c 1:3 rwmc 1:5 rwm');
+    assert.equal(await readFile(path.join(root, 'devices.deny'), 'utf8'), 'a');
+    assert.throws(() => { writeControlSequence(path.join(root, 'missing'), [['devices.allow', 'a']]); },
+      (err: unknown) => err instanceof BerthError && err.code === 'CGROUP_WRITE_FAILED' && err.message.includes('missing/devices.allow'));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
