@@ -83,6 +83,11 @@ function cgroupAccess(manager: CgroupManager): CgroupAccess {
     stats: async (cgroupsPath) => await (await manager.open(cgroupsPath)).stats(),
     update: async (cgroupsPath, resources) => { await (await manager.open(cgroupsPath)).applyResources(resources); },
     oomKills: async (cgroupsPath) => await (await manager.open(cgroupsPath)).oomKills?.() ?? 0,
+    oomSource: async (cgroupsPath) => {
+      const handle = await manager.open(cgroupsPath);
+      const memoryDir = handle.version === 1 ? handle.directories['memory'] : handle.directories['unified'];
+      return memoryDir === undefined ? undefined : { version: handle.version, memoryDir };
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import type { ContainerConfig as ImageContainerConfig } from '../../oci/image.js
 import type { LinuxResources } from '../../oci/runtime-spec.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { IdMaps } from '../../sys/idmap.js';
+import type { OomSource } from './oom-watch.js';
 
 export interface ContainerImage {
   /** sha256:... */
@@ -61,6 +62,8 @@ export interface CgroupAccess {
   update(cgroupsPath: string, resources: LinuxResources): Promise<void>;
   /** how many processes the OOM killer killed in the cgroup (v1 memory.oom_control, v2 memory.events oom_kill) */
   oomKills?(cgroupsPath: string): Promise<number>;
+  /** where the container's memory cgroup is, for OOM kills as they happen (oom-watch.ts); undefined without one */
+  oomSource?(cgroupsPath: string): Promise<OomSource | undefined>;
   /** every cgroup path under a parent (sweeping after a crash) */
   sweep?(parent: string, keep: readonly string[]): Promise<void>;
 }

@@ -30,6 +30,7 @@ import { mountShareableShm, shmPath, unmountShareableShm } from './shm-mount.js'
 import { checkUserNamespace, type UserNamespaces } from './user-namespace.js';
 import { namespaceDonors, resolveSharedNamespaces, withDefaultModes, type DonorInfo } from './namespace-modes.js';
 import { healthProbeOf } from './health/config.js';
+import { watchOom, type OomWatch } from './oom-watch.js';
 import { healthAtStart, healthAtStop, type HealthState } from './health/state.js';
 
 export interface Logger {
@@ -72,6 +73,10 @@ interface Live {
   idleUnmount: NodeJS.Timeout | undefined;
   /** the root while this service knows it mounted (every unmount goes through unmountRoot) */
   mountedRoot: string | undefined;
+  /** the current run's OOM watch (set up beside the run, closed when it ends) */
+  oomWatch: Promise<OomWatch | undefined> | undefined;
+  /** `oom` events the watch sent for the current run */
+  oomReported: number;
   startedAtMs: number;
 }
 
@@ -308,6 +313,8 @@ export class ContainerService {
     }
     live.process = process;
     live.startedAtMs = Date.now();
+    live.oomReported = 0;
+    live.oomWatch = this.watchOomKills(record, live);
     const state = runningState(record.State, process.pid);
     // each run's checks start from "starting" (also after a daemon restart)
     const running = { ...record, State: healthProbeOf(record.Config) ? { ...state, Health: healthAtStart(record.State.Health) } : state };
@@ -353,7 +360,8 @@ export class ContainerService {
       if (removeNow) this.store.remember(exited);
       else await this.store.save(exited, { durable: false });
       trace.mark('record');
-      if (oomKilled) this.emit(exited, 'oom');
+      // the watch reports kills as they happen; this is for a kill it could not see
+      if (oomKilled && live.oomReported === 0) this.emit(exited, 'oom');
       this.emit(exited, 'die', { exitCode: String(status.exitCode) });
       live.exits.emit('exit', status.exitCode, '');
       if (this.shuttingDown) return;
@@ -391,6 +399,29 @@ export class ContainerService {
   private async oomKilled(record: ContainerRecord): Promise<boolean> {
     const count = await this.deps.cgroups?.oomKills?.(record.CgroupsPath).catch(() => 0);
     return (count ?? 0) > 0;
+  }
+
+  /** `oom` events at the moment of the kill (dockerd's timing), where the cgroup can be watched. */
+  private async watchOomKills(record: ContainerRecord, live: Live): Promise<OomWatch | undefined> {
+    try {
+      const source = await this.deps.cgroups?.oomSource?.(record.CgroupsPath);
+      if (!source) return undefined;
+      return await watchOom(source, () => {
+        live.oomReported++;
+        this.emit(this.store.get(record.Id) ?? record, 'oom');
+      });
+    } catch (err) {
+      this.deps.log.debug(`no OOM watch for ${shortId(record.Id)}: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  }
+
+  private async stopOomWatch(id: string): Promise<void> {
+    const live = this.live.get(id);
+    const watch = live?.oomWatch;
+    if (!live || !watch) return;
+    live.oomWatch = undefined;
+    await (await watch)?.close();
   }
 
   private runEnded(id: string): void {
@@ -456,6 +487,7 @@ export class ContainerService {
    */
   private async cleanupRun(record: ContainerRecord, trace?: PhaseTimer, options: { keepRootMounted?: boolean } = {}): Promise<void> {
     const runtime = this.deps.runtimes.get(record.Runtime);
+    await this.stopOomWatch(record.Id);
     const step = async (what: string, work: () => Promise<void>): Promise<void> => {
       await (trace ? trace.time(what.replace(' ', '-'), work) : work()).catch((err: unknown) => {
         if (!isBerthError(err, 'not_found')) this.deps.log.warn(`${what} of ${shortId(record.Id)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -608,7 +640,7 @@ export class ContainerService {
     let live = this.live.get(id);
     if (!live) {
       live = { hub: new StreamHub(), process: undefined, exits: new EventEmitter(), restart: new RestartTracker(),
-        restartTimer: undefined, idleUnmount: undefined, mountedRoot: undefined, startedAtMs: 0 };
+        restartTimer: undefined, idleUnmount: undefined, mountedRoot: undefined, oomWatch: undefined, oomReported: 0, startedAtMs: 0 };
       live.exits.setMaxListeners(0);
       this.live.set(id, live);
     }
