@@ -123,6 +123,23 @@ test('layers are idmapped, not copied: same layer dirs and size, the upper dir b
   }
 });
 
+test('a directory removed and made again hides the image\'s files (opaque), in the container and in its commit', { skip }, async () => {
+  const id = await dockerOk(daemon, ['create', 'busybox', 'sh', '-c', 'rm -rf /usr && mkdir /usr && touch /usr/x && ls -A /usr']);
+  try {
+    await dockerOk(daemon, ['start', '-a', id]).then((out) => assert.equal(out, 'x'));
+    assert.equal(await dockerOk(daemon, ['start', '-a', id]), 'x', 'the same root started again');
+    const image = await dockerOk(daemon, ['commit', id, `opaque-${setup.token}`]);
+    try {
+      assert.equal(await dockerOk(daemon, ['run', '--rm', image, 'ls', '-A', '/usr']), 'x');
+      assert.equal(await dockerOk(daemon, ['run', '--rm', '--userns=host', image, 'ls', '-A', '/usr']), 'x');
+    } finally {
+      await dockerOk(daemon, ['rmi', image]);
+    }
+  } finally {
+    await docker(daemon, ['rm', '-f', id]);
+  }
+});
+
 test('shared layers are not writable and a root-only host file stays unreadable through a bind', { skip }, async () => {
   const dir = path.join(setup.dir, 'bind');
   await mkdir(dir, { mode: 0o755 });

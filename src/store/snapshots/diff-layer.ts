@@ -1,13 +1,16 @@
 // Turning a writable layer back into a layer tarball (commit, build): an overlayfs upper
-// dir is read directly (char 0:0 = whiteout, trusted.overlay.opaque = opaque dir); a plain
+// dir is read directly (char 0:0 = whiteout; trusted.overlay.opaque, or user.overlay.opaque
+// where overlay was mounted with userxattr in a user namespace = opaque dir); a plain
 // directory is compared with its parent tree. Hardlinks, xattrs, owners and modes kept.
 import { createReadStream, type Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import { errnoCode } from '../../errors/berth-error.js';
 import { getXattr, listXattrs } from '../../sys/fs-native.js';
 import type { TarEntryType } from '../archive/tar-reader.js';
 import { writeTar, type TarWriteEntry, type TarWriteHeader } from '../archive/tar-writer.js';
-import { OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, WHITEOUT_PREFIX } from './apply-layer.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './apply-layer.js';
+import { isOverlayXattr, TRUSTED_OPAQUE_XATTR, USER_OPAQUE_XATTR } from './overlay-xattrs.js';
 
 /** Host ids of a file -> the ids its layer records (a user-namespaced root's files are shifted back). */
 export type OwnerMapping = (uid: number, gid: number) => { uid: number; gid: number };
@@ -56,7 +59,7 @@ function devNumbers(rdev: number): { devmajor: number; devminor: number } {
 function xattrsOf(file: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   for (const name of listXattrs(file).sort()) {
-    if (name.startsWith('trusted.overlay.') || name === 'security.selinux') continue;
+    if (isOverlayXattr(name) || name === 'security.selinux') continue;
     const value = getXattr(file, name);
     if (value !== undefined) out.set(name, value);
   }
@@ -116,7 +119,7 @@ async function* walkOverlayUpper(upper: string): AsyncGenerator<TarWriteEntry> {
       const entry = await maker.make(file, rel, st);
       if (entry !== undefined) yield entry;
       if (st.isDirectory()) {
-        if (getXattr(file, OVERLAY_OPAQUE_XATTR)?.toString() === 'y') {
+        if (isOpaqueDir(file)) {
           yield whiteoutEntry(`${rel}/${OPAQUE_WHITEOUT}`, Math.floor(st.mtimeMs / 1000));
         }
         yield* walk(file, rel);
@@ -124,6 +127,21 @@ async function* walkOverlayUpper(upper: string): AsyncGenerator<TarWriteEntry> {
     }
   }
   yield* walk(upper, '');
+}
+
+/** An opaque dir of an upper dir, in either of overlay's forms. */
+function isOpaqueDir(dir: string): boolean {
+  return [TRUSTED_OPAQUE_XATTR, USER_OPAQUE_XATTR].some((name) => xattrOrUndefined(dir, name)?.toString() === 'y');
+}
+
+/** A file system without user xattrs (an old tmpfs) cannot have the user form: not an error. */
+function xattrOrUndefined(file: string, name: string): Buffer | undefined {
+  try {
+    return getXattr(file, name);
+  } catch (err) {
+    if (['EOPNOTSUPP', 'ENOTSUP'].includes(errnoCode(err) ?? '')) return undefined;
+    throw err;
+  }
 }
 
 function sameFile(a: Stats, b: Stats): boolean {

@@ -21,6 +21,8 @@ export abstract class LayerDirectoryStore implements LayerStore {
 
   /** How whiteouts are applied in this store's layer directories. */
   protected abstract readonly whiteouts: ApplyOptions['whiteouts'];
+  /** The xattr that marks an opaque layer dir (overlay: trusted or user form); undefined: the default */
+  protected readonly opaqueXattr: string | undefined;
 
   /** Fill a fresh layer directory before the tar is applied (the copier copies the parent). */
   protected abstract seedLayer(fs: string, parent: Digest | undefined): Promise<void>;
@@ -59,7 +61,7 @@ export abstract class LayerDirectoryStore implements LayerStore {
       await mkdir(fs, { recursive: true, mode: 0o755 });
       await this.seedLayer(fs, parent);
       const { stream, digester } = hashingStream(tar);
-      const result = await applyLayer(fs, stream, { whiteouts: this.whiteouts, allowDevices: process.getuid?.() === 0, ...(this.limits ? { limits: this.limits } : {}) });
+      const result = await applyLayer(fs, stream, { whiteouts: this.whiteouts, ...(this.opaqueXattr ? { opaqueXattr: this.opaqueXattr } : {}), allowDevices: process.getuid?.() === 0, ...(this.limits ? { limits: this.limits } : {}) });
       await drain(stream);
       const actual = digester.digest();
       if (actual !== diffId) {

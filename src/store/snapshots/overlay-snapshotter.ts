@@ -14,6 +14,7 @@ import { LayerDirectoryStore } from './layer-directory-store.js';
 import { checkSnapshotKey, type ActiveSnapshot, type PrepareOptions, type Snapshotter } from './snapshotter.js';
 import { cannotIdmap, ownByMappedRoot, probeIdmappedMounts, shiftedCopy, unmapOwners, type IdmapMechanism } from './idmapped-layers.js';
 import { IdmappedLayerPool, sweepLayerPool } from './idmapped-layer-pool.js';
+import { overlayNeedsUserXattr, TRUSTED_OPAQUE_XATTR, USER_OPAQUE_XATTR } from './overlay-xattrs.js';
 import type { IdMaps } from '../../sys/idmap.js';
 
 const MAX_MOUNT_DATA = 4000;
@@ -24,9 +25,14 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
 
   /** idmapped clones of the layers per id map, reused by every container that gets that map */
   private readonly idmappedLayers: IdmappedLayerPool;
+  /** mounted inside a user namespace (rootless): overlay keeps its metadata in user.overlay.* */
+  private readonly userXattr: boolean;
+  protected override readonly opaqueXattr: string;
 
-  constructor(root: string) {
+  constructor(root: string, options: { userXattr?: boolean } = {}) {
     super(root);
+    this.userXattr = options.userXattr ?? overlayNeedsUserXattr();
+    this.opaqueXattr = this.userXattr ? USER_OPAQUE_XATTR : TRUSTED_OPAQUE_XATTR;
     this.idmappedLayers = new IdmappedLayerPool(path.join(root, 'm'));
     if (/[,:]/.test(root)) throw invalidArgument('INVALID_SNAPSHOT_ROOT', `overlay snapshot root "${root}" may not contain "," or ":"`);
   }
@@ -86,7 +92,7 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
   }
 
   private mountOverlay(key: string, dir: string, lowers: readonly string[]): void {
-    const data = `lowerdir=${lowers.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
+    const data = `lowerdir=${lowers.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}${this.userXattr ? ',userxattr' : ''}`;
     if (data.length > MAX_MOUNT_DATA) throw invalidArgument('TOO_MANY_LAYERS', `snapshot ${key}: too many layers for one overlay mount`);
     mount(`berth-${key}`, path.join(dir, 'merged'), 'overlay', 0, data);
   }
