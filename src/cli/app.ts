@@ -3,6 +3,7 @@
 // exit codes.
 import { Command, CommanderError } from 'commander';
 import { chooseHost } from '../client/host.js';
+import type { TlsFlags } from '../client/tls-config.js';
 import { BerthError } from '../errors/berth-error.js';
 import type { CommandDef } from './command.js';
 import { CliContext, Flags, type Streams } from './context.js';
@@ -13,11 +14,18 @@ import { lookupCommand } from './registry.js';
 export const PROGRAM = 'berth';
 export const CLI_VERSION = '0.1.0';
 
-interface Globals { host: string | undefined; debug: boolean; help: boolean; version: boolean; rest: string[] }
+interface Globals { host: string | undefined; debug: boolean; help: boolean; version: boolean; tls: TlsFlags; rest: string[] }
+
+/** --tls=false and --tlsverify=true as pflag reads booleans */
+function boolFlag(name: string, inline: string | undefined): boolean {
+  if (inline === undefined || inline === 'true' || inline === '1') return true;
+  if (inline === 'false' || inline === '0') return false;
+  throw new UsageError(`invalid argument "${inline}" for "${name}" flag: strconv.ParseBool: parsing "${inline}": invalid syntax`, 125);
+}
 
 /** Global flags come before the verb, as with docker. */
 export function parseGlobals(argv: readonly string[]): Globals {
-  const globals: Globals = { host: undefined, debug: false, help: false, version: false, rest: [] };
+  const globals: Globals = { host: undefined, debug: false, help: false, version: false, tls: {}, rest: [] };
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -34,6 +42,8 @@ export function parseGlobals(argv: readonly string[]): Globals {
     else if (name === '-l' || name === '--log-level' || name === '--config') value();
     else if (name === '-h' || name === '--help') globals.help = true;
     else if (name === '-v' || name === '--version') globals.version = true;
+    else if (name === '--tls' || name === '--tlsverify') globals.tls[name === '--tls' ? 'tls' : 'tlsverify'] = boolFlag(name, inline);
+    else if (name === '--tlscacert' || name === '--tlscert' || name === '--tlskey') globals.tls[name === '--tlscacert' ? 'tlscacert' : name === '--tlscert' ? 'tlscert' : 'tlskey'] = value();
     else if (name === '-c' || name === '--context') throw new UsageError(`${PROGRAM} has no contexts: use -H, BERTH_HOST or DOCKER_HOST`, 125);
     else throw new UsageError(`unknown flag: ${name}`, 125);
   }
@@ -73,7 +83,7 @@ async function runCommand(def: CommandDef, words: string[], args: string[], glob
   const path = `${PROGRAM} ${words.join(' ')}`;
   const usageLine = `Usage:  ${path} ${def.usage}`;
   const cmd = buildCommander(def, path);
-  const ctx = new CliContext(chooseHost(globals.host, env), env, streams, path, env.BERTH_API_VERSION ?? env.DOCKER_API_VERSION);
+  const ctx = new CliContext(chooseHost(globals.host, env), env, streams, path, env.BERTH_API_VERSION ?? env.DOCKER_API_VERSION, globals.tls);
   try {
     try {
       await cmd.parseAsync(args, { from: 'user' });

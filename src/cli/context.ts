@@ -2,6 +2,7 @@
 // standard streams and the name it was called by (for docker-style messages).
 import { DockerClient } from '../client/api.js';
 import { parseHost } from '../client/host.js';
+import { resolveTls, TLS_PORT, type TlsFlags } from '../client/tls-config.js';
 import { ApiTransport } from '../client/transport.js';
 
 export interface Streams {
@@ -20,11 +21,21 @@ export class CliContext {
     /** "berth run", "berth container ls" */
     readonly commandPath: string,
     readonly apiVersion?: string,
+    readonly tlsFlags: TlsFlags = {},
   ) {}
 
   client(): DockerClient {
-    this.cached ??= new DockerClient(new ApiTransport(parseHost(this.host), this.apiVersion));
+    this.cached ??= this.connect();
     return this.cached;
+  }
+
+  private connect(): DockerClient {
+    let endpoint = parseHost(this.host);
+    if (endpoint.kind === 'unix') return new DockerClient(new ApiTransport(endpoint, this.apiVersion));
+    const tls = resolveTls(this.tlsFlags, this.env);
+    // tcp://host without a port means 2376 with TLS, as docker
+    if (tls !== undefined && !/:\d+\/?$/.test(this.host)) endpoint = { ...endpoint, port: TLS_PORT, url: endpoint.url.replace(/:\d+$/, `:${TLS_PORT}`) };
+    return new DockerClient(new ApiTransport(endpoint, this.apiVersion, tls));
   }
 
   out(text: string): void {

@@ -23,6 +23,11 @@ export function topLevelHelp(): string {
   return `\nUsage:  berth [OPTIONS] COMMAND\n\nA Docker-compatible container engine client\n\nGlobal Options:\n${columns([
     ['-D, --debug', 'Enable debug mode'],
     ['-H, --host string', 'Daemon socket to connect to (default: $BERTH_HOST, $DOCKER_HOST, unix:///run/berth/berth.sock)'],
+    ['--tls', 'Use TLS; implied by --tlsverify'],
+    ['--tlscacert string', 'Trust certs signed only by this CA (default "$DOCKER_CERT_PATH/ca.pem")'],
+    ['--tlscert string', 'Path to TLS certificate file (default "$DOCKER_CERT_PATH/cert.pem")'],
+    ['--tlskey string', 'Path to TLS key file (default "$DOCKER_CERT_PATH/key.pem")'],
+    ['--tlsverify', 'Use TLS and verify the remote'],
     ['-v, --version', 'Print version information and quit'],
   ])}\n\nManagement Commands:\n${columns(management)}\n\nCommands:\n${columns(commands)}\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
 }
