@@ -29,7 +29,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const spec = await loadBundleSpec(bundle);
       const relay = spec.process?.terminal === true && !flags.consoleSocket;
       const handle = await runtime.create(id, bundle, {
-        stdio: relay ? 'pipe' : 'inherit', consoleSocket: flags.consoleSocket && path.resolve(flags.consoleSocket),
+        spec, stdio: relay ? 'pipe' : 'inherit', consoleSocket: flags.consoleSocket && path.resolve(flags.consoleSocket),
         pidFile: flags.pidFile && path.resolve(flags.pidFile),
       });
       const exited = attachForeground(handle);

@@ -60,11 +60,12 @@ export class BuiltinRuntime implements Runtime {
     return await this.managerPromise;
   }
 
-  async create(id: string, bundleDir: string, io: IoOptions = {}): Promise<ProcessHandle> {
+  /** `io.spec`: the bundle's config.json as loadBundleSpec() returned it, when the caller read it already */
+  async create(id: string, bundleDir: string, io: IoOptions & { spec?: Spec } = {}): Promise<ProcessHandle> {
     const trace = io.trace ?? silentTimer();
     this.store.dir(id);
     const bundle = path.resolve(bundleDir);
-    const spec = await loadBundleSpec(bundle);
+    const spec = io.spec ?? await loadBundleSpec(bundle);
     const rootfs = await checkRootfs(bundle, spec);
     trace.mark('spec');
     const seccompProgram = this.compileSeccomp(spec.linux?.seccomp);
@@ -187,7 +188,10 @@ export class BuiltinRuntime implements Runtime {
     void reader.finally(() => { settled = true; }).catch(() => undefined);
     // if init dies before opening its end, unblock our open by opening a writer ourselves
     while (!settled) {
-      await Promise.race([reader.then(() => undefined, () => undefined), sleep(50)]);
+      // a cleared timer: a pending one would hold a short-lived caller (berth-runtime start/run) for up to 50 ms
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([reader.then(() => undefined, () => undefined), new Promise<void>((resolve) => { timer = setTimeout(resolve, 50); })]);
+      clearTimeout(timer);
       if (!settled && !await pidAlive(record.pid, record.pidStartTime)) {
         const writer = await open(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK).catch(() => undefined);
         await writer?.close();
