@@ -123,7 +123,10 @@ export class ImageMetadataStore {
   /** Point names at images (undefined deletes the name), atomically as one write. */
   async updateNames(changes: ReadonlyMap<string, Digest | undefined>): Promise<void> {
     await this.lock.run(async () => {
-      const next = { ...(await this.loadNames()) };
+      const current = await this.loadNames();
+      // names already as asked (a rebuild tagging the same image): nothing to write or fsync
+      if ([...changes].every(([name, id]) => current[name] === id)) return;
+      const next = { ...current };
       for (const [name, id] of changes) {
         if (id === undefined) delete next[name];
         else next[name] = id;
