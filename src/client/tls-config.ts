@@ -40,7 +40,8 @@ function nonEmpty(value: string | undefined): boolean {
 export function resolveTls(flags: TlsFlags, env: NodeJS.ProcessEnv, fileExists: (file: string) => boolean = existsSync): TlsSettings | undefined {
   const verify = flags.tlsverify ?? nonEmpty(env.DOCKER_TLS_VERIFY);
   const explicitFile = flags.tlscacert !== undefined || flags.tlscert !== undefined || flags.tlskey !== undefined;
-  const on = verify || (flags.tls ?? nonEmpty(env.DOCKER_TLS)) || explicitFile;
+  // docker: giving --tlsverify at all, even =false, turns TLS on
+  const on = verify || flags.tlsverify !== undefined || (flags.tls ?? nonEmpty(env.DOCKER_TLS)) || explicitFile;
   if (!on) return undefined;
   const certDir = env.DOCKER_CERT_PATH || env.DOCKER_CONFIG || path.join(env.HOME ?? '/root', '.docker');
   // an explicit file must exist (the connection fails on reading it); a default one may be absent
