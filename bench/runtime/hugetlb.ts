@@ -4,7 +4,7 @@
 // for the bench moves it out of cgroup2, so crun runs; everything is put back afterwards
 // (only what the bench itself changed).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -63,9 +63,12 @@ export function mountHugetlbV1(): { undo?: () => Promise<void>; note?: string } 
 }
 
 async function unmountHugetlbV1(madeDir: boolean, wasEnabled: boolean): Promise<void> {
-  // the runtimes removed their containers' groups; the berth parents they made may remain
-  for (const name of readdirSync(MOUNT_POINT)) {
-    if (name.startsWith('berth')) rmdirSync(path.join(MOUNT_POINT, name));
+  // the runtimes removed their containers' groups; the empty /berth parent berth made may
+  // remain (groups of other berth users on this host are theirs: they stay)
+  try {
+    rmdirSync(path.join(MOUNT_POINT, 'berth'));
+  } catch {
+    // not there, or in use by another berth on this host
   }
   // a v1 hierarchy is released only once its removed groups are freed: until then an
   // unmount leaves it alive but invisible, so wait for that first (and retry once after)
