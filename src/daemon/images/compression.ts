@@ -2,7 +2,7 @@
 // and zstd through fzstd, a pure-JS streaming decoder (Node 20's zlib has no zstd). The
 // zstd binary was measured too: on a 50 MB layer it was no faster once fzstd's code was
 // warm (about 0.45 s each), and a library needs no host program or extra process.
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { Decompress } from 'fzstd';
 import { BerthError, invalidArgument } from '../../errors/berth-error.js';
@@ -11,9 +11,13 @@ import { BerthError, invalidArgument } from '../../errors/berth-error.js';
 export const MAX_ZSTD_WINDOW = 128 << 20;
 
 const ZSTD_MAGIC = 0xfd2fb528;
+/** decompressed bytes zlib may produce ahead of the reader, so it inflates while the reader writes files */
+const READ_AHEAD_BYTES = 4 << 20;
 
 export async function* gunzip(source: AsyncIterable<Buffer>, what: string): AsyncGenerator<Buffer> {
-  const gz = createGunzip({ chunkSize: 256 * 1024 });
+  // node's typings omit it, but zlib passes its options on to the Transform it is
+  const options: ZlibOptions & { readableHighWaterMark: number } = { chunkSize: 256 * 1024, readableHighWaterMark: READ_AHEAD_BYTES };
+  const gz = createGunzip(options);
   const input = Readable.from(source);
   input.on('error', (err) => gz.destroy(err));
   input.pipe(gz);
