@@ -1,12 +1,14 @@
 // The build cache, classic-builder semantics: a step is reused when its parent image, its
 // instruction (as evaluated) and its inputs (COPY/ADD content, build args) are the same.
 // One small JSON file per entry under the cache dir, so it survives daemon restarts;
-// least-recently-used pruning keeps it under a size cap. On a miss it can say why.
-import { readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+// least-recently-used pruning keeps it under a size cap. On a miss it can say why. A hit
+// only moves the entry file's mtime (its last use), once per build, not its JSON.
+import { open, readdir, rm, utimes, mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { errnoCode } from '../../errors/berth-error.js';
 
 const entrySchema = z.object({
   key: z.string().regex(/^[a-f0-9]{64}$/),
@@ -58,6 +60,8 @@ function describeInputChange(before: Record<string, string>, after: ReadonlyMap<
 
 export class BuildCache {
   private readonly entries = new Map<string, CacheEntry>();
+  /** entries used since the last flush, whose file mtime is behind their lastUsed */
+  private readonly touched = new Set<CacheEntry>();
 
   private constructor(private readonly dir: string, private readonly maxBytes: number) {}
 
@@ -68,8 +72,15 @@ export class BuildCache {
     for (const name of await readdir(dir)) {
       if (!name.endsWith('.json')) continue;
       try {
-        const entry = entrySchema.parse(JSON.parse(await readFile(path.join(dir, name), 'utf8')));
-        cache.entries.set(entry.key, entry);
+        const file = await open(path.join(dir, name), 'r');
+        try {
+          const entry = entrySchema.parse(JSON.parse(await file.readFile('utf8')));
+          // a use after the entry was written is recorded as the file's mtime (touch)
+          entry.lastUsed = Math.max(entry.lastUsed, Math.floor((await file.stat()).mtimeMs));
+          cache.entries.set(entry.key, entry);
+        } finally {
+          await file.close();
+        }
       } catch {
         await rm(path.join(dir, name), { force: true });
       }
@@ -89,14 +100,30 @@ export class BuildCache {
     return this.entries.get(stepKey(step));
   }
 
-  /** Mark an entry used (LRU); written without fsync, a lost update only ages the entry. */
-  async touch(entry: CacheEntry): Promise<void> {
+  /**
+   * Mark an entry used (LRU). Nothing is written until flush(): a lost update only ages
+   * the entry, so a cached build does no file I/O per step.
+   */
+  touch(entry: CacheEntry): void {
     entry.lastUsed = Date.now();
-    await writeFile(path.join(this.dir, `${entry.key}.json`), JSON.stringify(entry));
+    this.touched.add(entry);
+  }
+
+  /** Record the uses since the last flush: each entry file's mtime becomes its last use. */
+  async flush(): Promise<void> {
+    const touched = [...this.touched];
+    this.touched.clear();
+    await Promise.all(touched.map(async (entry) => {
+      const when = new Date(entry.lastUsed);
+      await utimes(path.join(this.dir, `${entry.key}.json`), when, when).catch((err: unknown) => {
+        if (errnoCode(err) !== 'ENOENT') throw err;
+      });
+    }));
   }
 
   async forget(entry: CacheEntry): Promise<void> {
     this.entries.delete(entry.key);
+    this.touched.delete(entry);
     await rm(path.join(this.dir, `${entry.key}.json`), { force: true });
   }
 

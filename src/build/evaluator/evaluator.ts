@@ -405,7 +405,7 @@ class Build {
     const entry = cache.lookup(identity);
     const image = entry ? await this.env.backends.images.get(entry.imageId) : undefined;
     if (entry) {
-      if (image) await cache.touch(entry);
+      if (image) cache.touch(entry);
       else await cache.forget(entry);
     }
     const hit = image ?? await this.fromCacheSources(state, createdBy);

@@ -221,6 +221,7 @@ export class BuildService {
       trace.mark('cache-prune');
       return result;
     } finally {
+      await this.cache.flush();
       await context.cleanup();
       trace.mark('context-cleanup');
       trace.total();
