@@ -47,6 +47,7 @@ const recordPhase = (phase: string, ms: number): void => {
 };
 
 const hugetlb = mountHugetlbV1();
+const nodeFloorEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_EXTRA_CA_CERTS'));
 const runtime = createBuiltinRuntime({ root: path.join(work, 'berth'), sealedHelper: true });
 const modes: Mode[] = [
   {
@@ -67,8 +68,9 @@ const modes: Mode[] = [
   { name: 'berth-runtime run', samples: [], once: cliRun(path.join(REPO_ROOT, 'bin/berth-runtime'), path.join(work, 'cli')) },
   ...['crun', 'runc'].map((other): Mode => ({ name: `${other} run`, samples: [], once: cliRun(`/usr/bin/${other}`, path.join(work, other)) })),
   {
+    // as bin/berth-runtime starts node: without NODE_EXTRA_CA_CERTS (see the launcher)
     name: 'node -e 0', samples: [],
-    once: () => { spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore' }); },
+    once: () => { spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore', env: nodeFloorEnv }); },
   },
 ];
 
