@@ -14,7 +14,7 @@ import { createBuiltinRuntime } from '../../src/runtime/factory.js';
 import { PhaseTimer } from '../../src/util/phase-timer.js';
 import { makeBundle, removeTemplate } from '../../test/runtime/bundle.js';
 import { REPO_ROOT } from '../../test/support/busybox-rootfs.js';
-import { mountHugetlbV1 } from './hugetlb.js';
+import { mountHugetlbV1 } from '../../test/runtime/hugetlb.js';
 
 const iterations = Number(process.env['BERTH_BENCH_N'] ?? 100);
 const work = await mkdtemp(path.join(os.tmpdir(), 'berth-bench-runtime-'));

@@ -1,4 +1,4 @@
-// crun 1.8 refuses a hybrid cgroup layout ("cgroups in hybrid mode not supported") while
+// Used by bench/runtime and test/runtime/hugetlb.test.ts. crun 1.8 refuses a hybrid cgroup layout ("cgroups in hybrid mode not supported") while
 // the empty cgroup2 at /sys/fs/cgroup/unified still offers a controller: on this kind of
 // host that is hugetlb, which no v1 hierarchy has taken. Mounting hugetlb as a v1 hierarchy
 // for the bench moves it out of cgroup2, so crun runs; everything is put back afterwards
