@@ -1,11 +1,15 @@
 // Docker's rules for a new container: the request's Config merged with the image config
 // (Entrypoint/Cmd, Env, WorkingDir, User, Labels, ...), and the checks made at create time.
+import { hostname } from 'node:os';
+import path from 'node:path';
 import { BerthError, invalidArgument } from '../../errors/berth-error.js';
 import type { ContainerConfig as ImageContainerConfig } from '../../oci/image.js';
 import { commandList, type ContainerConfig, type CreateRequest, type HostConfig } from './create-request.js';
 import { capabilities, userMounts } from './oci-spec.js';
 import { checkResources } from './resources.js';
-import { checkNamespaceModes } from './namespace-modes.js';
+import { checkNamespaceModes, withDefaultModes } from './namespace-modes.js';
+import type { ContainerImage } from './ports.js';
+import { initialState, nowRfc3339, type ContainerRecord } from './record.js';
 import { checkHealthcheck, mergeHealthcheck } from './health/config.js';
 
 export function mergeImageConfig(request: ContainerConfig, image: ImageContainerConfig, id: string): ContainerConfig {
@@ -81,4 +85,22 @@ export function checkCreateRequest(request: CreateRequest, host: HostConfig, run
   checkHealthcheck(request.Healthcheck);
   capabilities(host.Privileged === true, host.CapAdd ?? [], host.CapDrop ?? []);
   userMounts(host);
+}
+
+/** The record of a new container: the request merged with its image, docker's defaults filled in. */
+export function newRecord(id: string, name: string, request: CreateRequest, host: HostConfig, image: ContainerImage,
+  daemon: { defaultRuntime: string; cgroupParent: string }): ContainerRecord {
+  const { HostConfig: _h, NetworkingConfig, ...configPart } = request;
+  const config = mergeImageConfig(configPart, image.config, id);
+  config.Image = request.Image ?? image.id;
+  const args = [...(config.Entrypoint ?? []), ...(Array.isArray(config.Cmd) ? config.Cmd : [])];
+  if (args.length === 0) throw invalidArgument('NO_COMMAND', 'no command specified');
+  const hostConfig = { ...host, NetworkMode: !host.NetworkMode || host.NetworkMode === 'default' ? 'bridge' : host.NetworkMode, LogConfig: { Type: host.LogConfig?.Type || 'json-file', Config: host.LogConfig?.Config ?? {} },
+    RestartPolicy: { Name: host.RestartPolicy?.Name || 'no', MaximumRetryCount: host.RestartPolicy?.MaximumRetryCount ?? 0 } };
+  return {
+    Id: id, Created: nowRfc3339(), Path: args[0] ?? '', Args: args.slice(1), Name: name, Image: image.id,
+    Config: hostConfig.UTSMode === 'host' ? { ...config, Hostname: hostname() } : config, HostConfig: withDefaultModes(hostConfig), NetworkingConfig: NetworkingConfig ?? null,
+    State: initialState(), RestartCount: 0, ManuallyStopped: false,
+    Runtime: host.Runtime || daemon.defaultRuntime, CgroupsPath: path.posix.join(daemon.cgroupParent, id), ExecIDs: [],
+  };
 }

@@ -32,6 +32,19 @@ export async function watchOom(source: OomSource, onOom: () => void): Promise<Oo
   return source.version === 2 ? await watchV2(source.memoryDir, onOom) : await watchV1(source.memoryDir, onOom);
 }
 
+/** watchOom where `source` finds a memory cgroup; undefined (and `skipped` told why) where not. */
+export async function watchOomIfPossible(source: () => Promise<OomSource | undefined>, onOom: () => void,
+  skipped: (reason: string) => void): Promise<OomWatch | undefined> {
+  try {
+    const found = await source();
+    if (found === undefined) return undefined;
+    return await watchOom(found, onOom);
+  } catch (err) {
+    skipped(err instanceof Error ? err.message : String(err));
+    return undefined;
+  }
+}
+
 async function watchV2(dir: string, onOom: () => void): Promise<OomWatch> {
   const file = path.join(dir, 'memory.events');
   let seen = oomKillCount(await readFile(file, 'utf8'));

@@ -1,37 +1,34 @@
 // The container service: create, start, stop, kill, restart, pause, wait, remove, rename,
 // update over the OCI runtime, with state persisted atomically and recovered at startup.
 // Queries (inspect, list), I/O (logs, attach), exec, archive and stats live beside it.
-import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
-import { hostname as hostHostname } from 'node:os';
 import path from 'node:path';
 import { BerthError, conflict, invalidArgument, isBerthError } from '../../errors/berth-error.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
 import type { EventBus } from '../events/event-bus.js';
-import { checkCreateRequest, mergeImageConfig } from './create.js';
+import { checkCreateRequest, newRecord } from './create.js';
 import { hostConfigSchema, type CreateRequest, type UpdateRequest } from './create-request.js';
 import { KeyedLock } from './keyed-lock.js';
 import { DEFAULT_LOG_OPTIONS, parseLogOptions, type LogOptions } from './logs/json-file.js';
 import type { Monitor, MonitoredProcess } from './monitor.js';
 import { randomName } from './names.js';
-import type { CgroupAccess, ContainerImage, ContainerRootfs, ImageLookup, RuntimeSet, SandboxProvider } from './ports.js';
-import { exitedState, initialState, nowRfc3339, runningState, shortId, ZERO_TIME, type ContainerRecord } from './record.js';
+import type { CgroupAccess, ContainerRootfs, ImageLookup, RuntimeSet, SandboxProvider } from './ports.js';
+import { exitedState, runningState, shortId, ZERO_TIME, type ContainerRecord } from './record.js';
 import { checkResources, toLinuxResources } from './resources.js';
-import { RestartTracker } from './restart-policy.js';
 import { resolveLinks } from './links.js';
 import { prepareBundle, type BundleOptions } from './bundle.js';
 import { ContainerStore } from './store.js';
 import { PhaseTimer, formatPhase } from '../../util/phase-timer.js';
-import { StreamHub } from './stream-hub.js';
 import { parseSignal } from './signals.js';
 import { DEFAULT_SHM_SIZE } from './oci-defaults.js';
 import { mountShareableShm, shmPath, unmountShareableShm } from './shm-mount.js';
 import { checkUserNamespace, type UserNamespaces } from './user-namespace.js';
-import { namespaceDonors, resolveSharedNamespaces, withDefaultModes, type DonorInfo } from './namespace-modes.js';
+import { namespaceDonors, resolveSharedNamespaces, type DonorInfo } from './namespace-modes.js';
 import { healthProbeOf } from './health/config.js';
-import { watchOom, type OomWatch } from './oom-watch.js';
-import { healthAtStart, healthAtStop, type HealthState } from './health/state.js';
+import { watchOomIfPossible } from './oom-watch.js';
+import { healthAtStart, type HealthState } from './health/state.js';
+import { cancelIdleUnmount, newLive, nextExit, scheduleIdleUnmount, stopOomWatch, stoppedState, type Live, type RunWatcher, type WaitCondition, type WaitResult } from './live.js';
 
 export interface Logger {
   debug(message: string): void;
@@ -62,39 +59,8 @@ export interface ContainerServiceDeps {
   userns?: UserNamespaces;
 }
 
-/** What is alive about a container while berthd runs (not persisted). */
-interface Live {
-  hub: StreamHub;
-  process: MonitoredProcess | undefined;
-  exits: EventEmitter;
-  restart: RestartTracker;
-  restartTimer: NodeJS.Timeout | undefined;
-  /** unmounts the root of a container created but not started (scheduleIdleUnmount) */
-  idleUnmount: NodeJS.Timeout | undefined;
-  /** the root while this service knows it mounted (every unmount goes through unmountRoot) */
-  mountedRoot: string | undefined;
-  /** the current run's OOM watch (set up beside the run, closed when it ends) */
-  oomWatch: Promise<OomWatch | undefined> | undefined;
-  /** `oom` events the watch sent for the current run */
-  oomReported: number;
-  startedAtMs: number;
-}
 
-/** How long a created container keeps the root its create mounted, waiting for its start. */
-const IDLE_ROOT_UNMOUNT_MS = 10_000;
-
-/** Told when a container's run begins and ends (the health monitor). */
-export interface RunWatcher {
-  runStarted(record: ContainerRecord): void;
-  runEnded(id: string): void;
-}
-
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
-
-export interface WaitResult {
-  StatusCode: number;
-  Error: { Message: string } | null;
-}
+export type { RunWatcher, WaitCondition, WaitResult } from './live.js';
 
 export class ContainerService {
   readonly store: ContainerStore;
@@ -123,7 +89,7 @@ export class ContainerService {
     const fullName = `/${name ?? randomName((n) => this.store.hasName(n))}`;
     this.store.reserveName(fullName, id);
     try {
-      const record = this.newRecord(id, fullName, request, host, image);
+      const record = newRecord(id, fullName, request, host, image, { defaultRuntime: this.deps.runtimes.defaultName, cgroupParent: this.deps.cgroupParent });
       const idmap = await this.deps.userns?.allocate(id, host);
       if (idmap) await checkUserNamespace(host, idmap);
       await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
@@ -138,7 +104,7 @@ export class ContainerService {
       trace.mark('record');
       const live = this.liveOf(id);
       live.mountedRoot = root;
-      this.scheduleIdleUnmount(live, id);
+      scheduleIdleUnmount(live, () => { void this.unmountIdleRoot(id); });
       this.emit(record, 'create');
       return { Id: id, Warnings: this.deps.resourceWarnings?.(host) ?? [] };
     } catch (err) {
@@ -148,22 +114,6 @@ export class ContainerService {
       await this.deps.userns?.release(id).catch(() => undefined);
       throw err;
     }
-  }
-
-  private newRecord(id: string, name: string, request: CreateRequest, host: ContainerRecord['HostConfig'], image: ContainerImage): ContainerRecord {
-    const { HostConfig: _h, NetworkingConfig, ...configPart } = request;
-    const config = mergeImageConfig(configPart, image.config, id);
-    config.Image = request.Image ?? image.id;
-    const args = [...(config.Entrypoint ?? []), ...(Array.isArray(config.Cmd) ? config.Cmd : [])];
-    if (args.length === 0) throw invalidArgument('NO_COMMAND', 'no command specified');
-    const hostConfig = { ...host, NetworkMode: !host.NetworkMode || host.NetworkMode === 'default' ? 'bridge' : host.NetworkMode, LogConfig: { Type: host.LogConfig?.Type || 'json-file', Config: host.LogConfig?.Config ?? {} },
-      RestartPolicy: { Name: host.RestartPolicy?.Name || 'no', MaximumRetryCount: host.RestartPolicy?.MaximumRetryCount ?? 0 } };
-    return {
-      Id: id, Created: nowRfc3339(), Path: args[0] ?? '', Args: args.slice(1), Name: name, Image: image.id,
-      Config: hostConfig.UTSMode === 'host' ? { ...config, Hostname: hostHostname() } : config, HostConfig: withDefaultModes(hostConfig), NetworkingConfig: NetworkingConfig ?? null,
-      State: initialState(), RestartCount: 0, ManuallyStopped: false,
-      Runtime: host.Runtime || this.deps.runtimes.defaultName, CgroupsPath: path.posix.join(this.deps.cgroupParent, id), ExecIDs: [],
-    };
   }
 
   async remove(idOrName: string, options: { force?: boolean } = {}): Promise<void> {
@@ -189,7 +139,7 @@ export class ContainerService {
   private async destroy(record: ContainerRecord): Promise<void> {
     const live = this.live.get(record.Id);
     this.cancelRestart(record.Id);
-    this.cancelIdleUnmount(record.Id);
+    cancelIdleUnmount(this.live.get(record.Id));
     this.runEnded(record.Id);
     // independent trees: removed side by side. Whatever a crash leaves of them is found at
     // the next start (a record without its root is an exited container to remove again,
@@ -274,7 +224,7 @@ export class ContainerService {
 
   private async startLocked(record: ContainerRecord): Promise<void> {
     const live = this.liveOf(record.Id);
-    this.cancelIdleUnmount(record.Id);
+    cancelIdleUnmount(this.live.get(record.Id));
     const logOptions = parseLogOptions(record.HostConfig.LogConfig?.Config, this.deps.logOptions ?? DEFAULT_LOG_OPTIONS);
     const runtime = this.deps.runtimes.get(record.Runtime);
     const bundleDir = this.bundleDir(record.Id);
@@ -314,7 +264,11 @@ export class ContainerService {
     live.process = process;
     live.startedAtMs = Date.now();
     live.oomReported = 0;
-    live.oomWatch = this.watchOomKills(record, live);
+    // `oom` events at the moment of the kill (dockerd's timing), where the cgroup can be watched
+    live.oomWatch = watchOomIfPossible(async () => await this.deps.cgroups?.oomSource?.(record.CgroupsPath), () => {
+      live.oomReported++;
+      this.emit(this.store.get(record.Id) ?? record, 'oom');
+    }, (reason) => this.deps.log.debug(`no OOM watch for ${shortId(record.Id)}: ${reason}`));
     const state = runningState(record.State, process.pid);
     // each run's checks start from "starting" (also after a daemon restart)
     const running = { ...record, State: healthProbeOf(record.Config) ? { ...state, Health: healthAtStart(record.State.Health) } : state };
@@ -401,29 +355,6 @@ export class ContainerService {
     return (count ?? 0) > 0;
   }
 
-  /** `oom` events at the moment of the kill (dockerd's timing), where the cgroup can be watched. */
-  private async watchOomKills(record: ContainerRecord, live: Live): Promise<OomWatch | undefined> {
-    try {
-      const source = await this.deps.cgroups?.oomSource?.(record.CgroupsPath);
-      if (!source) return undefined;
-      return await watchOom(source, () => {
-        live.oomReported++;
-        this.emit(this.store.get(record.Id) ?? record, 'oom');
-      });
-    } catch (err) {
-      this.deps.log.debug(`no OOM watch for ${shortId(record.Id)}: ${err instanceof Error ? err.message : String(err)}`);
-      return undefined;
-    }
-  }
-
-  private async stopOomWatch(id: string): Promise<void> {
-    const live = this.live.get(id);
-    const watch = live?.oomWatch;
-    if (!live || !watch) return;
-    live.oomWatch = undefined;
-    await (await watch)?.close();
-  }
-
   private runEnded(id: string): void {
     for (const watcher of this.watchers) watcher.runEnded(id);
   }
@@ -444,21 +375,6 @@ export class ContainerService {
       await this.store.save(updated);
       return updated;
     });
-  }
-
-  private scheduleIdleUnmount(live: Live, id: string): void {
-    clearTimeout(live.idleUnmount);
-    live.idleUnmount = setTimeout(() => { void this.unmountIdleRoot(id); }, IDLE_ROOT_UNMOUNT_MS);
-    // a daemon with nothing else to do may still exit (shutdown unmounts it)
-    live.idleUnmount.unref();
-  }
-
-  private cancelIdleUnmount(id: string): void {
-    const live = this.live.get(id);
-    if (live?.idleUnmount) {
-      clearTimeout(live.idleUnmount);
-      live.idleUnmount = undefined;
-    }
   }
 
   /** The root of a container that was created and not started since: a mount less on the host. */
@@ -487,7 +403,7 @@ export class ContainerService {
    */
   private async cleanupRun(record: ContainerRecord, trace?: PhaseTimer, options: { keepRootMounted?: boolean } = {}): Promise<void> {
     const runtime = this.deps.runtimes.get(record.Runtime);
-    await this.stopOomWatch(record.Id);
+    await stopOomWatch(this.live.get(record.Id));
     const step = async (what: string, work: () => Promise<void>): Promise<void> => {
       await (trace ? trace.time(what.replace(' ', '-'), work) : work()).catch((err: unknown) => {
         if (!isBerthError(err, 'not_found')) this.deps.log.warn(`${what} of ${shortId(record.Id)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -619,19 +535,7 @@ export class ContainerService {
     if (condition === 'not-running' && !record.State.Running && !record.State.Restarting) {
       return { StatusCode: record.State.ExitCode, Error: null };
     }
-    const event = condition === 'removed' ? 'removed' : 'exit';
-    return await new Promise<WaitResult>((resolve, reject) => {
-      const onEvent = (exitCode: number, error: string): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve({ StatusCode: exitCode, Error: error ? { Message: error } : null });
-      };
-      const onAbort = (): void => {
-        live.exits.off(event, onEvent);
-        reject(new BerthError('unavailable', 'CLIENT_GONE', 'client went away'));
-      };
-      live.exits.once(event, onEvent);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return await nextExit(live, condition, signal);
   }
 
   // ---- helpers for the other container modules -------------------------------------
@@ -639,9 +543,7 @@ export class ContainerService {
   liveOf(id: string): Live {
     let live = this.live.get(id);
     if (!live) {
-      live = { hub: new StreamHub(), process: undefined, exits: new EventEmitter(), restart: new RestartTracker(),
-        restartTimer: undefined, idleUnmount: undefined, mountedRoot: undefined, oomWatch: undefined, oomReported: 0, startedAtMs: 0 };
-      live.exits.setMaxListeners(0);
+      live = newLive();
       this.live.set(id, live);
     }
     return live;
@@ -705,7 +607,7 @@ export class ContainerService {
     for (const record of this.store.all()) this.cancelRestart(record.Id);
     // roots that creates left mounted for a start that did not come
     await Promise.all([...this.live.entries()].filter(([, live]) => live.idleUnmount !== undefined).map(([id]) => {
-      this.cancelIdleUnmount(id);
+      cancelIdleUnmount(this.live.get(id));
       return this.unmountIdleRoot(id);
     }));
     await Promise.all(running.map(async (record) => {
@@ -715,11 +617,4 @@ export class ContainerService {
     // let the exit handlers record the exits
     await Promise.all(running.map((record) => this.lock.run(record.Id, async () => undefined)));
   }
-}
-
-/** The exit recorded: checks over (docker then shows "unhealthy"), OOM kill noted. */
-function stoppedState(previous: ContainerRecord['State'], exitCode: number, error: string, oomKilled: boolean): ContainerRecord['State'] {
-  const state = exitedState(previous, exitCode, error, oomKilled);
-  const health = healthAtStop(previous.Health);
-  return health ? { ...state, Health: health } : state;
 }
