@@ -16,10 +16,12 @@ export interface ProgramBundle {
   outDir: string;
   /** base name of the bundle file: <name>.cjs and its cache <name>.cjs.cache */
   name: string;
+  /** import() of node builtins becomes require(): a dynamic import from the cached vm.Script can fail on Node 20 ("A dynamic import callback was not specified") */
+  requireDynamicImports?: boolean;
 }
 
 export const PROGRAMS: readonly ProgramBundle[] = [
-  { entry: 'src/cli/main.ts', outDir: 'dist/cli', name: 'berth' },
+  { entry: 'src/cli/main.ts', outDir: 'dist/cli', name: 'berth', requireDynamicImports: true },
   { entry: 'src/runtime-cli/main.ts', outDir: 'dist/runtime-cli', name: 'berth-runtime' },
   { entry: 'src/berthd/main.ts', outDir: 'dist/berthd', name: 'berthd' },
 ];
@@ -65,6 +67,7 @@ export async function bundleProgram(repoRoot: string, program: ProgramBundle): P
     external: ['koffi'],
     banner: { js: 'const __berth_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__berth_import_meta_url' },
+    ...(program.requireDynamicImports === true ? { supported: { 'dynamic-import': false } } : {}),
   });
   // a cache of the previous build would only be rejected: start the new one clean
   await rm(`${outfile}.cache`, { force: true });
