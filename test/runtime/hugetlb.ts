@@ -16,6 +16,11 @@ function hugetlbV1Mounted(): boolean {
     .some((line) => / - cgroup \S+ \S*\bhugetlb\b/.test(line));
 }
 
+/** cgroup v1 hierarchies are mounted (legacy or hybrid layout): a v1 hugetlb fits in beside them */
+export function v1Host(): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => / - cgroup /.test(line));
+}
+
 /** the hierarchy id of hugetlb in /proc/cgroups (0: it belongs to cgroup2), undefined when absent */
 function hugetlbHierarchy(): number | undefined {
   const line = readFileSync('/proc/cgroups', 'utf8').split('\n').find((l) => l.startsWith('hugetlb\t'));
@@ -47,6 +52,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export function mountHugetlbV1(): { undo?: () => Promise<void>; note?: string } {
   if (hugetlbV1Mounted() || hugetlbHierarchy() !== 0) return {};
   if (process.getuid?.() !== 0) return { note: 'not root' };
+  if (!v1Host()) return { note: 'no cgroup v1 hierarchies here (unified host)' };
   // a controller enabled for cgroup2 children cannot move to a v1 hierarchy
   const wasEnabled = /\bhugetlb\b/.test(readSubtreeControl());
   const madeDir = !existsSync(MOUNT_POINT);
