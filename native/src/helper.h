@@ -55,6 +55,7 @@ int op_write_file(const char *path, const char *contents, size_t len);
 
 /* mount.c */
 int op_mount(struct child_ctx *ctx, const struct op *op);
+int open_or_create(int rootfd, const char *path, int kind);
 int op_mknod(struct child_ctx *ctx, const struct op *op);
 int op_symlink(struct child_ctx *ctx, const struct op *op);
 int op_pivot_root(const struct op *op);
@@ -69,9 +70,12 @@ int op_caps(const struct op *op);
 int op_seccomp(const struct op *op);
 int op_execve(const struct op *op);
 
-/* idmap.c (before CLONE, in the helper) */
+/* idmap.c (before CLONE, in the helper; IDMAP_ATTACH in the container process) */
 int op_idmap_userns(const struct op *op);
 int op_idmap_mount(const struct op *op);
+int op_idmap_tree(const struct op *op);
+int op_idmap_attach(struct child_ctx *ctx, const struct op *op);
+void idmap_close_trees(void);
 
 /* tty.c */
 int op_terminal(struct child_ctx *ctx, const struct op *op);

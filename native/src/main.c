@@ -80,6 +80,7 @@ static int run_child_op(struct child_ctx *ctx, const struct op *op) {
     ctx->rootfd = open(op->strs[0], O_PATH | O_DIRECTORY | O_CLOEXEC);
     return ctx->rootfd < 0 ? fail("open_rootfs", op->strs[0]) : 0;
   case OP_MOUNT: return op_mount(ctx, op);
+  case OP_IDMAP_ATTACH: return op_idmap_attach(ctx, op);
   case OP_MKNOD: return op_mknod(ctx, op);
   case OP_SYMLINK: return op_symlink(ctx, op);
   case OP_PIVOT_ROOT:
@@ -236,6 +237,7 @@ int main(int argc, char **argv) {
     else if (op->code == OP_FIFO_OPEN && open_fifo(&pre, op->strs[0]) < 0) report_failure(i);
     else if (op->code == OP_IDMAP_USERNS && op_idmap_userns(op) < 0) report_failure(i);
     else if (op->code == OP_IDMAP_MOUNT && op_idmap_mount(op) < 0) report_failure(i);
+    else if (op->code == OP_IDMAP_TREE && op_idmap_tree(op) < 0) report_failure(i);
     else if (op->code == OP_DONE) { sync_send(MSG_READY, 0, 0, NULL, NULL); _exit(0); }
     else if (op->code == OP_CLONE) {
       int pair[2] = { -1, -1 };
@@ -247,6 +249,7 @@ int main(int argc, char **argv) {
       if (!opts.terminal) close(pair[0]);
       close(pair[1]);
       if (pre.fifofd >= 0) close(pre.fifofd);
+      idmap_close_trees(); /* the container process has its copies */
       run_shim(pid, pair[0], &opts);
     }
   }

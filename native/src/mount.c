@@ -23,7 +23,7 @@ static int open_in_root(int rootfd, const char *path, int flags) {
 
 /* Open `path` inside the root, creating missing parents as directories and the last
  * component as a directory (kind 1) or an empty file (kind 2). */
-static int open_or_create(int rootfd, const char *path, int kind) {
+int open_or_create(int rootfd, const char *path, int kind) {
   int fd = open_in_root(rootfd, path, O_PATH);
   if (fd >= 0 || errno != ENOENT || kind == 0) return fd;
   char buf[4096];

@@ -41,7 +41,9 @@
 #define OP_IDMAP_MOUNT 36
 #define OP_DONE 37
 #define OP_HOOK_WAIT 38
-#define OP_MAX 38
+#define OP_IDMAP_TREE 39
+#define OP_IDMAP_ATTACH 40
+#define OP_MAX 40
 static const char *const plan_op_names[] = {
   [0] = "none",
   [1] = "clone",
@@ -82,6 +84,8 @@ static const char *const plan_op_names[] = {
   [36] = "idmap_mount",
   [37] = "done",
   [38] = "hook_wait",
+  [39] = "idmap_tree",
+  [40] = "idmap_attach",
 };
 
 #define MSG_PID 1

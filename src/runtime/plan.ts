@@ -6,6 +6,7 @@ import path from 'node:path';
 import { errnoCode, invalidArgument } from '../errors/berth-error.js';
 import type { LinuxCapabilities, Mount, NamespaceType, Process, Spec } from '../oci/runtime-spec.js';
 import type { PlanOp } from '../sys/plan-writer.js';
+import { planIdmappedMounts } from './idmapped-mounts.js';
 import { CAPABILITIES, CLONE_FLAGS, MOUNT_FLAG_OPTIONS, MS, NS_PROC_NAMES, PROPAGATION_OPTIONS, RLIMITS } from './linux-constants.js';
 import { resolveInRootfs } from './rootfs-paths.js';
 
@@ -80,6 +81,8 @@ export function parseMountOptions(options: readonly string[] | undefined, type: 
     if (option === 'bind' || option === 'rbind') {
       parsed.bind = true;
       parsed.recursive ||= option === 'rbind';
+    } else if (option === 'idmap' || option === 'ridmap') {
+      // idmapped-mounts.ts: made before the clone, attached by IDMAP_ATTACH
     } else if (flag) parsed.flags = flag[1] ? parsed.flags & ~flag[0] : parsed.flags | flag[0];
     else if (prop !== undefined) parsed.propagation.push(prop);
     else parsed.data.push(option);
@@ -170,7 +173,7 @@ async function bindKind(source: string, field: string): Promise<1 | 2> {
   }
 }
 
-async function mountOps(mount: Mount, index: number, ctx: CreatePlanContext): Promise<PlanOp[]> {
+async function mountOps(mount: Mount, index: number, ctx: CreatePlanContext, idmapSlot: number | undefined): Promise<PlanOp[]> {
   const field = `mounts[${index}]`;
   const destination = mount.destination.startsWith('/') ? mount.destination : `/${mount.destination}`;
   await resolveInRootfs(ctx.rootfs, destination, `${field}.destination`);
@@ -181,7 +184,8 @@ async function mountOps(mount: Mount, index: number, ctx: CreatePlanContext): Pr
     if (!mount.source) throw invalidArgument('MOUNT_SOURCE_MISSING', `${field}.source: a bind mount needs a source`);
     const source = path.resolve(ctx.bundleDir, mount.source);
     const kind = await bindKind(source, field);
-    ops.push({ op: 'MOUNT', ints: [MS.BIND | (opts.recursive ? MS.REC : 0), kind, 1], strs: [source, destination, '', ''] });
+    if (idmapSlot !== undefined) ops.push({ op: 'IDMAP_ATTACH', ints: [idmapSlot, kind], strs: [destination] });
+    else ops.push({ op: 'MOUNT', ints: [MS.BIND | (opts.recursive ? MS.REC : 0), kind, 1], strs: [source, destination, '', ''] });
     if ((opts.flags & ~MS.REC) !== 0) {
       ops.push({ op: 'MOUNT', ints: [MS.BIND | MS.REMOUNT | opts.flags, 0, 1], strs: ['', destination, '', ''] });
     }
@@ -237,14 +241,14 @@ function rootPropagation(spec: Spec): number {
   return name ? (PROPAGATION_OPTIONS[name] ?? MS.SLAVE | MS.REC) | MS.REC : MS.SLAVE | MS.REC;
 }
 
-async function filesystemOps(spec: Spec, ctx: CreatePlanContext, inUserNs: boolean): Promise<PlanOp[]> {
+async function filesystemOps(spec: Spec, ctx: CreatePlanContext, inUserNs: boolean, idmapSlots: ReadonlyMap<number, number>): Promise<PlanOp[]> {
   const ops: PlanOp[] = [
     { op: 'MOUNT', ints: [rootPropagation(spec), 0, 0], strs: ['', '/', '', ''] },
     { op: 'MOUNT', ints: [MS.BIND | MS.REC, 0, 0], strs: [ctx.rootfs, ctx.rootfs, '', ''] },
     { op: 'ROOTFS', strs: [ctx.rootfs] },
   ];
   const mounts = spec.mounts ?? [];
-  for (let i = 0; i < mounts.length; i++) ops.push(...await mountOps(mounts[i] as Mount, i, ctx));
+  for (let i = 0; i < mounts.length; i++) ops.push(...await mountOps(mounts[i] as Mount, i, ctx, idmapSlots.get(i)));
   ops.push(...deviceOps(spec, inUserNs));
   if (ctx.hookWait) ops.push({ op: 'HOOK_WAIT' });
   ops.push({ op: 'PIVOT_ROOT', strs: [ctx.rootfs] });
@@ -284,8 +288,9 @@ export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promi
   const inUserNs = ns.types.has('user');
   const devicesByBind = inUserNs || (ctx.runtimeInUserNamespace ?? await runningInUserNamespace());
   const term = terminalOps(proc, ctx.consoleSocket, ctx.relayTerminal);
+  const idmapped = planIdmappedMounts(spec, ctx.bundleDir);
   const ops: PlanOp[] = [
-    { op: 'EXIT_FILE', strs: [ctx.exitFile] }, ...term.shim, { op: 'FIFO_OPEN', strs: [ctx.fifoPath] },
+    { op: 'EXIT_FILE', strs: [ctx.exitFile] }, ...term.shim, { op: 'FIFO_OPEN', strs: [ctx.fifoPath] }, ...idmapped.preClone,
     ...ns.pidJoin, { op: 'CLONE', ints: [ns.cloneFlags] },
   ];
   ops.push(...ns.joins);
@@ -300,7 +305,7 @@ export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promi
   if (ns.types.has('cgroup') && !spec.linux?.namespaces?.find((n) => n.type === 'cgroup')?.path) {
     ops.push({ op: 'UNSHARE', ints: [CLONE_FLAGS.cgroup] });
   }
-  if (ns.types.has('mount')) ops.push(...await filesystemOps(spec, ctx, devicesByBind));
+  if (ns.types.has('mount')) ops.push(...await filesystemOps(spec, ctx, devicesByBind, idmapped.slots));
   else ops.push(...(ctx.hookWait ? [{ op: 'HOOK_WAIT' } as const] : []), { op: 'CHDIR', strs: [ctx.rootfs] });
   ops.push(...systemOps(spec, ns.types));
   if (ns.types.has('mount')) {

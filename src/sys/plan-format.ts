@@ -98,6 +98,10 @@ export const PLAN_OPS = {
   DONE: 37,
   /** send MSG_HOOKS, then wait for 'G': the create hooks run while the container waits, mounts made, before pivot_root */
   HOOK_WAIT: 38,
+  /** ints: slot, recursive; strs: source (host path). Before CLONE: an idmapped clone of source through the IDMAP_USERNS namespace, kept detached in the slot */
+  IDMAP_TREE: 39,
+  /** ints: slot, create (1 dir, 2 file); strs: target (in root). The container process attaches the slot's detached tree there (move_mount) */
+  IDMAP_ATTACH: 40,
 } as const;
 
 export type PlanOpName = keyof typeof PLAN_OPS;

@@ -199,10 +199,11 @@ function parseBind(spec: string): Mount {
   const opts = splitOptions(options);
   const propagation = opts.find((o) => PROPAGATIONS.includes(o)) ?? 'rprivate';
   for (const o of opts) {
-    // U (podman): chown the source to the container's user at start (user-namespace.ts)
-    if (!['ro', 'rw', 'z', 'Z', 'U', 'nocopy', ...PROPAGATIONS].includes(o)) throw invalidArgument('BAD_BIND', `invalid mode: ${o} in '${spec}'`);
+    // U (podman): chown the source to the container's user at start (user-namespace.ts); idmap (podman):
+    // an idmapped mount through the container's user namespace maps (runtime/idmapped-mounts.ts)
+    if (!['ro', 'rw', 'z', 'Z', 'U', 'idmap', 'nocopy', ...PROPAGATIONS].includes(o)) throw invalidArgument('BAD_BIND', `invalid mode: ${o} in '${spec}'`);
   }
-  return { destination, type: 'bind', source, options: ['rbind', opts.includes('ro') ? 'ro' : 'rw', propagation] };
+  return { destination, type: 'bind', source, options: ['rbind', opts.includes('ro') ? 'ro' : 'rw', propagation, ...(opts.includes('idmap') ? ['ridmap'] : [])] };
 }
 
 function fromMountRequest(m: MountRequest): Mount {

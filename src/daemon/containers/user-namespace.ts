@@ -53,9 +53,16 @@ export function chownedBindSources(host: HostConfig): string[] {
     && (parts[2] ?? '').split(',').includes('U')).map((parts) => parts[0] as string);
 }
 
+/** -v sources with the podman idmap option: the helper opens them as host root, and the container sees their own ids. */
+export function idmappedBindSources(host: HostConfig): string[] {
+  return (host.Binds ?? []).map((bind) => bind.split(':')).filter((parts) => parts.length === 3 && parts[0]?.startsWith('/')
+    && (parts[2] ?? '').split(',').includes('idmap')).map((parts) => parts[0] as string);
+}
+
+/** Binds the container's root reaches with its own ids (not :U, not :idmap): their path must be readable by it. */
 function bindSources(host: HostConfig): string[] {
-  const chowned = new Set(chownedBindSources(host));
-  const fromBinds = (host.Binds ?? []).map((bind) => bind.split(':')[0] ?? '').filter((s) => s.startsWith('/') && !chowned.has(s));
+  const exempt = new Set([...chownedBindSources(host), ...idmappedBindSources(host)]);
+  const fromBinds = (host.Binds ?? []).map((bind) => bind.split(':')[0] ?? '').filter((s) => s.startsWith('/') && !exempt.has(s));
   const fromMounts = (host.Mounts ?? []).filter((m) => m.Type === 'bind' && m.Source?.startsWith('/')).map((m) => m.Source as string);
   return [...fromBinds, ...fromMounts];
 }
