@@ -16,12 +16,16 @@ export interface ProgramBundle {
   outDir: string;
   /** base name of the bundle file: <name>.cjs and its cache <name>.cjs.cache */
   name: string;
-  /** import() of node builtins becomes require(): a dynamic import from the cached vm.Script can fail on Node 20 ("A dynamic import callback was not specified") */
-  requireDynamicImports?: boolean;
+  /**
+   * Start-up bound (the CLI): import() of node builtins becomes require() - a dynamic import
+   * from the cached vm.Script fails on Node 20 ("A dynamic import callback was not
+   * specified") - and whitespace and syntax are minified: a third less to read at each start.
+   */
+  lean?: boolean;
 }
 
 export const PROGRAMS: readonly ProgramBundle[] = [
-  { entry: 'src/cli/main.ts', outDir: 'dist/cli', name: 'berth', requireDynamicImports: true },
+  { entry: 'src/cli/main.ts', outDir: 'dist/cli', name: 'berth', lean: true },
   { entry: 'src/runtime-cli/main.ts', outDir: 'dist/runtime-cli', name: 'berth-runtime' },
   { entry: 'src/berthd/main.ts', outDir: 'dist/berthd', name: 'berthd' },
 ];
@@ -63,11 +67,13 @@ export async function bundleProgram(repoRoot: string, program: ProgramBundle): P
     entryPoints: [path.join(repoRoot, program.entry)],
     bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile,
     logLevel: 'warning', legalComments: 'none',
+    // less to read and hash at every start; identifiers stay, so stack traces keep their names
+    ...(program.lean === true ? { minifyWhitespace: true, minifySyntax: true } : {}),
     // koffi loads a prebuilt .node file relative to its package: leave it in node_modules
     external: ['koffi'],
     banner: { js: 'const __berth_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__berth_import_meta_url' },
-    ...(program.requireDynamicImports === true ? { supported: { 'dynamic-import': false } } : {}),
+    ...(program.lean === true ? { supported: { 'dynamic-import': false } } : {}),
   });
   // a cache of the previous build would only be rejected: start the new one clean
   await rm(`${outfile}.cache`, { force: true });
