@@ -2,9 +2,10 @@
 // the empty cgroup2 at /sys/fs/cgroup/unified still offers a controller: on this kind of
 // host that is hugetlb, which no v1 hierarchy has taken. Mounting hugetlb as a v1 hierarchy
 // for the bench moves it out of cgroup2, so crun runs; everything is put back afterwards
-// (only what the bench itself changed).
+// (only what the bench itself changed). A berth or dockerd started meanwhile learns of the
+// hierarchy and keeps it in its list after the unmount: run this on a machine of your own.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -68,17 +69,34 @@ export function mountHugetlbV1(): { undo?: () => Promise<void>; note?: string } 
   return { undo: async () => { await unmountHugetlbV1(madeDir, wasEnabled); } };
 }
 
+/** groups below the mount, deepest first */
+function groupsBelow(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory())
+    .flatMap((e) => [...groupsBelow(path.join(dir, e.name)), path.join(dir, e.name)]);
+}
+
+const hugetlbGroupCount = (): number => Number(/^hugetlb\t\d+\t(\d+)/m.exec(readFileSync('/proc/cgroups', 'utf8'))?.[1] ?? 1);
+
 async function unmountHugetlbV1(madeDir: boolean, wasEnabled: boolean): Promise<void> {
-  // the runtimes removed their containers' groups; the empty /berth parent berth made may
-  // remain (groups of other berth users on this host are theirs: they stay)
-  try {
-    rmdirSync(path.join(MOUNT_POINT, 'berth'));
-  } catch {
-    // not there, or in use by another berth on this host
+  // Groups made while the hierarchy was mounted exist only because of it (berth's /berth
+  // parent, a dockerd's /docker, other berth users' groups): wait for their owners, then
+  // remove the empty ones. A group with processes keeps the hierarchy mounted (said so).
+  for (let i = 0; i < 100 && groupsBelow(MOUNT_POINT).length > 0; i++) await sleep(20);
+  for (const group of groupsBelow(MOUNT_POINT)) {
+    try {
+      if (readFileSync(path.join(group, 'cgroup.procs'), 'utf8').trim() === '') rmdirSync(group);
+    } catch {
+      // removed by its owner meanwhile, or not empty
+    }
+  }
+  const busy = groupsBelow(MOUNT_POINT);
+  if (busy.length > 0) {
+    process.stderr.write(`hugetlb stays mounted at ${MOUNT_POINT}: groups with processes: ${busy.join(', ')}\n`);
+    return;
   }
   // a v1 hierarchy is released only once its removed groups are freed: until then an
   // unmount leaves it alive but invisible, so wait for that first (and retry once after)
-  for (let i = 0; i < 100 && Number(readFileSync('/proc/cgroups', 'utf8').match(/^hugetlb\t\d+\t(\d+)/m)?.[1] ?? 1) > 1; i++) await sleep(20);
+  for (let i = 0; i < 100 && hugetlbGroupCount() > 1; i++) await sleep(20);
   unmount();
   for (let i = 0; i < 50 && hugetlbHierarchy() !== 0; i++) await sleep(20);
   if (hugetlbHierarchy() !== 0 && mount()) {
@@ -89,6 +107,6 @@ async function unmountHugetlbV1(madeDir: boolean, wasEnabled: boolean): Promise<
     if (madeDir) rmdirSync(MOUNT_POINT);
     if (wasEnabled) writeFileSync(UNIFIED_CONTROL, '+hugetlb');
   } catch (err) {
-    process.stderr.write(`bench/runtime: could not restore hugetlb to cgroup2: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`could not give hugetlb back to cgroup2: ${err instanceof Error ? err.message : String(err)}\n`);
   }
 }
