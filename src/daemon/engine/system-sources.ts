@@ -80,6 +80,7 @@ export function checkProbes(s: CheckServices): CheckProbe[] {
     ...hostProbes({
       dataRoot: s.dataRoot, execRoot: s.execRoot, isLive, isContainer, buildsRunning: s.buildsRunning,
       volumeMountpoints: () => new Set(volumes.store.all().map((v) => volumes.store.mountpoint(v.Name))),
+      keptMounts: () => images.snapshotter.keptMounts?.() ?? new Set<string>(),
       cgroupParentDirs: async () => (s.cgroups ? Object.values(await s.cgroups.directoriesOf(s.cgroupParent)) : []),
       runtimes: () => s.runtimes.names().map((name) => ({
         name,

@@ -19,6 +19,8 @@ export interface HostCheckSources {
   buildsRunning(): number;
   /** <volumes root>/<name>/_data mount points of existing volumes */
   volumeMountpoints(): ReadonlySet<string>;
+  /** mounts the store keeps for reuse (idmapped layer clones), not leaks */
+  keptMounts?(): ReadonlySet<string>;
   /** the cgroup parent's directory in every hierarchy */
   cgroupParentDirs(): Promise<string[]>;
   runtimes(): Array<{ name: string; list(): Promise<string[]>; remove(id: string): Promise<void> }>;
@@ -34,7 +36,7 @@ function containerOf(target: string): string | undefined {
 function explainsMount(src: HostCheckSources, target: string): boolean {
   const owner = containerOf(target);
   if (owner !== undefined) return src.isLive(owner);
-  if (src.volumeMountpoints().has(target)) return true;
+  if (src.volumeMountpoints().has(target) || src.keptMounts?.().has(target) === true) return true;
   return src.buildsRunning() > 0 && (target.includes('berth-build-') || target.startsWith(path.join(src.execRoot, 'build') + '/'));
 }
 

@@ -46,6 +46,7 @@ test('a map meets a layer once: the next container with the same block makes no 
     assert.deepEqual(first, [path.join(root, key, 'aaa'), path.join(root, key, 'bbb')]);
     assert.deepEqual(await pool.lowersFor(block(100000), ['/x/l/aaa', '/x/l/bbb']), first);
     assert.equal(mounts.runs.length, 1);
+    assert.deepEqual(pool.mountedTargets(), new Set(first), 'system check is told these are kept');
     // a new top layer on the same base: only that one is mounted
     await pool.lowersFor(block(100000), ['/x/l/ccc', '/x/l/bbb']);
     assert.deepEqual(mounts.runs[1], [`ccc->${key}/ccc`]);

@@ -110,6 +110,11 @@ export class IdmappedLayerPool {
     });
   }
 
+  /** The mount points of every pooled clone. */
+  mountedTargets(): Set<string> {
+    return new Set([...this.maps].flatMap(([key, entry]) => [...entry.layers].map((layer) => path.join(this.root, key, layer))));
+  }
+
   /** Which maps and layers are pooled now (for tests and diagnostics). */
   pooled(): Map<string, string[]> {
     return new Map([...this.maps].map(([key, entry]) => [key, [...entry.layers].sort()]));

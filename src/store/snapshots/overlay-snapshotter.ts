@@ -153,6 +153,10 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     await this.sweepTmp();
   }
 
+  keptMounts(): ReadonlySet<string> {
+    return this.idmappedLayers.mountedTargets();
+  }
+
   /** berthd stops: the pooled idmapped layer mounts come off. */
   async close(): Promise<void> {
     await this.idmappedLayers.close();

@@ -66,6 +66,8 @@ export interface Snapshotter extends LayerStore, RootfsStore {
   sweep(): Promise<void>;
   /** berthd stops: mounts kept for reuse (idmapped layers) come off; containers' roots are their owners' to unmount. */
   close?(): Promise<void>;
+  /** mounts kept for reuse (idmapped layer clones): `system check` must not take them for leaks */
+  keptMounts?(): ReadonlySet<string>;
 }
 
 /** chainID(L0) = diffID(L0); chainID(Ln) = sha256(chainID(Ln-1) + " " + diffID(Ln)). */
