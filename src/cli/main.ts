@@ -2,7 +2,10 @@
 // (No top-level await: the start-up bundle is CommonJS so V8 can cache its compiled code.)
 import { runCli } from './app.js';
 
-runCli(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }).then(
+// stdin on first use: opening it costs a few ms (a file's stream pulls in fs/promises) and most commands never read it
+const streams = { stdout: process.stdout, stderr: process.stderr, get stdin(): NodeJS.ReadStream { return process.stdin; } };
+
+runCli(process.argv.slice(2), process.env, streams).then(
   (code) => { process.stdout.write('', () => process.exit(code)); },
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);

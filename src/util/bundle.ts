@@ -4,10 +4,10 @@
 // nor recompiles them. Node 20 has no module.enableCompileCache; vm.Script's cachedData is
 // the same mechanism. CommonJS because vm.Script can cache it (so: no top-level await in
 // the entry points).
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 export interface ProgramBundle {
   /** entry module, relative to the repository root */
@@ -58,6 +58,23 @@ if (cachedData === undefined || script.cachedDataRejected) {
 `;
 }
 
+/**
+ * commander requires node:child_process at load, for executable subcommands berth never
+ * uses; that pulls in child_process, dgram and their bindings on every CLI start. The
+ * bundle gets it on first use instead.
+ */
+const lazyChildProcessInCommander: Plugin = {
+  name: 'lazy-child-process-in-commander',
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const eager = "const childProcess = require('node:child_process');";
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes(eager)) return { contents: source, loader: 'js', warnings: [{ text: 'commander no longer loads child_process as expected: left eager' }] };
+      return { contents: source.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"), loader: 'js' };
+    });
+  },
+};
+
 /** Bundle one program; `import.meta.url` keeps meaning "this file" (the bundle). */
 export async function bundleProgram(repoRoot: string, program: ProgramBundle): Promise<void> {
   const outDir = path.join(repoRoot, program.outDir);
@@ -73,7 +90,7 @@ export async function bundleProgram(repoRoot: string, program: ProgramBundle): P
     external: ['koffi'],
     banner: { js: 'const __berth_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__berth_import_meta_url' },
-    ...(program.lean === true ? { supported: { 'dynamic-import': false } } : {}),
+    ...(program.lean === true ? { supported: { 'dynamic-import': false }, plugins: [lazyChildProcessInCommander] } : {}),
   });
   // a cache of the previous build would only be rejected: start the new one clean
   await rm(`${outfile}.cache`, { force: true });
