@@ -12,7 +12,7 @@ import type { PlanOp } from '../sys/plan-writer.js';
 import type { CgroupHandle, CgroupManager } from './cgroups/manager.js';
 import { hasCreateHooks, runHooks } from './hooks.js';
 import { signalName, signalNumber } from './linux-constants.js';
-import { buildCreatePlan, buildExecPlan } from './plan.js';
+import { buildCreatePlan, buildExecPlan, runningInUserNamespace } from './plan.js';
 import type { ContainerProcessInfo, DeleteOptions, ExitStatus, IoOptions, KillOptions, ProcessHandle, ProcessIo, Runtime, TraceOptions } from './runtime.js';
 import { silentTimer } from '../util/phase-timer.js';
 import { DEFAULT_RUNTIME_ROOT, processStartTime, StateStore, type ContainerRecord } from './state-store.js';
@@ -49,6 +49,8 @@ export class BuiltinRuntime implements Runtime {
   /** compiled BPF by profile (its JSON text), oldest first */
   private readonly seccompCache = new Map<string, Buffer>();
   private helperExecutable: string | undefined;
+  /** whether this process runs in a user namespace: fixed for its life, read once */
+  private inUserNamespace: Promise<boolean> | undefined;
 
   constructor(private readonly options: BuiltinRuntimeOptions) {
     this.store = new StateStore(options.root ?? DEFAULT_RUNTIME_ROOT);
@@ -81,6 +83,7 @@ export class BuiltinRuntime implements Runtime {
         rootfs, bundleDir: bundle, fifoPath: this.store.fifoPath(id), exitFile: this.store.exitPath(id),
         consoleSocket: io.consoleSocket, relayTerminal: (io.stdio ?? 'pipe') === 'pipe', seccompProgram,
         cgroupDirectories: cgroup.directories, hookWait: hasCreateHooks(spec.hooks),
+        runtimeInUserNamespace: await (this.inUserNamespace ??= runningInUserNamespace()),
       });
       trace.mark('plan');
       session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false, executable: this.helper() });

@@ -248,7 +248,12 @@ async function filesystemOps(spec: Spec, ctx: CreatePlanContext, inUserNs: boole
     { op: 'ROOTFS', strs: [ctx.rootfs] },
   ];
   const mounts = spec.mounts ?? [];
-  for (let i = 0; i < mounts.length; i++) ops.push(...await mountOps(mounts[i] as Mount, i, ctx, idmapSlots.get(i)));
+  // resolving the destinations only reads the host rootfs: all at once, the first bad mount (by index) reported
+  const resolved = await Promise.allSettled(mounts.map((mount, i) => mountOps(mount, i, ctx, idmapSlots.get(i))));
+  for (const result of resolved) {
+    if (result.status === 'rejected') throw result.reason;
+    ops.push(...result.value);
+  }
   ops.push(...deviceOps(spec, inUserNs));
   if (ctx.hookWait) ops.push({ op: 'HOOK_WAIT' });
   ops.push({ op: 'PIVOT_ROOT', strs: [ctx.rootfs] });
