@@ -60,6 +60,20 @@ async function runLatency(modes: Array<{ label: string; engine: Engine; extra: s
   return result;
 }
 
+/**
+ * The docker CLI's own share of a run: `docker version` is a process start and two requests
+ * (the run adds four more). Run minus this floor is roughly what the daemon side costs.
+ */
+async function cliFloor(engine: Engine, count: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await docker(engine, ['version']);
+    samples.push(performance.now() - started);
+  }
+  return median(samples);
+}
+
 async function statusKb(pid: number, field: string, file = 'status'): Promise<number> {
   const text = await readFile(`/proc/${pid}/${file}`, 'utf8').catch(() => '');
   return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
@@ -148,6 +162,13 @@ try {
   if (bridge && none) console.log(`berthd bridge/none: ${(bridge.seq / none.seq).toFixed(2)} sequential, ${(bridge.par / none.par).toFixed(2)} parallel (issue 6 target <= 1.5)`);
   if (none && other) {
     console.log(`ratio berthd/dockerd (both without a network): ${(none.seq / other.seq).toFixed(2)} sequential, ${(none.par / other.par).toFixed(2)} parallel (target <= 0.25)`);
+  }
+  if (none) {
+    const floor = await cliFloor(berth, Math.max(5, Math.ceil(RUNS / 2)));
+    const otherFloor = dockerd && other ? await cliFloor(dockerd.engine, Math.max(5, Math.ceil(RUNS / 2))) : undefined;
+    console.log(`docker CLI floor (docker version): ${floor.toFixed(1)} ms against berthd${otherFloor === undefined ? '' : `, ${otherFloor.toFixed(1)} ms against dockerd`};`
+      + ` daemon side of run --rm (run - floor): berthd none ${(none.seq - floor).toFixed(1)} ms`
+      + `${other && otherFloor !== undefined ? `, dockerd ${(other.seq - otherFloor).toFixed(1)} ms` : ''}`);
   }
   if (bridge && other) console.log(`ratio berthd on its bridge/dockerd without one: ${(bridge.seq / other.seq).toFixed(2)} sequential, ${(bridge.par / other.par).toFixed(2)} parallel`);
   const berthMem = await idleMemory(berth);
