@@ -4,9 +4,12 @@
 // and a private dockerd (classic builder) in the same run. The engines take turns in rounds,
 // so a change of machine load hits both alike; medians are compared. Both daemons get the
 // same busybox rootfs imported as busybox:latest and the same context directory (the CLI
-// tars it for either). BENCH_BUILD_RUNS sets the rounds (default 5).
+// tars it for either). A third "engine" answers /build at once after reading the context:
+// the docker CLI's own time (start, tar the 20 MB tree, upload), the floor under both.
+// BENCH_BUILD_RUNS sets the rounds (default 5).
 // Targets: cold <= dockerd, cached <= half of dockerd. Run alone: `node dist/bench/build/main.js`.
 import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
@@ -59,6 +62,28 @@ async function dockerBuild(engine: Engine, context: string, noCache: boolean): P
 
 interface Samples { cold: number[]; cached: number[] }
 
+/**
+ * A server that reads the whole build context and answers with an image ID at once, so a
+ * `docker build` against it times the CLI alone.
+ */
+async function startNullBuilder(socket: string): Promise<{ engine: Engine; server: Server }> {
+  const id = `sha256:${'0'.repeat(64)}`;
+  const server = createServer((req, res) => {
+    if (req.url?.endsWith('/_ping') === true) {
+      res.writeHead(200, { 'api-version': '1.41', 'content-type': 'text/plain' });
+      res.end('OK');
+      return;
+    }
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`${JSON.stringify({ aux: { ID: id } })}\n${JSON.stringify({ stream: `${id}\n` })}\n`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return { engine: { name: 'cli-floor', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, pid: process.pid }, server };
+}
+
 async function measure(engines: Engine[], context: string): Promise<Map<string, Samples>> {
   const samples = new Map<string, Samples>(engines.map((e) => [e.name, { cold: [], cached: [] }]));
   for (const engine of engines) await dockerBuild(engine, context, false); // warm-up: fills the cache
@@ -78,11 +103,17 @@ async function measure(engines: Engine[], context: string): Promise<Map<string, 
 function report(samples: Map<string, Samples>): void {
   const berth = samples.get('berthd');
   const dockerd = samples.get('dockerd');
+  const floor = samples.get('cli-floor');
   const fmt = (v: number[] | undefined): string => (v && v.length > 0 ? `${median(v).toFixed(0)} ms` : 'n/a');
   const ratio = (a: number[] | undefined, b: number[] | undefined, target: string): string =>
     (a && b && b.length > 0 ? `  ratio ${(median(a) / median(b)).toFixed(2)} (target <= ${target})` : '');
   console.log(`bench/build cold (--no-cache), docker CLI: berthd ${fmt(berth?.cold)}  dockerd classic ${fmt(dockerd?.cold)}${ratio(berth?.cold, dockerd?.cold, '1')}`);
   console.log(`bench/build cached rebuild, docker CLI:    berthd ${fmt(berth?.cached)}  dockerd classic ${fmt(dockerd?.cached)}${ratio(berth?.cached, dockerd?.cached, '0.5')}`);
+  if (floor && berth && dockerd && dockerd.cached.length > 0) {
+    const f = median(floor.cached);
+    console.log(`  the docker CLI alone (a server that answers at once): ${f.toFixed(0)} ms; above it, cached: ` +
+      `berthd ${(median(berth.cached) - f).toFixed(0)} ms, dockerd ${(median(dockerd.cached) - f).toFixed(0)} ms`);
+  }
 }
 
 export async function runBuildBench(): Promise<void> {
@@ -93,13 +124,17 @@ export async function runBuildBench(): Promise<void> {
   await writeFile(path.join(context, 'Dockerfile'), DOCKERFILE);
   const daemon = await startBerthd();
   let dockerd: Awaited<ReturnType<typeof startDockerd>>;
+  let nullBuilder: Awaited<ReturnType<typeof startNullBuilder>> | undefined;
   try {
     await importBusybox(daemon);
     dockerd = await startDockerd(path.join(dir, 'dockerd'));
+    nullBuilder = await startNullBuilder(path.join(dir, 'null-builder.sock'));
     const engines: Engine[] = [{ name: 'berthd', env: daemon.env, pid: daemon.process.pid ?? 0 }];
     if (dockerd) engines.push(dockerd.engine);
-    report(await measure(engines, context));
+    report(await measure([...engines, nullBuilder.engine], context));
   } finally {
+    const server = nullBuilder?.server;
+    if (server) await new Promise((resolve) => server.close(resolve));
     await dockerd?.stop();
     await stopBerthd(daemon);
     await cleanupBerthd(daemon);
