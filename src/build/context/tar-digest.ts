@@ -20,15 +20,23 @@ function cString(buf: Buffer, start: number, length: number): string {
   return field.subarray(0, end < 0 ? field.length : end).toString('utf8');
 }
 
+/** A numeric header field: octal digits (GNU base-256 when the top bit is set), read in place. */
 function numeric(buf: Buffer, start: number, length: number): number {
-  const field = buf.subarray(start, start + length);
-  if (((field[0] ?? 0) & 0x80) !== 0) {
+  const end = start + length;
+  if (((buf[start] ?? 0) & 0x80) !== 0) {
     let value = 0;
-    for (let i = 1; i < field.length; i++) value = value * 256 + (field[i] ?? 0);
+    for (let i = start + 1; i < end; i++) value = value * 256 + (buf[i] ?? 0);
     return value;
   }
-  const text = cString(buf, start, length).trim();
-  return text === '' ? 0 : parseInt(text, 8);
+  let i = start;
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0x30)) i++;
+  let value = 0;
+  for (; i < end; i++) {
+    const digit = (buf[i] ?? 0) - 0x30;
+    if (digit < 0 || digit > 7) break;
+    value = value * 8 + digit;
+  }
+  return value;
 }
 
 /**
