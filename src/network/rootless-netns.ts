@@ -140,11 +140,7 @@ export class RootlessNetns implements RootlessNetnsState {
   /** pasta named by the pid file, and the namespace file, of this or an earlier daemon */
   private async sweep(): Promise<void> {
     const pid = Number((await readFile(this.pidFile, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(pid) && pid > 0) {
-      await stopPasta(pid);
-      // pasta is not our child (it daemonizes): wait until it is gone, so a stopped daemon leaves nothing
-      for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await sleep(10);
-    }
+    if (Number.isInteger(pid) && pid > 0) await stopPastaAndWait(pid);
     await rm(this.pidFile, { force: true });
     await this.removeNetns();
   }
@@ -158,4 +154,17 @@ export class RootlessNetns implements RootlessNetnsState {
       if (errnoCode(err) !== 'ENOENT') throw new BerthError('internal', 'ROOTLESS_NETNS_REMOVE', `cannot remove ${this.netnsPath}: ${String(err)}`, { cause: err });
     }
   }
+}
+
+/**
+ * pasta is not our child (it daemonizes), so it is waited for by its /proc entry: a stopped
+ * daemon must leave nothing, and an old pasta still exiting would remove the pid file a new
+ * one just wrote. SIGTERM, then SIGKILL after 2 s.
+ */
+async function stopPastaAndWait(pid: number): Promise<void> {
+  await stopPasta(pid);
+  for (let i = 0; i < 200 && existsSync(`/proc/${pid}`); i++) await sleep(10);
+  if (!existsSync(`/proc/${pid}`)) return;
+  await stopPasta(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await sleep(10);
 }

@@ -43,12 +43,12 @@ export async function startPasta(options: PastaOptions): Promise<number> {
 }
 
 /** Stops a pasta started by startPasta, if the pid still names a pasta process. */
-export async function stopPasta(pid: number): Promise<void> {
+export async function stopPasta(pid: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
   // Debian runs the AVX2 build when the CPU has it: comm is then passt.avx2
   if (!/^(pasta|passt)(\.avx2)?$/.test(comm)) return;
   try {
-    process.kill(pid, 'SIGTERM');
+    process.kill(pid, signal);
   } catch {
     // gone already
   }

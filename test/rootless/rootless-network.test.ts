@@ -61,7 +61,7 @@ async function hostLinks(): Promise<string[]> {
   return parsed.map((l) => String(l.ifname));
 }
 
-test('rootless networks: containers reach each other by name and address, published ports keep the client address, nothing on the host', { skip: skipReason(), timeout: 60_000 }, async () => {
+test('rootless networks: containers reach each other by name and address, published ports keep the client address, nothing on the host', { skip: skipReason(), timeout: 90_000 }, async () => {
   const token = randomBytes(3).toString('hex');
   const user = await createTestUser(token);
   const restoreTun = await openTunDevice();
@@ -118,7 +118,8 @@ test('rootless networks: containers reach each other by name and address, publis
     const outside = spawn('ip', ['netns', 'exec', clientNs, '/bin/busybox', 'nc', '-l', '-p', '7777', '-e', 'echo', 'outside-ok'], { stdio: 'ignore' });
     try {
       const reached = await docker(daemon, ['run', '--rm', '--network', network, image, 'sh', '-c',
-        'for i in 1 2 3 4 5 6; do nc -w 3 10.231.9.2 7777 && break; sleep 0.3; done']);
+        // bounded inside: `docker run` forwards a timeout's SIGTERM to sh, which ignores it as pid 1
+        'for i in 1 2 3 4 5 6; do out=$(timeout 4 nc 10.231.9.2 7777); case "$out" in *outside-ok*) echo "$out"; break;; esac; sleep 0.3; done']);
       assert.match(reached, /outside-ok/, 'outbound connections leave through pasta');
     } finally {
       outside.kill();
