@@ -75,8 +75,8 @@ export class BuildCache {
         const file = await open(path.join(dir, name), 'r');
         try {
           const entry = entrySchema.parse(JSON.parse(await file.readFile('utf8')));
-          // a use after the entry was written is recorded as the file's mtime (touch)
-          entry.lastUsed = Math.max(entry.lastUsed, Math.floor((await file.stat()).mtimeMs));
+          // a use after the entry was written is its file mtime (flush); utimes passes seconds as a float, so round
+          entry.lastUsed = Math.max(entry.lastUsed, Math.round((await file.stat()).mtimeMs));
           cache.entries.set(entry.key, entry);
         } finally {
           await file.close();
