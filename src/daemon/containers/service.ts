@@ -549,6 +549,11 @@ export class ContainerService {
     return live;
   }
 
+  /** Whether this service holds the container's root mounted (a created one waiting for its start, or running). */
+  holdsRootMount(id: string): boolean {
+    return this.live.get(id)?.mountedRoot !== undefined;
+  }
+
   /** Unmount a container's root (forgetting it is mounted first: a failed unmount means mount again). */
   async unmountRoot(id: string): Promise<void> {
     const live = this.live.get(id);

@@ -78,7 +78,7 @@ export function checkProbes(s: CheckServices): CheckProbe[] {
   const rootfs = images.rootfs();
   return [
     ...hostProbes({
-      dataRoot: s.dataRoot, execRoot: s.execRoot, isLive, isContainer, buildsRunning: s.buildsRunning,
+      dataRoot: s.dataRoot, execRoot: s.execRoot, isLive, isContainer, holdsRootMount: (id) => containers.holdsRootMount(id), buildsRunning: s.buildsRunning,
       volumeMountpoints: () => new Set(volumes.store.all().map((v) => volumes.store.mountpoint(v.Name))),
       keptMounts: () => images.snapshotter.keptMounts?.() ?? new Set<string>(),
       cgroupParentDirs: async () => (s.cgroups ? Object.values(await s.cgroups.directoriesOf(s.cgroupParent)) : []),

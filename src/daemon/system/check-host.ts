@@ -14,6 +14,8 @@ export interface HostCheckSources {
   execRoot: string;
   /** running, paused or restarting: its mounts, cgroup, runtime state and netns are in use */
   isLive(id: string): boolean;
+  /** its root is mounted by the containers service (a created container keeps it for its start) */
+  holdsRootMount(id: string): boolean;
   /** a record exists (any state) */
   isContainer(id: string): boolean;
   buildsRunning(): number;
@@ -35,7 +37,7 @@ function containerOf(target: string): string | undefined {
 
 function explainsMount(src: HostCheckSources, target: string): boolean {
   const owner = containerOf(target);
-  if (owner !== undefined) return src.isLive(owner);
+  if (owner !== undefined) return src.isLive(owner) || src.holdsRootMount(owner);
   if (src.volumeMountpoints().has(target) || src.keptMounts?.().has(target) === true) return true;
   return src.buildsRunning() > 0 && (target.includes('berth-build-') || target.startsWith(path.join(src.execRoot, 'build') + '/'));
 }
