@@ -3,6 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -10,6 +11,7 @@ import { invalidArgument, BerthError, errnoCode } from '../errors/berth-error.js
 import type { Router, Logger } from './router.js';
 import { activatedFds } from './socket-activation.js';
 
+/** Paths of PEM files, as dockerd's --tlscacert/--tlscert/--tlskey name them. */
 export interface TlsOptions {
   verify: boolean;
   ca?: string;
@@ -92,11 +94,24 @@ export async function listenApi(router: Router, options: ListenOptions, log: Log
   return { addresses, close: async () => { await closeAll(servers, sockets, unixPaths); } };
 }
 
+/** A certificate or key file's contents (node wants PEM, not a path), read once at start. */
+function readPem(file: string, flag: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw invalidArgument('TLS_CONFIG', `cannot read ${flag} ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err });
+  }
+}
+
 function createHttpServer(router: Router, host: ParsedHost, tls: TlsOptions | undefined, sockets: Set<Duplex>): net.Server {
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => { void router.handleRequest(req, res); };
   let server: http.Server;
   if (host.kind === 'tcp' && tls) {
-    server = https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.verify, rejectUnauthorized: tls.verify }, onRequest);
+    server = https.createServer({
+      cert: readPem(tls.cert, '--tlscert'), key: readPem(tls.key, '--tlskey'),
+      ...(tls.ca !== undefined ? { ca: readPem(tls.ca, '--tlscacert') } : {}),
+      requestCert: tls.verify, rejectUnauthorized: tls.verify,
+    }, onRequest);
   } else {
     if (host.kind === 'tcp' && !isLoopback(host.host)) {
       throw invalidArgument('INSECURE_TCP', `refusing to listen on tcp://${host.host}:${host.port} without tls`,

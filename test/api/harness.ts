@@ -35,7 +35,7 @@ function berthdCommand(): { file: string; args: string[] } {
   return { file: process.execPath, args: ['--import', 'tsx', path.join(REPO_ROOT, 'src/berthd/main.ts')] };
 }
 
-export async function startBerthd(existing?: { dir: string; token: string }): Promise<Berthd> {
+export async function startBerthd(existing?: { dir: string; token: string }, extraArgs: readonly string[] = []): Promise<Berthd> {
   const token = existing?.token ?? randomBytes(3).toString('hex');
   const dir = existing?.dir ?? await mkdtemp(path.join(os.tmpdir(), `berth-api-${token}-`));
   const socket = path.join(dir, 'berth.sock');
@@ -44,7 +44,7 @@ export async function startBerthd(existing?: { dir: string; token: string }): Pr
   const cgroupParent = `/berth-test-${token}`;
   const { file, args } = berthdCommand();
   const child = spawn(file, [...args, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`,
-    '--cgroup-parent', cgroupParent, '--log-level', 'debug', '--config-file', path.join(dir, 'none.json'), '--pidfile', path.join(dir, 'berthd.pid')], {
+    '--cgroup-parent', cgroupParent, '--log-level', 'debug', '--config-file', path.join(dir, 'none.json'), '--pidfile', path.join(dir, 'berthd.pid'), ...extraArgs], {
     cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'],
   });
   const logFile: string[] = [];

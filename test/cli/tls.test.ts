@@ -1,5 +1,5 @@
-// berth against a daemon that listens on tcp with --tlsverify (a private dockerd: berthd's
-// TLS listener is not usable yet - it hands certificate paths where PEM contents belong): the CLI's TLS flags and
+// berth against a daemon that listens on tcp with --tlsverify (a private dockerd; berthd's own
+// TLS listener is tested in test/api/tls.test.ts): the CLI's TLS flags and
 // DOCKER_CERT_PATH / DOCKER_TLS_VERIFY, and the CA that only NODE_EXTRA_CA_CERTS names.
 // bin/berth unsets NODE_EXTRA_CA_CERTS for a fast start and passes it on as
 // BERTH_EXTRA_CA_CERTS: this proves the TLS transport still trusts it (and nothing else).
@@ -7,34 +7,17 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../support/busybox-rootfs.js';
 import { requires } from '../support/requirements.js';
+import { makePki } from '../support/pki.js';
 import { execFile, type Result } from './support/harness.js';
 
 const skip = requires('root', 'docker') || (existsSync('/usr/sbin/dockerd') || existsSync('/usr/bin/dockerd') ? false : 'needs dockerd') || (existsSync('/usr/bin/openssl') ? false : 'needs openssl');
-
-async function openssl(args: string[], cwd: string): Promise<void> {
-  // execFile has no cwd: the shell changes into the folder the relative names are in
-  const result = await execFile('sh', ['-c', 'cd "$0" && exec openssl "$@"', cwd, ...args]);
-  if (result.code !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${result.stderr}`);
-}
-
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, all from that CA; and an unrelated CA. */
-async function makePki(dir: string): Promise<void> {
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=berth test ca', '-keyout', 'ca-key.pem', '-out', 'ca.pem'], dir);
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=berth other ca', '-keyout', 'other-key.pem', '-out', 'other-ca.pem'], dir);
-  await writeFile(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  await writeFile(path.join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const who of ['server', 'client']) {
-    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=berth ${who}`, '-keyout', `${who}-key.pem`, '-out', `${who}.csr`], dir);
-    await openssl(['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '2', '-extfile', `${who}.ext`, '-out', `${who}.pem`], dir);
-  }
-}
 
 describe('berth over tcp with TLS', { skip }, () => {
   const token = randomBytes(4).toString('hex');
