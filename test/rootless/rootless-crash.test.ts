@@ -11,7 +11,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { requires } from '../support/requirements.js';
-import { createTestUser, openTunDevice, processesOf, startRootlessBerthd, type RootlessDaemon } from './support.js';
+import { createTestUser, openTunDevice, processesLeftOf, mountsUnder, startRootlessBerthd, type RootlessDaemon } from './support.js';
 
 const run = promisify(execFile);
 
@@ -47,15 +47,11 @@ test('rootless berthd killed -9: the next start stops the old pasta, a clean sto
     assert.match(networks, /^berth-crash$/m, 'the user-defined network is back (its bridge remade in the new namespace)');
     assert.equal(await daemon.stop(), 0);
     daemon = undefined;
-    let left = await processesOf(user.uid);
-    for (let i = 0; i < 40 && left.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      left = await processesOf(user.uid);
-    }
+    const left = await processesLeftOf(user.uid);
     assert.deepEqual(left, [], 'no process of the user is left');
     assert.equal(existsSync(path.join(stateDir, 'netns')), false, 'the rootless netns file is removed');
     assert.equal(existsSync(path.join(stateDir, 'pasta.pid')), false);
-    const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(user.dir));
+    const mounts = await mountsUnder(user.dir);
     assert.deepEqual(mounts, [], 'no mount of the daemon reached the host');
   } finally {
     if (daemon) await daemon.stop();

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { requires } from '../support/requirements.js';
 import { makeBusyboxRootfs } from '../support/busybox-rootfs.js';
 import { startRegistry } from '../registry/support/registry-server.js';
-import { createTestUser, processesOf, startRootlessBerthd, type RootlessDaemon } from './support.js';
+import { createTestUser, processesLeftOf, mountsUnder, startRootlessBerthd, type RootlessDaemon } from './support.js';
 
 const run = promisify(execFile);
 
@@ -99,15 +99,10 @@ test('rootless berthd: registry pull, run, exec, logs, build, subordinate ids, a
     await docker(daemon, ['rm', '-f', server, other]);
     assert.equal(await daemon.stop(), 0, 'the outer berthd exits with the inner one\'s status');
     daemon = undefined;
-    let left = await processesOf(user.uid);
-    // helpers of the daemon's node (tsx's esbuild when run from source) end just after it
-    for (let i = 0; i < 40 && left.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      left = await processesOf(user.uid);
-    }
+    const left = await processesLeftOf(user.uid);
     assert.deepEqual(left, [], 'no process of the user is left (daemon, containers, pasta)');
     assert.equal(existsSync(`/proc/${otherPid}`) && (await hostUids(otherPid)).uid === user.subidStart + 1233, false, 'the subordinate-id container is gone');
-    const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(user.dir));
+    const mounts = await mountsUnder(user.dir);
     assert.deepEqual(mounts, [], 'the daemon\'s mounts never reached the host mount table');
   } finally {
     if (daemon) await daemon.stop();

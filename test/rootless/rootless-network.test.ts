@@ -11,14 +11,14 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { instanceFromDataRoot, instanceNames } from '../../src/network/names.js';
 import { requires } from '../support/requirements.js';
 import { makeBusyboxRootfs } from '../support/busybox-rootfs.js';
 import { freePort } from '../registry/support/registry-server.js';
-import { createTestUser, openTunDevice, processesOf, startRootlessBerthd, type RootlessDaemon } from './support.js';
+import { createTestUser, openTunDevice, processesLeftOf, mountsUnder, startRootlessBerthd, type RootlessDaemon } from './support.js';
 
 const run = promisify(execFile);
 
@@ -131,14 +131,10 @@ test('rootless networks: containers reach each other by name and address, publis
     await docker(daemon, ['network', 'rm', network]);
     assert.equal(await daemon.stop(), 0);
     daemon = undefined;
-    let left = await processesOf(user.uid);
-    for (let i = 0; i < 40 && left.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      left = await processesOf(user.uid);
-    }
+    const left = await processesLeftOf(user.uid);
     assert.deepEqual(left, [], 'no process of the user is left (daemon, containers, pasta)');
     assert.equal(existsSync(path.join(user.runtimeDir, 'berth', 'rootless-netns', 'netns')), false, 'the rootless netns file is removed');
-    const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(user.dir));
+    const mounts = await mountsUnder(user.dir);
     assert.deepEqual(mounts, [], 'no mount of the daemon reached the host');
   } finally {
     if (daemon) await daemon.stop();

@@ -139,3 +139,18 @@ export async function processesOf(uid: number): Promise<string[]> {
   const out = await run('ps', ['-u', String(uid), '-o', 'pid=,comm=']).then((r) => r.stdout, () => '');
   return out.split('\n').map((l) => l.trim()).filter(Boolean);
 }
+
+/** What is still running as the user after up to 10 s (a stopped daemon's helpers end just after it). */
+export async function processesLeftOf(uid: number): Promise<string[]> {
+  let left = await processesOf(uid);
+  for (let i = 0; i < 40 && left.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    left = await processesOf(uid);
+  }
+  return left;
+}
+
+/** The host's mounts whose line names a path under dir. */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(dir));
+}
