@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { requires } from '../support/requirements.js';
-import { cleanupBerthd, docker, dockerOk, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd, type Berthd } from './harness.js';
+import { retireBerthd, docker, dockerOk, importBusybox, startBerthd, type Berthd } from './harness.js';
 
 const run = promisify(execFile);
 const skip = requires('root', 'docker', 'overlay');
@@ -23,10 +23,7 @@ describe('docker CLI against berthd', { skip, timeout: 600_000 }, () => {
   after(async () => {
     if (!d) return;
     await docker(d, ['rm', '-f', 'web', 'web2', 'paused', 'restarts']);
-    await stopBerthd(d, 'SIGTERM');
-    await cleanupBerthd(d);
-    const leaks = await findLeaks(d);
-    await removeDir(d);
+    const leaks = await retireBerthd(d);
     assert.deepEqual(leaks, [], 'nothing of berthd is left on the host');
   });
 

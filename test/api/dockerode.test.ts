@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { requires } from '../support/requirements.js';
-import { cleanupBerthd, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd, type Berthd } from './harness.js';
+import { retireBerthd, importBusybox, startBerthd, type Berthd } from './harness.js';
 
 async function collect(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -24,10 +24,7 @@ describe('dockerode against berthd', { skip: requires('root', 'docker', 'overlay
 
   after(async () => {
     if (!d) return;
-    await stopBerthd(d);
-    await cleanupBerthd(d);
-    const leaks = await findLeaks(d);
-    await removeDir(d);
+    const leaks = await retireBerthd(d);
     assert.deepEqual(leaks, []);
   });
 

@@ -162,7 +162,12 @@ export async function teardownBerthd(daemon: Berthd): Promise<string[]> {
   const ids = (await docker(daemon, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
   if (ids.length > 0) await docker(daemon, ['rm', '-f', '-v', ...ids]);
   await docker(daemon, ['volume', 'prune', '-f', '--all']);
-  await stopBerthd(daemon);
+  return await retireBerthd(daemon);
+}
+
+/** Stop the daemon, drop its host state, and its directory; returns what leaked (empty when clean). */
+export async function retireBerthd(daemon: Berthd, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<string[]> {
+  await stopBerthd(daemon, signal);
   await cleanupBerthd(daemon);
   const leaks = await findLeaks(daemon);
   await removeDir(daemon);

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { requires } from '../support/requirements.js';
 import { berthCommand, execFile } from '../cli/support/harness.js';
-import { cleanupBerthd, docker, dockerOk, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd, type Berthd } from '../api/harness.js';
+import { retireBerthd, docker, dockerOk, importBusybox, startBerthd, type Berthd } from '../api/harness.js';
 
 const skip = requires('root', 'docker', 'overlay', 'registry');
 
@@ -82,10 +82,7 @@ test('--cache-from reuses a pulled image in an empty store, through berth build 
     registry.process.kill('SIGTERM');
     for (const daemon of [first, second]) {
       if (!daemon) continue;
-      await stopBerthd(daemon);
-      await cleanupBerthd(daemon);
-      const leaks = await findLeaks(daemon);
-      await removeDir(daemon);
+      const leaks = await retireBerthd(daemon);
       assert.deepEqual(leaks, []);
     }
   }

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { requires } from '../support/requirements.js';
 import { berthCommand, execFile } from '../cli/support/harness.js';
-import { cleanupBerthd, docker, dockerOk, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd, type Berthd } from '../api/harness.js';
+import { retireBerthd, cleanupBerthd, docker, dockerOk, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd, type Berthd } from '../api/harness.js';
 
 const skip = requires('root', 'docker', 'overlay');
 let daemon: Berthd | undefined;
@@ -23,10 +23,7 @@ before(async () => {
 
 after(async () => {
   if (!daemon) return;
-  await stopBerthd(daemon);
-  await cleanupBerthd(daemon);
-  const leaks = await findLeaks(daemon);
-  await removeDir(daemon);
+  const leaks = await retireBerthd(daemon);
   assert.deepEqual(leaks, []);
 });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { requires } from '../support/requirements.js';
-import { cleanupBerthd, dockerOk, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd, type Berthd } from '../api/harness.js';
+import { retireBerthd, dockerOk, importBusybox, startBerthd, stopBerthd, type Berthd } from '../api/harness.js';
 
 async function mountsOf(d: Berthd, id = ''): Promise<string[]> {
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
@@ -54,10 +54,7 @@ test('--rm leaves nothing; created roots stay mounted until start or daemon stop
       d = await startBerthd({ dir: d.dir, token: d.token });
       await dockerOk(d, ['rm', 'later', 'idle', 'idle2']);
     } finally {
-      await stopBerthd(d, 'SIGTERM');
-      await cleanupBerthd(d);
-      leaks = await findLeaks(d);
-      await removeDir(d);
+      leaks = await retireBerthd(d);
     }
     assert.deepEqual(leaks, []);
   });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requires } from '../support/requirements.js';
-import { cleanupBerthd, docker, dockerOk, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd } from '../api/harness.js';
+import { retireBerthd, docker, dockerOk, importBusybox, startBerthd, stopBerthd } from '../api/harness.js';
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -49,10 +49,7 @@ test('berthd survives kill -9: state reloads, restart policies apply, nothing le
     await dockerOk(d, ['rm', '-f', 'plain', 'always', 'created']);
     assert.equal((await docker(d, ['ps', '-aq'])).stdout.trim(), '');
   } finally {
-    await stopBerthd(d, 'SIGTERM');
-    await cleanupBerthd(d);
-    leaks = await findLeaks(d);
-    await removeDir(d);
+    leaks = await retireBerthd(d);
   }
   assert.deepEqual(leaks, []);
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { requires } from '../support/requirements.js';
-import { cleanupBerthd, dockerOk, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd } from '../api/harness.js';
+import { retireBerthd, dockerOk, importBusybox, startBerthd } from '../api/harness.js';
 
 test('oom event at the moment of the kill, once, with OOMKilled recorded at the exit', { skip: requires('root', 'docker', 'overlay'), timeout: 120_000 }, async () => {
   const d = await startBerthd();
@@ -34,10 +34,7 @@ test('oom event at the moment of the kill, once, with OOMKilled recorded at the 
     await dockerOk(d, ['rm', id]);
   } finally {
     events.kill();
-    await stopBerthd(d, 'SIGTERM');
-    await cleanupBerthd(d);
-    leaks = await findLeaks(d);
-    await removeDir(d);
+    leaks = await retireBerthd(d);
   }
   assert.deepEqual(leaks, []);
 });

@@ -10,19 +10,11 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { requires } from '../support/requirements.js';
-import { createTestUser, openTunDevice, processesLeftOf, mountsUnder, startRootlessBerthd, type RootlessDaemon } from './support.js';
+import { rootlessSkipReason, createTestUser, openTunDevice, processesLeftOf, mountsUnder, startRootlessBerthd, type RootlessDaemon } from './support.js';
 
 const run = promisify(execFile);
 
-function skipReason(): string | false {
-  const base = requires('root', 'docker', 'overlay');
-  if (base) return base;
-  for (const tool of ['/usr/bin/newuidmap', '/usr/bin/pasta', '/usr/bin/setpriv']) if (!existsSync(tool)) return `requires ${tool}`;
-  return false;
-}
-
-test('rootless berthd killed -9: the next start stops the old pasta, a clean stop leaves nothing', { skip: skipReason(), timeout: 90_000 }, async () => {
+test('rootless berthd killed -9: the next start stops the old pasta, a clean stop leaves nothing', { skip: rootlessSkipReason('docker', 'overlay'), timeout: 90_000 }, async () => {
   const user = await createTestUser(randomBytes(3).toString('hex'));
   const restoreTun = await openTunDevice();
   let daemon: RootlessDaemon | undefined;

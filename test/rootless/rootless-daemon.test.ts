@@ -12,19 +12,11 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { requires } from '../support/requirements.js';
 import { makeBusyboxRootfs } from '../support/busybox-rootfs.js';
 import { startRegistry } from '../registry/support/registry-server.js';
-import { createTestUser, processesLeftOf, mountsUnder, startRootlessBerthd, type RootlessDaemon } from './support.js';
+import { rootlessSkipReason, createTestUser, processesLeftOf, mountsUnder, startRootlessBerthd, type RootlessDaemon } from './support.js';
 
 const run = promisify(execFile);
-
-function skipReason(): string | false {
-  const base = requires('root', 'registry', 'docker', 'overlay');
-  if (base) return base;
-  for (const tool of ['/usr/bin/newuidmap', '/usr/bin/pasta', '/usr/bin/setpriv']) if (!existsSync(tool)) return `requires ${tool}`;
-  return false;
-}
 
 async function docker(daemon: RootlessDaemon, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   try {
@@ -41,7 +33,7 @@ async function hostUids(pid: number): Promise<{ uid: number; gid: number }> {
   return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]), gid: Number(/^Gid:\s+(\d+)/m.exec(status)?.[1]) };
 }
 
-test('rootless berthd: registry pull, run, exec, logs, build, subordinate ids, and nothing left behind', { skip: skipReason(), timeout: 90_000 }, async () => {
+test('rootless berthd: registry pull, run, exec, logs, build, subordinate ids, and nothing left behind', { skip: rootlessSkipReason('registry', 'docker', 'overlay'), timeout: 90_000 }, async () => {
   const token = randomBytes(3).toString('hex');
   const user = await createTestUser(token);
   const registry = await startRegistry();

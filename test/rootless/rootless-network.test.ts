@@ -15,19 +15,11 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { instanceFromDataRoot, instanceNames } from '../../src/network/names.js';
-import { requires } from '../support/requirements.js';
 import { makeBusyboxRootfs } from '../support/busybox-rootfs.js';
 import { freePort } from '../registry/support/registry-server.js';
-import { createTestUser, openTunDevice, processesLeftOf, mountsUnder, startRootlessBerthd, type RootlessDaemon } from './support.js';
+import { rootlessSkipReason, createTestUser, openTunDevice, processesLeftOf, mountsUnder, startRootlessBerthd, type RootlessDaemon } from './support.js';
 
 const run = promisify(execFile);
-
-function skipReason(): string | false {
-  const base = requires('root', 'docker', 'overlay');
-  if (base) return base;
-  for (const tool of ['/usr/bin/newuidmap', '/usr/bin/pasta', '/usr/bin/setpriv']) if (!existsSync(tool)) return `requires ${tool}`;
-  return false;
-}
 
 async function docker(daemon: RootlessDaemon, args: string[]): Promise<string> {
   try {
@@ -61,7 +53,7 @@ async function hostLinks(): Promise<string[]> {
   return parsed.map((l) => String(l.ifname));
 }
 
-test('rootless networks: containers reach each other by name and address, published ports keep the client address, nothing on the host', { skip: skipReason(), timeout: 90_000 }, async () => {
+test('rootless networks: containers reach each other by name and address, published ports keep the client address, nothing on the host', { skip: rootlessSkipReason('docker', 'overlay'), timeout: 90_000 }, async () => {
   const token = randomBytes(3).toString('hex');
   const user = await createTestUser(token);
   const restoreTun = await openTunDevice();

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../support/busybox-rootfs.js';
+import { requires } from '../support/requirements.js';
 
 const run = promisify(execFile);
 
@@ -153,4 +154,12 @@ export async function processesLeftOf(uid: number): Promise<string[]> {
 /** The host's mounts whose line names a path under dir. */
 export async function mountsUnder(dir: string): Promise<string[]> {
   return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(dir));
+}
+
+/** Why a rootless test cannot run here (root to make the test user, the given needs, uidmap, pasta, setpriv), or false. */
+export function rootlessSkipReason(...needs: Parameters<typeof requires>): string | false {
+  const base = requires('root', ...needs);
+  if (base) return base;
+  for (const tool of ['/usr/bin/newuidmap', '/usr/bin/pasta', '/usr/bin/setpriv']) if (!existsSync(tool)) return `requires ${tool}`;
+  return false;
 }

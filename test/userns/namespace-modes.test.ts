@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { requires } from '../support/requirements.js';
-import { cleanupBerthd, docker, dockerOk, findLeaks, importBusybox, removeDir, startBerthd, stopBerthd, type Berthd } from '../api/harness.js';
+import { retireBerthd, docker, dockerOk, importBusybox, startBerthd, type Berthd } from '../api/harness.js';
 
 const run = (d: Berthd, ...args: string[]): Promise<string> => dockerOk(d, ['run', '--rm', ...args]);
 
@@ -74,10 +74,7 @@ test('pid, ipc, uts and cgroupns sharing modes seen from inside containers', { s
     await goneDonor(d);
     await dockerOk(d, ['rm', '-f', 'donor', 'private-ipc', 'modes']);
   } finally {
-    await stopBerthd(d, 'SIGTERM');
-    await cleanupBerthd(d);
-    leaks = await findLeaks(d);
-    await removeDir(d);
+    leaks = await retireBerthd(d);
   }
   assert.deepEqual(leaks, []);
 });
