@@ -1,7 +1,7 @@
 import { defineCommand } from '../command.js';
 import { confirm } from '../confirm.js';
-import { humanSize } from '../format/units.js';
 import { listOption, sizeOption } from '../options.js';
+import { printPruneReport } from '../prune-report.js';
 import { parseFilters } from './ps.js';
 
 export default defineCommand({
@@ -20,9 +20,7 @@ export default defineCommand({
     const result = await ctx.client().pruneBuildCache({
       all: flags.bool('all'), filters: parseFilters(flags.list('filter')), keepStorage: flags.num('keep-storage'),
     });
-    const deleted = result.CachesDeleted ?? [];
-    if (deleted.length > 0) ctx.out(`Deleted build cache objects:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
-    ctx.out(`Total reclaimed space: ${humanSize(result.SpaceReclaimed ?? 0)}\n`);
+    printPruneReport(ctx, 'Deleted build cache objects', result.CachesDeleted ?? [], result.SpaceReclaimed ?? 0);
     return 0;
   },
 });

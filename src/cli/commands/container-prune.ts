@@ -1,7 +1,7 @@
 import { defineCommand } from '../command.js';
 import { confirm } from '../confirm.js';
-import { humanSize } from '../format/units.js';
 import { listOption } from '../options.js';
+import { printPruneReport } from '../prune-report.js';
 import { parseFilters } from './ps.js';
 
 export default defineCommand({
@@ -15,9 +15,7 @@ export default defineCommand({
   async run(ctx, _args, flags) {
     if (!flags.bool('force') && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.'))) return 0;
     const result = await ctx.client().pruneContainers(parseFilters(flags.list('filter')));
-    const deleted = result.ContainersDeleted ?? [];
-    if (deleted.length > 0) ctx.out(`Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
-    ctx.out(`Total reclaimed space: ${humanSize(result.SpaceReclaimed ?? 0)}\n`);
+    printPruneReport(ctx, 'Deleted Containers', result.ContainersDeleted ?? [], result.SpaceReclaimed ?? 0);
     return 0;
   },
 });

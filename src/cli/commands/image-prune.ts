@@ -1,7 +1,7 @@
 import { defineCommand } from '../command.js';
 import { confirm } from '../confirm.js';
-import { humanSize } from '../format/units.js';
 import { listOption } from '../options.js';
+import { imagePruneLines, printPruneReport } from '../prune-report.js';
 import { parseFilters } from './ps.js';
 
 export default defineCommand({
@@ -20,11 +20,7 @@ export default defineCommand({
     const filters = parseFilters(flags.list('filter'));
     filters.dangling = [all ? 'false' : 'true'];
     const result = await ctx.client().pruneImages(filters);
-    const deleted = result.ImagesDeleted ?? [];
-    if (deleted.length > 0) {
-      ctx.out(`Deleted Images:\n${deleted.map((d) => (d.Untagged !== undefined ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted ?? ''}\n`)).join('')}\n`);
-    }
-    ctx.out(`Total reclaimed space: ${humanSize(result.SpaceReclaimed ?? 0)}\n`);
+    printPruneReport(ctx, 'Deleted Images', imagePruneLines(result.ImagesDeleted ?? []), result.SpaceReclaimed ?? 0);
     return 0;
   },
 });

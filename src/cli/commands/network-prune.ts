@@ -1,6 +1,7 @@
 import { defineCommand } from '../command.js';
 import { confirm } from '../confirm.js';
 import { listOption } from '../options.js';
+import { printPruneReport } from '../prune-report.js';
 import { parseFilters } from './ps.js';
 
 export default defineCommand({
@@ -14,8 +15,7 @@ export default defineCommand({
   async run(ctx, _args, flags) {
     if (!flags.bool('force') && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.'))) return 0;
     const result = await ctx.client().pruneNetworks(parseFilters(flags.list('filter')));
-    const deleted = result.NetworksDeleted ?? [];
-    if (deleted.length > 0) ctx.out(`Deleted Networks:\n${deleted.map((n) => `${n}\n`).join('')}`);
+    printPruneReport(ctx, 'Deleted Networks', result.NetworksDeleted ?? []);
     return 0;
   },
 });

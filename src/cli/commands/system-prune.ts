@@ -7,8 +7,8 @@ import { defineCommand } from '../command.js';
 import type { CliContext } from '../context.js';
 import { confirm } from '../confirm.js';
 import { UsageError } from '../errors.js';
-import { humanSize } from '../format/units.js';
 import { listOption } from '../options.js';
+import { deletedList, imagePruneLines, totalReclaimed } from '../prune-report.js';
 import { parseFilters } from './ps.js';
 
 type Filters = Record<string, string[]>;
@@ -17,10 +17,6 @@ type Filters = Record<string, string[]>;
 interface PruneStep {
   output: string;
   reclaimed: number;
-}
-
-function deletedList(title: string, items: readonly string[]): string {
-  return items.length === 0 ? '' : `${title}:\n${items.map((i) => `${i}\n`).join('')}`;
 }
 
 export function pruneWarning(all: boolean, volumes: boolean): string {
@@ -42,8 +38,7 @@ async function pruneSteps(ctx: CliContext, filters: Filters, all: boolean, volum
     steps.push({ output: deletedList('Deleted Volumes', result.VolumesDeleted), reclaimed: result.SpaceReclaimed });
   }
   const images = await client.pruneImages({ ...filters, dangling: [all ? 'false' : 'true'] });
-  const imageLines = (images.ImagesDeleted ?? []).map((d) => (d.Untagged !== undefined ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted ?? ''}`));
-  steps.push({ output: deletedList('Deleted Images', imageLines), reclaimed: images.SpaceReclaimed ?? 0 });
+  steps.push({ output: deletedList('Deleted Images', imagePruneLines(images.ImagesDeleted ?? [])), reclaimed: images.SpaceReclaimed ?? 0 });
   // build cache entries carry no labels: dockerd refuses a label filter there, so only until= goes
   const until = filters['until'];
   const cacheFilters: Filters = until === undefined ? {} : { until };
@@ -74,7 +69,7 @@ export default defineCommand({
       if (step.output !== '') ctx.out(`${step.output}\n`);
       reclaimed += step.reclaimed;
     }
-    ctx.out(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+    ctx.out(`${totalReclaimed(reclaimed)}\n`);
     return 0;
   },
 });

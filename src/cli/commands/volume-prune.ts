@@ -1,8 +1,8 @@
 import { pruneVolumes } from '../../client/volumes.js';
 import { defineCommand } from '../command.js';
 import { confirm } from '../confirm.js';
-import { humanSize } from '../format/units.js';
 import { listOption } from '../options.js';
+import { printPruneReport } from '../prune-report.js';
 import { parseFilters } from './ps.js';
 
 export default defineCommand({
@@ -21,8 +21,7 @@ export default defineCommand({
     const filters = parseFilters(flags.list('filter'));
     if (flags.bool('all')) filters['all'] = ['true'];
     const result = await pruneVolumes(ctx.client().transport, filters);
-    if (result.VolumesDeleted.length > 0) ctx.out(`Deleted Volumes:\n${result.VolumesDeleted.map((n) => `${n}\n`).join('')}\n`);
-    ctx.out(`Total reclaimed space: ${humanSize(result.SpaceReclaimed)}\n`);
+    printPruneReport(ctx, 'Deleted Volumes', result.VolumesDeleted, result.SpaceReclaimed);
     return 0;
   },
 });
