@@ -54,6 +54,18 @@ static void ensure_sealed(char **argv) {
   exit(125);
 }
 
+/* posix_spawn from a threaded parent (Node) leaves glibc's internal signals (32, 33)
+ * ignored in the child, and an ignored signal survives execve: every ignored signal goes
+ * back to its default, so neither the shim nor the container inherits one. The raw syscall,
+ * because glibc refuses to touch its internal signals; an all-zero action is SIG_DFL. */
+static void reset_ignored_signals(void) {
+  for (int sig = 1; sig <= 64; sig++) {
+    uint64_t old[8] = { 0 }, dfl[8] = { 0 };
+    if (syscall(SYS_rt_sigaction, sig, NULL, old, 8) == 0 && old[0] == (uint64_t)(uintptr_t)SIG_IGN)
+      syscall(SYS_rt_sigaction, sig, dfl, NULL, 8);
+  }
+}
+
 static _Noreturn void report_failure(size_t index) {
   sync_send(MSG_ERROR, (uint32_t)index, (uint32_t)failure.err, failure.step, failure.path);
   _exit(1);
@@ -214,6 +226,7 @@ static _Noreturn void run_shim(pid_t child, int ttysock, const struct shim_opts 
 int main(int argc, char **argv) {
   (void)argc;
   ensure_sealed(argv);
+  reset_ignored_signals();
   struct plan plan;
   if (plan_read(PLAN_FD, &plan) < 0) report_failure(0);
   close(PLAN_FD);

@@ -144,7 +144,7 @@ export class BuiltinRuntime implements Runtime {
     if (session) {
       const pid = await session.pid.catch(() => undefined);
       if (pid) killQuietly(pid, 'SIGKILL');
-      session.child.kill('SIGKILL');
+      session.kill('SIGKILL');
       await session.exit.catch(() => undefined);
     }
     if (cgroup) await cgroup.destroy();
@@ -298,7 +298,7 @@ export class BuiltinRuntime implements Runtime {
       if (io.pidFile) await writeFile(io.pidFile, String(pid));
       return this.handleFor(session, pid, proc, io);
     }, async () => {
-      session.child.kill('SIGKILL');
+      session.kill('SIGKILL');
       await session.exit.catch(() => undefined);
     });
   }

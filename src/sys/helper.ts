@@ -1,15 +1,18 @@
 // Spawning the native helper (native/src) and speaking its sync protocol
-// (plan-format.ts). The only place in berth that runs berth-helper.
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+// (plan-format.ts). The only place in berth that runs berth-helper. It is started with
+// posix_spawn (posix-spawn.ts), not child_process: no fork of the Node process.
+// The helper gets: fds 0-2 stdio, fd 3 the plan (a memfd), fd 4 the sync socket.
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Readable, Writable, Duplex } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { BerthError } from '../errors/berth-error.js';
 import { SYNC_MESSAGES } from './plan-format.js';
 import { encodePlan, type PlanOp } from './plan-writer.js';
 import { errnoName } from './errno.js';
 import { sealedCopy } from './fs-native.js';
+import { closeFd, memoryFileWith, reapSoon, signalChild, socketPair, spawnProgram, watchChild, type ChildFd } from './posix-spawn.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -47,7 +50,8 @@ export interface HelperFailure {
 export type HelperStdio = 'pipe' | 'inherit' | 'null';
 
 export interface HelperSession {
-  readonly child: ChildProcess;
+  /** the helper's pid (later the shim's: the container's parent) */
+  readonly helperPid: number;
   /** resolves with the container pid (MSG_PID) */
   readonly pid: Promise<number>;
   /** resolves at MSG_READY, rejects with the helper's failure */
@@ -62,6 +66,8 @@ export interface HelperSession {
   /** let the container process go on past SYNC_WAIT */
   go(): void;
   resize(cols: number, rows: number): void;
+  /** signal the helper (shim) itself; a no-op once it has been reaped */
+  kill(signal: NodeJS.Signals): void;
   /** stop listening so the caller's process can exit while the shim lives on */
   detach(): void;
 }
@@ -81,13 +87,88 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+/** Our ends of the helper's channels, and what the helper gets at fds 0-4. */
+interface HelperChannels {
+  sync: number;
+  stdio: Array<number | undefined>;
+  childFds: ChildFd[];
+  /** the helper's ends: closed here once it has them */
+  handedOver: number[];
+}
+
+function openChannels(plan: readonly PlanOp[], stdio: HelperStdio): HelperChannels {
+  const opened: number[] = [];
+  try {
+    const pair = (): [number, number] => { const fds = socketPair(); opened.push(...fds); return fds; };
+    const channels: HelperChannels = { sync: -1, stdio: [], childFds: [], handedOver: [] };
+    for (let fd = 0; fd < 3; fd++) {
+      if (stdio === 'pipe') {
+        const [ours, theirs] = pair(); // sockets, as child_process makes them for 'pipe'
+        channels.stdio.push(ours);
+        channels.childFds.push({ fd: theirs });
+        channels.handedOver.push(theirs);
+      } else {
+        channels.childFds.push(stdio === 'null' ? 'devnull' : 'inherit');
+      }
+    }
+    const planFd = memoryFileWith(encodePlan(plan), 'berth-plan');
+    opened.push(planFd);
+    const [sync, syncTheirs] = pair();
+    channels.sync = sync;
+    channels.childFds.push({ fd: planFd }, { fd: syncTheirs });
+    channels.handedOver.push(planFd, syncTheirs);
+    return channels;
+  } catch (err) {
+    for (const fd of opened) closeFd(fd);
+    throw err;
+  }
+}
+
+/** A session whose helper never ran: every promise rejects with `err`. */
+function failedSession(err: unknown): HelperSession {
+  const rejected = Promise.reject(err);
+  rejected.catch(() => undefined);
+  return {
+    helperPid: 0, pid: rejected as Promise<number>, ready: rejected as Promise<void>, hookPoint: rejected as Promise<void>,
+    exit: rejected as Promise<{ exitCode: number; signal: number }>, stdin: null, stdout: null, stderr: null,
+    go: () => undefined, resize: () => undefined, kill: () => undefined, detach: () => undefined,
+  };
+}
+
+function spawnHelper(plan: readonly PlanOp[], options: { stdio: HelperStdio; detached?: boolean; executable?: string }): { pid: number; channels: HelperChannels } {
+  const file = options.executable ?? helperPath();
+  const channels = openChannels(plan, options.stdio);
+  try {
+    const pid = spawnProgram({ file, argv: ['berth-helper'], env: [], fds: channels.childFds, setsid: options.detached ?? false });
+    return { pid, channels };
+  } catch (err) {
+    closeFd(channels.sync);
+    for (const fd of channels.stdio) if (fd !== undefined) closeFd(fd);
+    throw err;
+  } finally {
+    for (const fd of channels.handedOver) closeFd(fd);
+  }
+}
+
 /** Spawn berth-helper with `plan`; the session parses its sync messages. */
 export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStdio; detached?: boolean; executable?: string }): HelperSession {
-  const io: StdioOptions = [options.stdio === 'null' ? 'ignore' : options.stdio, options.stdio === 'null' ? 'ignore' : options.stdio,
-    options.stdio === 'null' ? 'ignore' : options.stdio, 'pipe', 'pipe'];
-  const child = spawn(options.executable ?? helperPath(), [], { stdio: io, detached: options.detached ?? false, env: {} });
-  const planStream = child.stdio[3] as Writable;
-  const sync = child.stdio[4] as Duplex;
+  let spawned: { pid: number; channels: HelperChannels };
+  try {
+    spawned = spawnHelper(plan, options);
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    return failedSession(new BerthError('unavailable', 'HELPER_NOT_RUNNABLE', `cannot run berth-helper: ${message}`, { cause }));
+  }
+  const helperPid = spawned.pid;
+  const reaped = watchChild(helperPid);
+  const sync = new net.Socket({ fd: spawned.channels.sync, readable: true, writable: true });
+  const socketAt = (i: number): net.Socket | null => {
+    const fd = spawned.channels.stdio[i];
+    return fd === undefined ? null : new net.Socket({ fd, readable: i !== 0, writable: i === 0 });
+  };
+  const stdin = socketAt(0);
+  const stdout = socketAt(1);
+  const stderr = socketAt(2);
   const pid = deferred<number>();
   const ready = deferred<void>();
   const hookPoint = deferred<void>();
@@ -120,28 +201,23 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
     }
   });
   sync.on('error', () => undefined);
-  planStream.on('error', () => undefined);
-  const early = new BerthError('internal', 'HELPER_EXITED', 'berth-helper exited before the container was ready');
-  child.on('error', (cause) => {
-    const err = new BerthError('unavailable', 'HELPER_NOT_RUNNABLE', `cannot run berth-helper: ${cause.message}`, { cause });
-    pid.reject(err); ready.reject(err); hookPoint.reject(err); exit.reject(err);
-  });
-  child.on('close', (code, signal) => {
+  for (const stream of [stdin, stdout, stderr]) stream?.on('error', () => undefined);
+  // the shim holds the sync channel until it exits: its end is the helper's end
+  sync.on('close', () => {
+    const early = new BerthError('internal', 'HELPER_EXITED', 'berth-helper exited before the container was ready');
     pid.reject(early);
     ready.reject(early);
     hookPoint.reject(early);
-    if (!exitSeen) exit.resolve({ exitCode: code ?? 128, signal: signal ? 9 : 0 });
+    void reaped.then((status) => { if (!exitSeen) exit.resolve(status); });
+    reapSoon(helperPid); // the shim closes the sync channel as it exits
   });
-  planStream.end(encodePlan(plan));
   return {
-    child,
+    helperPid,
     pid: pid.promise,
     ready: ready.promise,
     hookPoint: hookPoint.promise,
     exit: exit.promise,
-    stdin: child.stdin,
-    stdout: child.stdout,
-    stderr: child.stderr,
+    stdin, stdout, stderr,
     go: () => { sync.write('G'); },
     resize: (cols, rows) => {
       const msg = Buffer.alloc(5);
@@ -150,9 +226,9 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
       msg.writeUInt16LE(rows, 3);
       sync.write(msg);
     },
+    kill: (signal) => { signalChild(helperPid, signal); },
     detach: () => {
       sync.destroy();
-      child.unref();
     },
   };
 }
