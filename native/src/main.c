@@ -182,7 +182,25 @@ static void write_exit_file(const char *path, int code, int sig) {
 struct shim_opts {
   const char *exit_file, *console_socket;
   int relay, terminal, subreaper;
+  long cgroup_join; /* index of the CGROUP_JOIN op, or -1 */
 };
+
+/* Place the new container process in its cgroup (every hierarchy) before anyone hears of
+ * it: the child is still waiting at SYNC_WAIT, so it runs nothing outside its limits. */
+static int join_cgroups(const struct op *op, pid_t child) {
+  char buf[24];
+  int n = snprintf(buf, sizeof buf, "%d", (int)child);
+  for (uint32_t i = 0; i < op->nstrs; i++) {
+    int fd = open(op->strs[i], O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return fail("cgroup_join", op->strs[i]);
+    ssize_t written = write(fd, buf, (size_t)n);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    if (written != n) return fail("cgroup_join", op->strs[i]);
+  }
+  return 0;
+}
 
 /* External runtime mode: our child is `runc create`; once it succeeds the container's
  * init has been reparented to us, and its exit is the one to report. */
@@ -230,7 +248,7 @@ int main(int argc, char **argv) {
   struct plan plan;
   if (plan_read(PLAN_FD, &plan) < 0) report_failure(0);
   close(PLAN_FD);
-  struct shim_opts opts = { 0 };
+  struct shim_opts opts = { .cgroup_join = -1 };
   struct child_ctx pre = { .rootfd = -1, .fifofd = -1, .ttysock = -1 };
   for (size_t i = 0; i < plan.nops; i++) {
     const struct op *op = &plan.ops[i];
@@ -239,6 +257,7 @@ int main(int argc, char **argv) {
     else if (op->code == OP_TERMINAL_RELAY) opts.relay = (int)op->ints[0];
     else if (op->code == OP_TERMINAL) opts.terminal = 1;
     else if (op->code == OP_SUBREAPER) opts.subreaper = 1;
+    else if (op->code == OP_CGROUP_JOIN) opts.cgroup_join = (long)i;
   }
   if (opts.subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) { fail("subreaper", NULL); report_failure(0); }
   /* the sync channel never leaks into the programs we exec; the shim keeps it */
@@ -259,6 +278,10 @@ int main(int argc, char **argv) {
       pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)op->ints[0] | SIGCHLD, NULL, NULL, NULL, NULL);
       if (pid < 0) { fail("clone", NULL); report_failure(i); }
       if (pid == 0) { close(pair[0]); run_child(&plan, i + 1, pair[1], pre.fifofd); }
+      if (opts.cgroup_join >= 0 && join_cgroups(&plan.ops[opts.cgroup_join], pid) < 0) {
+        kill(pid, SIGKILL);
+        report_failure((size_t)opts.cgroup_join);
+      }
       if (!opts.terminal) close(pair[0]);
       close(pair[1]);
       if (pre.fifofd >= 0) close(pre.fifofd);

@@ -43,7 +43,8 @@
 #define OP_HOOK_WAIT 38
 #define OP_IDMAP_TREE 39
 #define OP_IDMAP_ATTACH 40
-#define OP_MAX 40
+#define OP_CGROUP_JOIN 41
+#define OP_MAX 41
 static const char *const plan_op_names[] = {
   [0] = "none",
   [1] = "clone",
@@ -86,6 +87,7 @@ static const char *const plan_op_names[] = {
   [38] = "hook_wait",
   [39] = "idmap_tree",
   [40] = "idmap_attach",
+  [41] = "cgroup_join",
 };
 
 #define MSG_PID 1

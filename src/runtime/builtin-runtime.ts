@@ -82,16 +82,17 @@ export class BuiltinRuntime implements Runtime {
       const plan = await buildCreatePlan(spec, {
         rootfs, bundleDir: bundle, fifoPath: this.store.fifoPath(id), exitFile: this.store.exitPath(id),
         consoleSocket: io.consoleSocket, relayTerminal: (io.stdio ?? 'pipe') === 'pipe', seccompProgram,
-        cgroupDirectories: cgroup.directories, hookWait: hasCreateHooks(spec.hooks),
+        cgroupDirectories: cgroup.directories, cgroupJoin: cgroupProcsFiles(cgroup), hookWait: hasCreateHooks(spec.hooks),
         runtimeInUserNamespace: await (this.inUserNamespace ??= runningInUserNamespace()),
       });
       trace.mark('plan');
       session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false, executable: this.helper() });
+      // the shim has placed the process in its cgroup (CGROUP_JOIN) before it reports the pid
       const pid = await session.pid;
       trace.mark('helper');
       await writeIdMappings(spec, pid);
-      await cgroup.addProcess(pid);
-      trace.mark('cgroup-join');
+      // the container sets itself up while its state is written: nothing of it depends on the record
+      session.go();
       const record: ContainerRecord = {
         id, ociVersion: spec.ociVersion, bundle, rootfs, pid, pidStartTime: await processStartTime(pid) ?? '',
         created: new Date().toISOString(), annotations: spec.annotations, cgroupsPath,
@@ -99,7 +100,6 @@ export class BuiltinRuntime implements Runtime {
       };
       await this.store.save(record);
       trace.mark('state');
-      session.go();
       if (hasCreateHooks(spec.hooks)) {
         // the container waits at HOOK_WAIT: namespaces made, mounts done, before pivot_root
         await session.hookPoint;
@@ -416,6 +416,11 @@ function withDefaultDevices(spec: Spec): LinuxResources | undefined {
   const specDevices: LinuxDeviceCgroup[] = (spec.linux?.devices ?? []).filter((d) => d.type !== 'p').map((d) =>
     ({ allow: true, type: d.type === 'u' ? 'c' : d.type, major: d.major ?? null, minor: d.minor ?? null, access: 'rwm' }));
   return { ...resources, devices: [...resources.devices, ...DEFAULT_DEVICE_RULES, ...specDevices] };
+}
+
+/** Where a pid is written to join the cgroup: cgroup.procs in each of its directories (one per v1 hierarchy). */
+function cgroupProcsFiles(cgroup: CgroupHandle): string[] {
+  return [...new Set(Object.values(cgroup.directories))].map((dir) => path.join(dir, 'cgroup.procs'));
 }
 
 async function writeIdMappings(spec: Spec, pid: number): Promise<void> {

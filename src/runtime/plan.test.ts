@@ -162,3 +162,14 @@ test('a new user namespace: joined namespaces are entered before the clone, exec
   const joined = exec.filter((o) => o.op === 'SETNS').map((o) => String(o.strs?.[0]));
   assert.deepEqual(joined, ['/proc/7/ns/net', '/proc/7/ns/user', '/proc/7/ns/mnt']);
 });
+
+test('create plan: the shim joins the cgroup (CGROUP_JOIN before CLONE), and only when there is a cgroup', async () => {
+  await withRootfs(async (rootfs) => {
+    const files = ['/sys/fs/cgroup/pids/berth/x/cgroup.procs', '/sys/fs/cgroup/memory/berth/x/cgroup.procs'];
+    const ops = await buildCreatePlan(spec(), { ...ctx(rootfs), cgroupJoin: files });
+    const join = ops.findIndex((o) => o.op === 'CGROUP_JOIN');
+    assert.ok(join >= 0 && join === ops.findIndex((o) => o.op === 'CLONE') - 1, names(ops).join(' '));
+    assert.deepEqual(ops[join]?.strs, files);
+    assert.equal(names(await buildCreatePlan(spec(), { ...ctx(rootfs), cgroupJoin: [] })).includes('CGROUP_JOIN'), false);
+  });
+});

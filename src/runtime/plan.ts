@@ -25,6 +25,8 @@ export interface CreatePlanContext {
   seccompProgram?: Buffer;
   /** v1: controller -> host dir of the container's cgroup; v2: { unified: dir } */
   cgroupDirectories?: Readonly<Record<string, string>>;
+  /** the shim writes the container's pid to these cgroup.procs files right after the clone */
+  cgroupJoin?: readonly string[];
   /** pause at HOOK_WAIT (mounts made, before pivot_root) for the prestart/createRuntime/createContainer hooks */
   hookWait?: boolean;
   /** the runtime itself runs in a user namespace (rootless berthd): devices cannot be made with mknod */
@@ -296,7 +298,8 @@ export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promi
   const idmapped = planIdmappedMounts(spec, ctx.bundleDir);
   const ops: PlanOp[] = [
     { op: 'EXIT_FILE', strs: [ctx.exitFile] }, ...term.shim, { op: 'FIFO_OPEN', strs: [ctx.fifoPath] }, ...idmapped.preClone,
-    ...ns.pidJoin, { op: 'CLONE', ints: [ns.cloneFlags] },
+    ...ns.pidJoin, ...(ctx.cgroupJoin?.length ? [{ op: 'CGROUP_JOIN', strs: ctx.cgroupJoin } as const] : []),
+    { op: 'CLONE', ints: [ns.cloneFlags] },
   ];
   ops.push(...ns.joins);
   if (ns.unshareFlags) ops.push({ op: 'UNSHARE', ints: [ns.unshareFlags] });

@@ -102,6 +102,8 @@ export const PLAN_OPS = {
   IDMAP_TREE: 39,
   /** ints: slot, create (1 dir, 2 file); strs: target (in root). The container process attaches the slot's detached tree there (move_mount) */
   IDMAP_ATTACH: 40,
+  /** strs: cgroup.procs files; the shim writes the container's pid to each right after CLONE, before MSG_PID */
+  CGROUP_JOIN: 41,
 } as const;
 
 export type PlanOpName = keyof typeof PLAN_OPS;
