@@ -32,9 +32,9 @@ test('parseBlkioV1 merges the bytes and ops files per device and skips totals', 
 test('makeDirectories reports exactly the directories it made, outermost first', async () => {
   const root = await mkdtemp(path.join(os.tmpdir(), 'berth-cgroupfs-'));
   try {
-    assert.deepEqual(await makeDirectories(path.join(root, 'a')), [path.join(root, 'a')]);
-    assert.deepEqual(await makeDirectories(path.join(root, 'a')), [], 'an existing directory is reused, not made');
-    assert.deepEqual(await makeDirectories(path.join(root, 'a/b/c')), [path.join(root, 'a/b'), path.join(root, 'a/b/c')]);
+    assert.deepEqual(makeDirectories(path.join(root, 'a')), [path.join(root, 'a')]);
+    assert.deepEqual(makeDirectories(path.join(root, 'a')), [], 'an existing directory is reused, not made');
+    assert.deepEqual(makeDirectories(path.join(root, 'a/b/c')), [path.join(root, 'a/b'), path.join(root, 'a/b/c')]);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 // Small helpers over cgroup control files: writes that fail with the file and value named,
 // tolerant reads for stats, and walking a cgroup subtree.
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { mkdir, readFile, readdir, rmdir, stat, writeFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, writeSync } from 'node:fs';
+import { readFile, readdir, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, errnoCode } from '../../errors/berth-error.js';
 
@@ -126,23 +126,25 @@ export async function subtreePids(dir: string): Promise<number[]> {
 /**
  * mkdir -p that reports which directories it made, so destroy() removes exactly those.
  * Returns them outermost first. The leaf is tried first: its parent nearly always exists,
- * so the common case is a single mkdir.
+ * so the common case is a single mkdir. Synchronous on purpose, like writeControlSequence:
+ * a cgroupfs mkdir never waits for a disk, and a thread pool round trip per hierarchy cost
+ * more than the mkdirs themselves.
  */
-export async function makeDirectories(dir: string): Promise<string[]> {
-  const first = await tryMkdir(dir);
+export function makeDirectories(dir: string): string[] {
+  const first = tryMkdir(dir);
   if (first === 'made') return [dir];
   if (first === 'exists') return [];
   const made: string[] = [];
   const missing: string[] = [];
   let current = dir;
-  while (!(await isDirectory(current))) {
+  while (!isDirectory(current)) {
     missing.unshift(current);
     const parent = path.dirname(current);
     if (parent === current) break;
     current = parent;
   }
   for (const target of missing) {
-    const result = await tryMkdir(target);
+    const result = tryMkdir(target);
     if (result === 'made') made.push(target);
     // a parent removed under us (a concurrent destroy): say which directory could not be made
     if (result === 'no-parent') throw createFailed(target, Object.assign(new Error('parent vanished'), { code: 'ENOENT' }));
@@ -151,14 +153,14 @@ export async function makeDirectories(dir: string): Promise<string[]> {
 }
 
 /** 'no-parent' when a directory above `dir` is missing; other failures throw naming `dir`. */
-async function tryMkdir(dir: string): Promise<'made' | 'exists' | 'no-parent'> {
+function tryMkdir(dir: string): 'made' | 'exists' | 'no-parent' {
   try {
-    await mkdir(dir);
+    mkdirSync(dir);
     return 'made';
   } catch (cause) {
     const code = errnoCode(cause);
     if (code === 'ENOENT') return 'no-parent';
-    if (code === 'EEXIST' && await isDirectory(dir)) return 'exists';
+    if (code === 'EEXIST' && isDirectory(dir)) return 'exists';
     throw createFailed(dir, cause);
   }
 }
@@ -167,12 +169,35 @@ function createFailed(target: string, cause: unknown): BerthError {
   return new BerthError('internal', 'CGROUP_CREATE_FAILED', `cannot create cgroup directory ${target}: ${errnoCode(cause) ?? String(cause)}`, { cause });
 }
 
-async function isDirectory(dir: string): Promise<boolean> {
+function isDirectory(dir: string): boolean {
+  return statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** A control file's value now (synchronous, as makeDirectories), undefined when it is missing. */
+export function readControlNow(dir: string, file: string): string | undefined {
   try {
-    return (await stat(dir)).isDirectory();
-  } catch {
-    return false;
+    return readFileSync(path.join(dir, file), 'utf8').trim();
+  } catch (err) {
+    if (['ENOENT', 'ENODEV', 'EOPNOTSUPP', 'EINVAL'].includes(errnoCode(err) ?? '')) return undefined;
+    throw err;
   }
+}
+
+/**
+ * Remove each directory with one rmdir, now; true when all are gone. rmdir is the kernel's
+ * own emptiness check (EBUSY while a process or a child cgroup is in it), so on false the
+ * caller waits for the processes and removes the rest the long way.
+ */
+export function removeEmptyDirectoriesNow(dirs: readonly string[]): boolean {
+  let all = true;
+  for (const dir of dirs) {
+    try {
+      rmdirSync(dir);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') all = false;
+    }
+  }
+  return all;
 }
 
 /**

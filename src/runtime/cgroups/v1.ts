@@ -4,7 +4,7 @@ import path from 'node:path';
 import { BerthError, invalidArgument, notFound, withCleanup } from '../../errors/berth-error.js';
 import type { LinuxBlockIO, LinuxCpu, LinuxMemory } from '../../oci/runtime-spec.js';
 import {
-  controlExists, makeDirectories, parseBlkioV1, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl,
+  controlExists, makeDirectories, parseBlkioV1, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl, readControlNow, removeEmptyDirectoriesNow,
   subtreePids, writeControl, writeControlSequence,
 } from './cgroupfs.js';
 import { checkCpuList, deviceRuleLine, hugepageSize, pidsMax } from './convert.js';
@@ -59,12 +59,12 @@ export class CgroupV1Manager implements CgroupManager {
     }
     const made: string[] = [];
     return await withCleanup(async () => {
-      // the hierarchies are independent mounts: make them concurrently (9 on a typical host)
-      await settleAll([...new Set(Object.values(directories))].map(async (dir) => {
-        const newDirs = await makeDirectories(dir);
+      // one mkdir per hierarchy (9 on a typical host), synchronous: see makeDirectories
+      for (const dir of new Set(Object.values(directories))) {
+        const newDirs = makeDirectories(dir);
         made.push(...newDirs);
-        if (directories.cpuset === dir) await populateCpusets(newDirs);
-      }));
+        if (directories.cpuset === dir) populateCpusets(newDirs);
+      }
       const handle = new CgroupV1Handle(parseCgroupsPath(cgroupsPath).path, directories, made);
       if (resources !== undefined) await handle.applyResources(resources);
       return handle;
@@ -108,7 +108,7 @@ async function settleAll(work: ReadonlyArray<Promise<unknown> | false | undefine
  * creates under a new parent): fill the chain from the first filled ancestor down. Writing
  * the same values twice is harmless, so directories made here are written without reading.
  */
-async function populateCpusets(newDirs: readonly string[]): Promise<void> {
+function populateCpusets(newDirs: readonly string[]): void {
   const leaf = newDirs[newDirs.length - 1];
   if (leaf === undefined) return;
   const chain: string[] = []; // innermost first
@@ -118,11 +118,11 @@ async function populateCpusets(newDirs: readonly string[]): Promise<void> {
     if (parent === dir) return; // no ancestor has values: nothing to copy
     chain.push(dir);
     if (newDirs.includes(parent)) continue;
-    const found = await Promise.all(CPUSET_FILES.map((file) => readControl(parent, file)));
+    const found = CPUSET_FILES.map((file) => readControlNow(parent, file));
     if (found.every((value): value is string => value !== undefined && value !== '')) values = found;
   }
   for (const dir of chain.reverse()) {
-    await settleAll(CPUSET_FILES.map((file, i) => writeControl(dir, file, values?.[i] ?? '')));
+    writeControlSequence(dir, CPUSET_FILES.map((file, i) => [file, values?.[i] ?? ''] as const));
   }
 }
 
@@ -362,8 +362,10 @@ class CgroupV1Handle implements CgroupHandle {
 
   async destroy(options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 5000;
-    await waitUntilEmpty(this, timeoutMs);
     const leaves = [...new Set(Object.values(this.directories))];
+    // nearly always: no process left, no child cgroup, no ancestor of ours to remove
+    if (removeEmptyDirectoriesNow(leaves) && this.made.every((dir) => leaves.includes(dir))) return;
+    await waitUntilEmpty(this, timeoutMs);
     await destroyDirectories(leaves, [...this.made].reverse(), Date.now() + timeoutMs);
   }
 }
