@@ -178,7 +178,7 @@ async function bindKind(source: string, field: string): Promise<1 | 2> {
 async function mountOps(mount: Mount, index: number, ctx: CreatePlanContext, idmapSlot: number | undefined): Promise<PlanOp[]> {
   const field = `mounts[${index}]`;
   const destination = mount.destination.startsWith('/') ? mount.destination : `/${mount.destination}`;
-  await resolveInRootfs(ctx.rootfs, destination, `${field}.destination`);
+  resolveInRootfs(ctx.rootfs, destination, `${field}.destination`);
   const opts = parseMountOptions(mount.options, mount.type);
   const ops: PlanOp[] = [];
   if (mount.type === 'cgroup' || mount.type === 'cgroup2') return cgroupMountOps(destination, opts, ctx);
