@@ -175,6 +175,7 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
   const exit = deferred<{ exitCode: number; signal: number }>();
   let buffered: Buffer = Buffer.alloc(0);
   let exitSeen = false;
+  let detached = false;
 
   const onMessage = (type: number, a: number, b: number, body: Buffer): void => {
     if (type === SYNC_MESSAGES.MSG_PID) pid.resolve(a);
@@ -209,7 +210,9 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
     ready.reject(early);
     hookPoint.reject(early);
     void reaped.then((status) => { if (!exitSeen) exit.resolve(status); });
-    reapSoon(helperPid); // the shim closes the sync channel as it exits
+    // the shim closes the sync channel as it exits; after detach() it lives on, and only
+    // SIGCHLD (which does not hold the event loop) reaps it if this process outlives it
+    if (!detached) reapSoon(helperPid);
   });
   return {
     helperPid,
@@ -228,6 +231,7 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
     },
     kill: (signal) => { signalChild(helperPid, signal); },
     detach: () => {
+      detached = true;
       sync.destroy();
     },
   };
