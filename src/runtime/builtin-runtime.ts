@@ -81,7 +81,7 @@ export class BuiltinRuntime implements Runtime {
       trace.mark('cgroup');
       const plan = await buildCreatePlan(spec, {
         rootfs, bundleDir: bundle, fifoPath: this.store.fifoPath(id), exitFile: this.store.exitPath(id),
-        consoleSocket: io.consoleSocket, relayTerminal: (io.stdio ?? 'pipe') === 'pipe', seccompProgram,
+        consoleSocket: io.consoleSocket, relayTerminal: relaysTerminal(io), seccompProgram,
         cgroupDirectories: cgroup.directories, cgroupJoin: cgroupProcsFiles(cgroup), hookWait: hasCreateHooks(spec.hooks),
         runtimeInUserNamespace: await (this.inUserNamespace ??= runningInUserNamespace()),
       });
@@ -155,7 +155,9 @@ export class BuiltinRuntime implements Runtime {
     const exit = session.exit.then(toExitStatus);
     if (io.detach) session.detach();
     let processIo: ProcessIo = { kind: 'none' };
-    if ((io.stdio ?? 'pipe') === 'pipe' && session.stdin && session.stdout && session.stderr) {
+    if (Array.isArray(io.stdio) && proc?.terminal && !io.consoleSocket) {
+      processIo = { kind: 'none', resize: async (cols, rows) => { session.resize(cols, rows); } };
+    } else if ((io.stdio ?? 'pipe') === 'pipe' && session.stdin && session.stdout && session.stderr) {
       if (proc?.terminal && !io.consoleSocket) {
         const terminal = Duplex.from({ readable: session.stdout, writable: session.stdin });
         // the pty closing when the process exits is the normal end, not an error
@@ -285,7 +287,7 @@ export class BuiltinRuntime implements Runtime {
     const spec = await loadBundleSpec(record.bundle).catch(() => undefined);
     const plan: PlanOp[] = buildExecPlan(proc, {
       initPid: record.pid, namespaces: record.namespaces.filter((type) => type !== 'time'),
-      consoleSocket: io.consoleSocket, relayTerminal: (io.stdio ?? 'pipe') === 'pipe',
+      consoleSocket: io.consoleSocket, relayTerminal: relaysTerminal(io),
       seccompProgram: this.compileSeccomp(spec?.linux?.seccomp),
     });
     const session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false, executable: this.helper() });
@@ -397,6 +399,11 @@ async function checkRootfs(bundle: string, spec: Spec): Promise<string> {
   }
   if (!st?.isDirectory()) throw invalidArgument('ROOTFS_MISSING', `root.path: rootfs ${rootfs} does not exist or is not a directory`);
   return rootfs;
+}
+
+/** the shim relays a terminal to its stdio when that is ours (pipes) or the caller's fds */
+function relaysTerminal(io: IoOptions): boolean {
+  return (io.stdio ?? 'pipe') === 'pipe' || Array.isArray(io.stdio);
 }
 
 function killQuietly(pid: number, signal: NodeJS.Signals | number): void {

@@ -8,6 +8,9 @@ import type { PhaseTimer } from '../util/phase-timer.js';
 
 export type { Process, State } from '../oci/runtime-spec.js';
 
+/** fds 0, 1, 2 for the container process, owned (and closed) by the caller */
+export type StdioFds = readonly [number, number, number];
+
 /** How the container process gets its stdio. */
 export interface IoOptions {
   /**
@@ -15,8 +18,10 @@ export interface IoOptions {
    * stream when process.terminal is true.
    * 'inherit': the process uses the caller's own fds 0-2 (the CLI's behaviour).
    * 'null': /dev/null for all three.
+   * [in, out, err]: these open fds of the caller (berth-runtime's server: its client's fds);
+   * with process.terminal and no console socket the shim relays the pty to them.
    */
-  stdio?: 'pipe' | 'inherit' | 'null';
+  stdio?: 'pipe' | 'inherit' | 'null' | StdioFds;
   /**
    * With process.terminal: send the pty master to this unix socket (runc's
    * --console-socket) instead of relaying it through `ProcessHandle.io`.
@@ -55,6 +60,8 @@ export interface TerminalIo {
 /** No streams: stdio was inherited, /dev/null, or sent to a console socket. */
 export interface NoIo {
   kind: 'none';
+  /** with stdio fds and a terminal: the shim relays the pty to them, and this resizes it */
+  resize?(cols: number, rows: number): Promise<void>;
 }
 
 export type ProcessIo = PipeIo | TerminalIo | NoIo;

@@ -47,7 +47,8 @@ export interface HelperFailure {
   path: string;
 }
 
-export type HelperStdio = 'pipe' | 'inherit' | 'null';
+/** pipes to us, our own fds 0-2, /dev/null, or these three fds (the helper gets copies) */
+export type HelperStdio = 'pipe' | 'inherit' | 'null' | readonly [number, number, number];
 
 export interface HelperSession {
   /** the helper's pid (later the shim's: the container's parent) */
@@ -107,6 +108,8 @@ function openChannels(plan: readonly PlanOp[], stdio: HelperStdio): HelperChanne
         channels.stdio.push(ours);
         channels.childFds.push({ fd: theirs });
         channels.handedOver.push(theirs);
+      } else if (Array.isArray(stdio)) {
+        channels.childFds.push({ fd: stdio[fd] as number });
       } else {
         channels.childFds.push(stdio === 'null' ? 'devnull' : 'inherit');
       }
