@@ -1,8 +1,8 @@
 // The built-in OCI runtime: a bundle becomes a helper plan (plan.ts), one helper spawn
 // clones the container and stays as its shim; TypeScript writes the id maps and places the
 // pid in its cgroup while the child waits. State lives under <root>/<id> (state-store.ts).
-import { open, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { constants as fsConstants, readFileSync, statSync } from 'node:fs';
+import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { BerthError, conflict, errnoCode, invalidArgument, withCleanup } from '../errors/berth-error.js';
@@ -207,8 +207,9 @@ export class BuiltinRuntime implements Runtime {
       const { bytesRead } = await handle.read(Buffer.alloc(1), 0, 1);
       if (bytesRead !== 1) throw conflict('CONTAINER_NOT_CREATED', `container ${record.id} exited before it started`);
     } finally {
+      // gone before start returns (its absence is what says 'running'); synchronous as the state store's files
+      rmSync(fifo, { force: true });
       await handle.close();
-      await unlink(fifo).catch(() => undefined);
     }
   }
 
