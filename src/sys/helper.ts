@@ -159,8 +159,10 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
   try {
     spawned = spawnHelper(plan, options);
   } catch (cause) {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    return failedSession(new BerthError('unavailable', 'HELPER_NOT_RUNNABLE', `cannot run berth-helper: ${message}`, { cause }));
+    if (cause instanceof BerthError && cause.code === 'HELPER_MISSING') return failedSession(cause); // it has the hint
+    const message = cause instanceof BerthError && cause.code === 'SPAWN_FAILED'
+      ? cause.message.replace(/^cannot run /, '') : cause instanceof Error ? cause.message : String(cause);
+    return failedSession(new BerthError('unavailable', 'HELPER_NOT_RUNNABLE', `cannot run berth-helper ${message}`, { cause }));
   }
   const helperPid = spawned.pid;
   const reaped = watchChild(helperPid);
