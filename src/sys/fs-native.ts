@@ -1,7 +1,7 @@
 // File system syscalls Node lacks (xattrs, mknod, mount, umount2), called through koffi
 // (a prebuilt FFI library; no compiled addon of ours). Each failure is a BerthError
 // carrying the errno name and the path, like the helper's reports.
-import { readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { BerthError } from '../errors/berth-error.js';
@@ -14,7 +14,7 @@ const require = createRequire(import.meta.url);
 
 interface Libc {
   lsetxattr: KoffiFunction; lgetxattr: KoffiFunction; llistxattr: KoffiFunction; lremovexattr: KoffiFunction;
-  mknod: KoffiFunction; mount: KoffiFunction; umount2: KoffiFunction; memfdCreate: KoffiFunction; fcntl: KoffiFunction;
+  mknod: KoffiFunction; mount: KoffiFunction; umount2: KoffiFunction; memfdCreate: KoffiFunction; fcntl: KoffiFunction; ioctl: KoffiFunction;
   errno: () => number;
 }
 
@@ -34,6 +34,7 @@ function load(): Libc {
     umount2: lib.func('int umount2(const char *target, int flags)'),
     memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
+    ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
     errno: () => koffi.errno(),
   };
   return libc;
@@ -122,6 +123,30 @@ export function mount(source: string, target: string, fstype: string, flags: num
 
 export function umount(target: string, flags = 0): void {
   check(load().umount2(target, flags), 'umount2', target);
+}
+
+const FS_IOC_GETFLAGS = 0x80086601;
+const FS_IOC_SETFLAGS = 0x40086602;
+const FS_TOPDIR_FL = 0x00020000;
+
+/**
+ * Mark a directory as the top of unrelated trees (chattr +T): ext4's Orlov allocator then
+ * spreads the directories made in it over the block groups, as it does for those in the
+ * root, instead of packing them into the parent's group. Throws a SyscallError where the
+ * file system has no such flag (EOPNOTSUPP, ENOTTY).
+ */
+export function markTopDirectory(dir: string): void {
+  const c = load();
+  const fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  try {
+    const flags = new Int32Array(1);
+    check(c.ioctl(fd, FS_IOC_GETFLAGS, 'int *', flags), 'ioctl_getflags', dir);
+    if (((flags[0] ?? 0) & FS_TOPDIR_FL) !== 0) return;
+    flags[0] = (flags[0] ?? 0) | FS_TOPDIR_FL;
+    check(c.ioctl(fd, FS_IOC_SETFLAGS, 'int *', flags), 'ioctl_setflags', dir);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const MFD_CLOEXEC = 1;
