@@ -242,7 +242,8 @@ static _Noreturn void run_shim(pid_t child, int ttysock, const struct shim_opts 
 }
 
 int main(int argc, char **argv) {
-  (void)argc;
+  extern int client_wanted(int argc, char **argv), client_main(int argc, char **argv); /* berth-runtime's front end: client.c */
+  if (client_wanted(argc, argv)) return client_main(argc, argv);
   ensure_sealed(argv);
   reset_ignored_signals();
   struct plan plan;

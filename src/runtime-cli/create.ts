@@ -1,6 +1,5 @@
 // berth-runtime create --bundle DIR [--pid-file F] [--console-socket S] ID
 import type { Command } from 'commander';
-import path from 'node:path';
 import { invalidArgument } from '../errors/berth-error.js';
 import { loadBundleSpec } from '../runtime/builtin-runtime.js';
 import type { CliContext } from './context.js';
@@ -9,14 +8,14 @@ export interface CreateFlags { bundle?: string; pidFile?: string; consoleSocket?
 
 /** create detached (the shim outlives us); stdio is ours, handed to the container */
 export async function createDetached(ctx: CliContext, id: string, flags: CreateFlags): Promise<void> {
-  const bundle = path.resolve(flags.bundle ?? '.');
+  const bundle = ctx.resolve(flags.bundle ?? '.');
   const spec = await loadBundleSpec(bundle);
   if (spec.process?.terminal && !flags.consoleSocket) {
     throw invalidArgument('CONSOLE_SOCKET_REQUIRED', 'process.terminal is true: a detached container needs --console-socket');
   }
   await ctx.runtime().create(id, bundle, {
-    stdio: 'inherit', detach: true, consoleSocket: flags.consoleSocket && path.resolve(flags.consoleSocket),
-    pidFile: flags.pidFile && path.resolve(flags.pidFile),
+    stdio: ctx.io.stdio, detach: true, consoleSocket: flags.consoleSocket && ctx.resolve(flags.consoleSocket),
+    pidFile: flags.pidFile && ctx.resolve(flags.pidFile),
   });
 }
 

@@ -1,11 +1,9 @@
 // berth-runtime exec [options] ID [CMD ARGS...] (or -p process.json)
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { invalidArgument } from '../errors/berth-error.js';
 import { parseProcessSpec, type Process } from '../oci/runtime-spec.js';
 import { loadBundleSpec } from '../runtime/builtin-runtime.js';
-import { attachForeground } from './attach.js';
 import type { CliContext } from './context.js';
 
 interface ExecFlags {
@@ -18,7 +16,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 /** The process to run: -p's file, or the container's own process with the given command and flags. */
 async function execProcess(ctx: CliContext, id: string, command: string[], flags: ExecFlags): Promise<Process> {
   if (flags.process) {
-    const file = path.resolve(flags.process);
+    const file = ctx.resolve(flags.process);
     return parseProcessSpec(JSON.parse(await readFile(file, 'utf8')), file);
   }
   if (command.length === 0) throw invalidArgument('NO_COMMAND', 'exec: give a command or -p process.json');
@@ -63,9 +61,9 @@ export function registerExec(program: Command, ctx: CliContext): void {
         throw invalidArgument('CONSOLE_SOCKET_REQUIRED', 'exec -t -d needs --console-socket');
       }
       const handle = await ctx.runtime().exec(id, proc, {
-        stdio: relay ? 'pipe' : 'inherit', detach, consoleSocket: flags.consoleSocket && path.resolve(flags.consoleSocket),
-        pidFile: flags.pidFile && path.resolve(flags.pidFile),
+        stdio: relay && ctx.io.stdio === 'inherit' ? 'pipe' : ctx.io.stdio, detach,
+        consoleSocket: flags.consoleSocket && ctx.resolve(flags.consoleSocket), pidFile: flags.pidFile && ctx.resolve(flags.pidFile),
       });
-      if (!detach) ctx.exitCode = await attachForeground(handle);
+      if (!detach) ctx.exitCode = await ctx.io.foreground(handle);
     });
 }

@@ -1,8 +1,6 @@
 // berth-runtime run --bundle DIR ID: create, start, wait, delete; exits with the program's code
 import type { Command } from 'commander';
-import path from 'node:path';
 import { loadBundleSpec } from '../runtime/builtin-runtime.js';
-import { attachForeground } from './attach.js';
 import type { CliContext } from './context.js';
 import { createDetached } from './create.js';
 
@@ -25,14 +23,14 @@ export function registerRun(program: Command, ctx: CliContext): void {
         await runtime.start(id);
         return;
       }
-      const bundle = path.resolve(flags.bundle ?? '.');
+      const bundle = ctx.resolve(flags.bundle ?? '.');
       const spec = await loadBundleSpec(bundle);
       const relay = spec.process?.terminal === true && !flags.consoleSocket;
       const handle = await runtime.create(id, bundle, {
-        spec, stdio: relay ? 'pipe' : 'inherit', consoleSocket: flags.consoleSocket && path.resolve(flags.consoleSocket),
-        pidFile: flags.pidFile && path.resolve(flags.pidFile),
+        spec, stdio: relay && ctx.io.stdio === 'inherit' ? 'pipe' : ctx.io.stdio,
+        consoleSocket: flags.consoleSocket && ctx.resolve(flags.consoleSocket), pidFile: flags.pidFile && ctx.resolve(flags.pidFile),
       });
-      const exited = attachForeground(handle);
+      const exited = ctx.io.foreground(handle);
       await runtime.start(id);
       ctx.exitCode = await exited;
       if (!flags.keep) await runtime.delete(id, { force: true });
