@@ -59,7 +59,8 @@ export class FileContentStore implements ContentStore {
   async open(digest: Digest, options: { start?: number } = {}): Promise<Readable> {
     await this.info(digest);
     const start = options.start ?? 0;
-    const stream = createReadStream(this.blobPath(digest), { start });
+    // 1 MiB reads: a layer blob is read whole, and each read is a thread-pool round trip
+    const stream = createReadStream(this.blobPath(digest), { start, highWaterMark: 1 << 20 });
     if (start !== 0) return stream;
     const verify = new VerifyingStream(digest);
     stream.on('error', (err) => verify.destroy(err));

@@ -27,6 +27,8 @@ export class NativeSnapshotter extends LayerDirectoryStore implements Snapshotte
     return 'chowned-copy';
   }
 
+  protected readonly independentLayers = false;
+
   protected async seedLayer(fs: string, parent: Digest | undefined): Promise<void> {
     if (parent !== undefined) await copyTree(this.layerFs(parent), fs);
   }

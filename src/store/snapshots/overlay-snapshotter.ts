@@ -37,6 +37,8 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     if (/[,:]/.test(root)) throw invalidArgument('INVALID_SNAPSHOT_ROOT', `overlay snapshot root "${root}" may not contain "," or ":"`);
   }
 
+  protected readonly independentLayers = true;
+
   protected async seedLayer(): Promise<void> {
     // overlay layer directories hold only their own diff
   }

@@ -32,9 +32,20 @@ export interface LayerStore {
    * Unpack an uncompressed layer tar on top of `parent`. The stream must hash to `diffId`;
    * otherwise nothing is kept. A no-op (stream not read) when the chain ID exists already.
    */
-  unpackLayer(chainId: Digest, parent: Digest | undefined, diffId: Digest, tar: AsyncIterable<Uint8Array>): Promise<LayerInfo>;
+  unpackLayer(chainId: Digest, parent: Digest | undefined, diffId: Digest, tar: AsyncIterable<Uint8Array>,
+    options?: UnpackLayerOptions): Promise<LayerInfo>;
   listLayers(): Promise<LayerInfo[]>;
   removeLayer(chainId: Digest): Promise<void>;
+}
+
+export interface UnpackLayerOptions {
+  /**
+   * The parent is still being unpacked; this settles once it is in place (rejects if it
+   * failed). Where a layer holds only its own changes (overlay) the child is unpacked and
+   * verified meanwhile and put in place only after its parent, so a failed parent never
+   * leaves a committed child; where a layer starts as a copy of its parent, the unpack waits.
+   */
+  parentCommitted?: Promise<unknown>;
 }
 
 export interface PrepareOptions {
