@@ -8,7 +8,7 @@ import { errnoCode, invalidArgument, notFound, withCleanup } from '../../errors/
 import { digestHex, isDigest, type Digest } from '../../oci/digest.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
 import { applyLayer, type ApplyOptions } from './apply-layer.js';
-import { SyscallError, markTopDirectory } from '../../sys/fs-native.js';
+import { markTopDirectory } from '../../sys/fs-native.js';
 import { drain, hashingStream, type LayerInfo, type LayerStore, type UnpackLayerOptions } from './snapshotter.js';
 import type { TarLimits } from '../archive/tar-reader.js';
 
@@ -110,8 +110,8 @@ export abstract class LayerDirectoryStore implements LayerStore {
       await mkdir(this.tmpDir, { recursive: true });
       try {
         markTopDirectory(this.tmpDir);
-      } catch (err) {
-        if (!(err instanceof SyscallError)) throw err; // unsupported here (tmpfs, xfs...): a placement hint only
+      } catch {
+        // a placement hint only: file systems without the flag (tmpfs, xfs...) unpack as well
       }
     })();
     try {
