@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeTar, type TarWriteEntry } from '../../src/store/archive/tar-writer.js';
@@ -107,15 +107,19 @@ test('unpackLayers: a bad lower layer fails the pull with its own error and comm
 
 test('the unpack directory is marked +T where the file system has the flag', async (t) => {
   await withBase('topdir', async (base) => {
-    const snapshotter = new OverlaySnapshotter(path.join(base, 's'));
-    await snapshotter.unpackLayer(chainA, undefined, digestOf(layerA), once(layerA));
-    let attrs: string;
+    const lsattr = (dir: string): string =>
+      execFileSync('lsattr', ['-d', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(' ')[0] ?? '';
     try {
-      attrs = execFileSync('lsattr', ['-d', path.join(base, 's', 'tmp')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      await mkdir(path.join(base, 'probe'));
+      execFileSync('chattr', ['+T', path.join(base, 'probe')], { stdio: 'ignore' });
+      assert.match(lsattr(path.join(base, 'probe')), /T/);
     } catch {
-      t.skip('no file attributes on this file system');
+      t.skip('no +T flag on this file system');
       return;
     }
-    assert.match(attrs.split(' ')[0] ?? '', /T/);
+    const snapshotter = new OverlaySnapshotter(path.join(base, 's'));
+    await snapshotter.unpackLayer(chainA, undefined, digestOf(layerA), once(layerA));
+    assert.match(lsattr(path.join(base, 's', 'tmp')), /T/);
+    assert.doesNotMatch(lsattr(snapshotter.layerFs(chainA)), /T/, 'the flag is not inherited by the layers');
   });
 });
