@@ -23,7 +23,7 @@ const bundle = await makeBundle('bench', ['/bin/true'], (spec) => {
   spec.hostname = 'bench';
 });
 
-interface Mode { name: string; once(i: number): Promise<void> | void; samples: number[]; note?: string }
+interface Mode { name: string; once(i: number): Promise<void> | void; samples: number[]; note?: string; firstMs?: number }
 
 function cliRun(binary: string, root: string): (i: number) => void {
   return (i) => {
@@ -77,7 +77,9 @@ const modes: Mode[] = [
 try {
   for (const mode of modes) {
     try {
+      const start = performance.now();
       await mode.once(-1); // warm-up, also proves the mode works here
+      mode.firstMs = performance.now() - start; // berth-runtime's first call starts its resident server
     } catch (err) {
       mode.note = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
     }
@@ -109,4 +111,6 @@ const ratio = (a: string, b: string): string => {
 console.log(`  in-process / crun run: ${ratio('berth in-process', 'crun run')}   in-process / runc run: ${ratio('berth in-process', 'runc run')}`);
 console.log(`  berth-runtime run / runc run: ${ratio('berth-runtime run', 'runc run')}   / crun run: ${ratio('berth-runtime run', 'crun run')}`
   + `   node -e 0 / runc run: ${ratio('node -e 0', 'runc run')}`);
+const first = modes.find((m) => m.name === 'berth-runtime run')?.firstMs;
+if (first !== undefined) console.log(`  berth-runtime run, first call (starts its resident server): ${first.toFixed(1)} ms`);
 console.log(`  in-process phases (median ms): ${[...phases].map(([name, values]) => `${name} ${median(values).toFixed(1)}`).join(', ')}`);
