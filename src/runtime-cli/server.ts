@@ -3,7 +3,8 @@
 // command code as the plain command (program.ts), on the client's own fds; the runtime
 // instance, its sealed helper copy and caches live on between requests, which is the point.
 // It exits after an idle period with no request in flight (a foreground container is a
-// request in flight), at SIGTERM, or as soon as its socket file is gone (its root removed).
+// request in flight), at SIGTERM, as soon as its socket file is gone (its root removed), or
+// when its own code was rebuilt.
 import { closeSync, fstatSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { createBuiltinRuntime } from '../runtime/factory.js';
@@ -37,6 +38,14 @@ function trimLog(root: string): void {
   try {
     if (statSync(log).size > MAX_LOG_BYTES) truncateSync(log, 0);
   } catch { /* no log */ }
+}
+
+function modifiedAt(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
 }
 
 /** Serve until idle or told to stop; resolves once every request in flight has finished. */
@@ -84,7 +93,12 @@ export async function serveRuntime(rootArg: string): Promise<void> {
       });
     },
   });
-  const watch = setInterval(() => { if (!server.stillBound()) void shutdown(); }, WATCH_MS);
+  // a rebuilt checkout must not be served by the code of the old one: its next client starts a new server
+  const entry = process.argv[1];
+  const builtAt = entry === undefined ? 0 : modifiedAt(entry);
+  const watch = setInterval(() => {
+    if (!server.stillBound() || (entry !== undefined && modifiedAt(entry) !== builtAt)) void shutdown();
+  }, WATCH_MS);
   async function shutdown(): Promise<void> {
     if (closing) return;
     closing = true;
