@@ -36,6 +36,8 @@ export class ClientConnection {
   private resizeTarget: ((cols: number, rows: number) => void) | undefined;
   private windowSize: { cols: number; rows: number } | undefined;
   private gone = false;
+  /** a foreground process has come and gone: later signals have no one to go to */
+  private foregroundEnded = false;
 
   constructor(private readonly request: FdRequest) {
     this.socket = new net.Socket({ fd: request.connection, readable: true, writable: true });
@@ -91,6 +93,7 @@ export class ClientConnection {
     } finally {
       this.signalTarget = undefined;
       this.resizeTarget = undefined;
+      this.foregroundEnded = true;
     }
   }
 
@@ -98,7 +101,7 @@ export class ClientConnection {
     if (message.type === CLIENT_MESSAGES.SIGNAL && message.a >= 1 && message.a <= 64) {
       // before a foreground process exists they wait for one; undelivered, the client dies by the first
       if (this.signalTarget) this.signalTarget(message.a);
-      else this.pendingSignals.push(message.a);
+      else if (!this.foregroundEnded) this.pendingSignals.push(message.a);
     } else if (message.type === CLIENT_MESSAGES.RESIZE) {
       this.windowSize = { cols: message.a & 0xffff, rows: message.b & 0xffff };
       this.resizeTarget?.(this.windowSize.cols, this.windowSize.rows);
