@@ -9,6 +9,7 @@
 // sendmsg that carries the fds; then the payload bytes.
 import { chmodSync, closeSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BerthError } from '../errors/berth-error.js';
@@ -56,6 +57,7 @@ const recvmsg = lib.func('intptr_t recvmsg(int fd, void *msg, int flags)');
 const recv = lib.func('intptr_t recv(int fd, void *buf, size_t len, int flags)');
 const close = lib.func('int close(int fd)');
 const { listenFd, magic, maxFds, maxPayload, uid } = workerData;
+const stopping = new Int32Array(workerData.stop);
 const SOL_SOCKET = 1, SO_PEERCRED = 17, SO_RCVTIMEO = 20, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x40000000, MSG_CTRUNC = 8;
 const EINTR = 4, ECONNABORTED = 103;
 // msghdr at 0, iovec at 64, control at 128, header bytes at 512: stable memory for recvmsg
@@ -122,8 +124,10 @@ for (;;) {
   if (fd < 0) {
     const errno = koffi.errno();
     if (errno === EINTR || errno === ECONNABORTED) continue;
-    break; // the listening socket was shut down: the server is closing
+    break; // the listening socket is gone
   }
+  // the server is closing: its own wake-up connection (or a late client, who will retry) ends the loop
+  if (Atomics.load(stopping, 0) === 1) { close(fd); break; }
   if (!serve(fd)) close(fd);
 }
 `;
@@ -178,7 +182,7 @@ export class FdPassingServer {
   private closed = false;
 
   private constructor(private readonly worker: Worker, private readonly listenFd: number,
-    readonly socketPath: string, private readonly inode: number) {}
+    readonly socketPath: string, private readonly inode: number, private readonly stopping: Int32Array) {}
 
   /** Bind (mode 0600, replacing a stale socket file) and start accepting. */
   static async listen(options: FdServerOptions): Promise<FdPassingServer> {
@@ -207,13 +211,14 @@ export class FdPassingServer {
       throw socketError('listen', options.socketPath, errno);
     }
     const koffi = require.resolve('koffi');
+    const stopping = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(WORKER, {
       eval: true,
-      workerData: { koffi, listenFd: fd, magic: options.magic, maxFds: options.maxFds, maxPayload: options.maxPayload, uid: options.uid },
+      workerData: { koffi, listenFd: fd, stop: stopping.buffer, magic: options.magic, maxFds: options.maxFds, maxPayload: options.maxPayload, uid: options.uid },
     });
     worker.on('message', (message: unknown) => { options.onRequest(parseRequest(message)); });
     worker.on('error', (err) => { process.emitWarning(`fd-passing server ${options.socketPath}: ${err.message}`); });
-    return new FdPassingServer(worker, fd, options.socketPath, inode);
+    return new FdPassingServer(worker, fd, options.socketPath, inode, stopping);
   }
 
   /** false once the socket file is gone or replaced (its directory removed, another server bound) */
@@ -225,20 +230,39 @@ export class FdPassingServer {
     }
   }
 
-  /** Stop accepting: the socket file goes first (new clients start a new server), then the listener. */
+  /**
+   * Stop accepting: the worker is told to stop and woken by a connection of our own (a
+   * blocked accept4 wakes for nothing else), then the socket file goes (new clients start a
+   * new server) and the listener closes.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    Atomics.store(this.stopping, 0, 1);
+    const exited = new Promise<void>((resolve) => { this.worker.once('exit', () => resolve()); });
+    if (this.stillBound()) await this.wakeWorker();
     if (this.stillBound()) {
       try { unlinkSync(this.socketPath); } catch { /* already gone */ }
     }
     const c = libc();
-    c.shutdown(this.listenFd, SHUT_RDWR); // wakes the worker's accept4 with an error
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { void this.worker.terminate().then(() => resolve()); }, 1000);
-      this.worker.once('exit', () => { clearTimeout(timer); resolve(); });
-    });
+    c.shutdown(this.listenFd, SHUT_RDWR);
+    const timer = setTimeout(() => { void this.worker.terminate(); }, 1000);
+    await exited;
+    clearTimeout(timer);
     c.close(this.listenFd);
+  }
+
+  private async wakeWorker(): Promise<void> {
+    const dirFd = openSync(path.dirname(this.socketPath), 'r');
+    try {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(`/proc/self/fd/${dirFd}/${path.basename(this.socketPath)}`);
+        socket.on('connect', () => { socket.destroy(); resolve(); });
+        socket.on('error', () => resolve());
+      });
+    } finally {
+      closeSync(dirFd);
+    }
   }
 }
 
