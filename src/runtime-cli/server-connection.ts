@@ -1,7 +1,7 @@
 // One client of berth-runtime's resident server: its command runs on its own fds 0-2 (passed
 // over the socket), in its cwd and environment; its signals reach the foreground container;
 // it learns the exit code (or the signal to die by) at the end.
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, readlinkSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { isatty } from 'node:tty';
 import type { FdRequest } from '../sys/fd-passing-server.js';
@@ -27,6 +27,17 @@ async function writeAll(fd: number, text: string): Promise<void> {
   }
 }
 
+/** the namespaces that give a command line its meaning: paths, networks, pids, ids */
+const NAMESPACES = ['mnt', 'net', 'pid', 'user'] as const;
+
+function inOurNamespaces(pid: number): boolean {
+  try {
+    return NAMESPACES.every((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`) === readlinkSync(`/proc/self/ns/${ns}`));
+  } catch {
+    return false;
+  }
+}
+
 export class ClientConnection {
   private readonly socket: net.Socket;
   private readonly reader = new MessageReader();
@@ -48,6 +59,12 @@ export class ClientConnection {
 
   /** Run the client's command to its end; never rejects. */
   async serve(runtimeFor: (root: string) => BuiltinRuntime): Promise<void> {
+    if (!inOurNamespaces(this.request.peer.pid)) {
+      // its paths and networks are not ours: unanswered, the client runs the plain command itself
+      this.socket.destroy();
+      for (const fd of this.request.fds) closeSync(fd);
+      return;
+    }
     this.socket.write(encodeMessage(SERVER_MESSAGES.ACCEPTED, process.pid));
     let code = 1;
     try {

@@ -209,3 +209,19 @@ test('the plain path gives the same state output', { skip: requires('root') }, a
   assert.equal(plain.status, 0, plain.stderr);
   assert.equal(served.stdout, plain.stdout);
 });
+
+test('a client in another mount namespace is not served (its paths are not the server\'s): it runs the plain command', { skip: requires('root') }, async () => {
+  const rt = await rtPromise;
+  const root = await cliRoot();
+  const id = `berth-clins-${token}`;
+  const seen = await makeBundle(token, ['/bin/sh', '-c', 'echo from-the-host-bundle']);
+  const hidden = await makeBundle(token, ['/bin/sh', '-c', 'echo from-the-namespace-bundle']);
+  assert.equal(runCli(root, ['list']).status, 0); // a server is up, in the host's namespaces
+  const inner = `mount --bind ${hidden.dir} ${seen.dir} && exec ${CLI} --root ${root} run --bundle ${seen.dir} ${id}`;
+  const result = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', inner], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, 'from-the-namespace-bundle\n');
+  rt.assertNoLeaks(id);
+  await seen.remove();
+  await hidden.remove();
+});
