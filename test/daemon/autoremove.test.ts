@@ -1,5 +1,5 @@
-// The short cuts of `docker run --rm`: an --rm container leaves nothing behind (record, root,
-// bundle, mount); a created container keeps the root its create mounted until it starts (and
+// The short cuts of `docker run --rm`: an --rm container leaves nothing behind (record and
+// bundle when its wait?condition=removed answers; root and mount released right after); a created container keeps the root its create mounted until it starts (and
 // gives it back when the daemon stops); an --rm container whose run ended with a kill -9 of
 // berthd is removed at the next start, as dockerd does.
 import { test } from 'node:test';
@@ -14,6 +14,17 @@ async function mountsOf(d: Berthd, id = ''): Promise<string[]> {
   return mountinfo.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(d.dir) && m.includes(id));
 }
 
+/** the --rm root is released just after the wait answers: poll briefly for it */
+async function eventually<T>(probe: () => Promise<T>, expected: T, message: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  let got = await probe();
+  while (JSON.stringify(got) !== JSON.stringify(expected) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    got = await probe();
+  }
+  assert.deepEqual(got, expected, message);
+}
+
 const containerDirs = async (dir: string): Promise<string[]> =>
   (await readdir(dir).catch(() => [] as string[])).filter((e) => /^[0-9a-f]{64}$/.test(e));
 
@@ -26,9 +37,9 @@ test('--rm leaves nothing; created roots stay mounted until start or daemon stop
       assert.equal(await dockerOk(d, ['run', '--rm', '--network', 'none', 'busybox', 'echo', 'hi']), 'hi');
       assert.equal(await dockerOk(d, ['ps', '-aq']), '');
       assert.deepEqual(await containerDirs(path.join(d.dataRoot, 'containers')), [], 'no record left');
-      assert.deepEqual(await containerDirs(path.join(d.dataRoot, 'image/snapshots/overlay/active')), [], 'no root left');
       assert.deepEqual(await containerDirs(path.join(d.execRoot, 'containers')), [], 'no bundle left');
-      assert.deepEqual(await mountsOf(d), [], 'no mount left');
+      await eventually(() => containerDirs(path.join(d.dataRoot, 'image/snapshots/overlay/active')), [], 'no root left');
+      await eventually(() => mountsOf(d), [], 'no mount left');
 
       const created = await dockerOk(d, ['create', '--name', 'later', 'busybox', 'sh', '-c', 'exit 3']);
       assert.equal((await mountsOf(d, created)).length, 1, 'the root create mounted is kept for the start');

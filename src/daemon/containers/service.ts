@@ -68,6 +68,8 @@ export class ContainerService {
   private readonly lock = new KeyedLock();
   private readonly watchers: RunWatcher[] = [];
   private shuttingDown = false;
+  /** --rm roots still being unmounted and deleted after their container was removed */
+  private readonly teardowns = new Set<Promise<void>>();
 
   constructor(readonly deps: ContainerServiceDeps) {
     this.store = new ContainerStore(path.join(deps.dataRoot, 'containers'));
@@ -136,24 +138,44 @@ export class ContainerService {
     });
   }
 
-  private async destroy(record: ContainerRecord): Promise<void> {
+  /**
+   * Remove a container. With deferRoot (an --rm run that ended) the container is gone from the
+   * API once its record and bundle are, and its root (unmount, delete) and id range are released
+   * right after, off the critical path of wait?condition=removed; shutdown() waits for them.
+   */
+  private async destroy(record: ContainerRecord, options: { deferRoot?: boolean } = {}): Promise<void> {
     const live = this.live.get(record.Id);
     this.cancelRestart(record.Id);
     cancelIdleUnmount(this.live.get(record.Id));
     this.runEnded(record.Id);
     // independent trees: removed side by side. Whatever a crash leaves of them is found at
     // the next start (a record without its root is an exited container to remove again,
-    // a root without a record is swept)
+    // a root without a record is swept, so is an id range without a record)
+    const releaseRoot = (): Promise<void> => this.deps.rootfs.remove(record.Id).then(() => this.deps.userns?.release(record.Id));
     const removals = await Promise.allSettled([
-      this.deps.rootfs.remove(record.Id).then(() => this.deps.userns?.release(record.Id)),
+      ...(options.deferRoot ? [] : [releaseRoot()]),
       rm(this.bundleDir(record.Id), { recursive: true, force: true }),
       this.store.remove(record),
     ]);
     const failed = removals.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (failed) {
+      if (options.deferRoot) await releaseRoot().catch(() => undefined);
+      throw failed.reason;
+    }
+    if (options.deferRoot) this.track(releaseRoot().catch((err: unknown) => this.deps.log.warn(`removing the root of ${shortId(record.Id)}: ${String(err)}`)));
     this.emit(record, 'destroy');
     live?.exits.emit('removed', record.State.ExitCode, record.State.Error);
     this.live.delete(record.Id);
+  }
+
+  private track(teardown: Promise<void>): void {
+    this.teardowns.add(teardown);
+    void teardown.finally(() => this.teardowns.delete(teardown));
+  }
+
+  /** Resolves once no removed container's root is still being released. */
+  async teardownsDone(): Promise<void> {
+    while (this.teardowns.size > 0) await Promise.allSettled([...this.teardowns]);
   }
 
   async rename(idOrName: string, newName: string): Promise<void> {
@@ -325,7 +347,7 @@ export class ContainerService {
         await this.store.save({ ...exited, State: { ...exited.State, Status: 'restarting', Restarting: true } });
         live.restartTimer = setTimeout(() => { void this.restartAfterBackoff(id); }, decision.delayMs);
       } else if (removeNow) {
-        await this.destroy(exited).catch(async (err: unknown) => {
+        await this.destroy(exited, { deferRoot: true }).catch(async (err: unknown) => {
           this.deps.log.warn(`auto-remove of ${shortId(id)}: ${String(err)}`);
           if (this.store.get(id)) await this.store.save(exited, { durable: false }).catch(() => undefined);
         });
@@ -621,5 +643,6 @@ export class ContainerService {
     }));
     // let the exit handlers record the exits
     await Promise.all(running.map((record) => this.lock.run(record.Id, async () => undefined)));
+    await this.teardownsDone();
   }
 }
