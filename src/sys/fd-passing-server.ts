@@ -14,6 +14,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BerthError } from '../errors/berth-error.js';
 import { errnoName } from './errno.js';
+import { lazyLibc } from './koffi-libc.js';
 
 export interface PeerCredentials { pid: number; uid: number; gid: number }
 
@@ -35,11 +36,6 @@ export interface FdServerOptions {
   /** only clients of this effective uid are served (SO_PEERCRED); others are closed at once */
   uid: number;
   onRequest(request: FdRequest): void;
-}
-
-interface Koffi {
-  load(name: string): { func(signature: string): (...args: unknown[]) => unknown };
-  errno(): number;
 }
 
 const require = createRequire(import.meta.url);
@@ -141,22 +137,13 @@ interface SocketLibc {
   errno: () => number;
 }
 
-let bound: SocketLibc | undefined;
-
-function libc(): SocketLibc {
-  if (bound) return bound;
-  const koffi = require('koffi') as Koffi;
-  const lib = koffi.load('libc.so.6');
-  bound = {
-    socket: lib.func('int socket(int domain, int type, int protocol)'),
-    bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
-    listen: lib.func('int listen(int fd, int backlog)'),
-    shutdown: lib.func('int shutdown(int fd, int how)'),
-    close: lib.func('int close(int fd)'),
-    errno: () => koffi.errno(),
-  };
-  return bound;
-}
+const libc = lazyLibc<SocketLibc>((func) => ({
+  socket: func('int socket(int domain, int type, int protocol)'),
+  bind: func('int bind(int fd, const void *addr, uint32_t len)'),
+  listen: func('int listen(int fd, int backlog)'),
+  shutdown: func('int shutdown(int fd, int how)'),
+  close: func('int close(int fd)'),
+}));
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;

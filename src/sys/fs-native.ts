@@ -2,15 +2,9 @@
 // (a prebuilt FFI library; no compiled addon of ours). Each failure is a BerthError
 // carrying the errno name and the path, like the helper's reports.
 import { closeSync, constants as fsConstants, openSync, readFileSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { BerthError } from '../errors/berth-error.js';
-
-interface KoffiFunction { (...args: unknown[]): unknown; async(...args: unknown[]): void }
-interface KoffiLib { func(signature: string): KoffiFunction }
-interface Koffi { load(name: string): KoffiLib; errno(): number; alloc?: unknown }
-
-const require = createRequire(import.meta.url);
+import { lazyLibc, type KoffiFunction } from './koffi-libc.js';
 
 interface Libc {
   lsetxattr: KoffiFunction; lgetxattr: KoffiFunction; llistxattr: KoffiFunction; lremovexattr: KoffiFunction;
@@ -18,27 +12,18 @@ interface Libc {
   errno: () => number;
 }
 
-let libc: Libc | undefined;
-
-function load(): Libc {
-  if (libc !== undefined) return libc;
-  const koffi = require('koffi') as Koffi;
-  const lib = koffi.load('libc.so.6');
-  libc = {
-    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
-    lgetxattr: lib.func('long lgetxattr(const char *path, const char *name, void *value, size_t size)'),
-    llistxattr: lib.func('long llistxattr(const char *path, void *list, size_t size)'),
-    lremovexattr: lib.func('int lremovexattr(const char *path, const char *name)'),
-    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
-    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
-    umount2: lib.func('int umount2(const char *target, int flags)'),
-    memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
-    fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
-    ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
-    errno: () => koffi.errno(),
-  };
-  return libc;
-}
+const load = lazyLibc<Libc>((func) => ({
+  lsetxattr: func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+  lgetxattr: func('long lgetxattr(const char *path, const char *name, void *value, size_t size)'),
+  llistxattr: func('long llistxattr(const char *path, void *list, size_t size)'),
+  lremovexattr: func('int lremovexattr(const char *path, const char *name)'),
+  mknod: func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+  mount: func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+  umount2: func('int umount2(const char *target, int flags)'),
+  memfdCreate: func('int memfd_create(const char *name, unsigned int flags)'),
+  fcntl: func('int fcntl(int fd, int cmd, ...)'),
+  ioctl: func('int ioctl(int fd, unsigned long request, ...)'),
+}));
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, value]) => [value, name]));
 

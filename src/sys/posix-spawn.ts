@@ -6,15 +6,10 @@
 // nothing of the caller leaks into the helper even if it lacks O_CLOEXEC.
 // libuv reaps only the children it spawned itself, so ours are reaped here (reaper below).
 import { constants as fsConstants, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { BerthError } from '../errors/berth-error.js';
 import { errnoName } from './errno.js';
-
-interface KoffiFunction { (...args: unknown[]): unknown }
-interface Koffi { load(name: string): { func(signature: string): KoffiFunction }; errno(): number }
-
-const require = createRequire(import.meta.url);
+import { lazyLibc, type KoffiFunction } from './koffi-libc.js';
 
 interface SpawnLibc {
   posixSpawn: KoffiFunction;
@@ -25,36 +20,26 @@ interface SpawnLibc {
   errno: () => number;
 }
 
-// koffi's bindings are per process, like the libc they wrap: loaded once, on first use
-let bound: SpawnLibc | undefined;
-
-function libc(): SpawnLibc {
-  if (bound !== undefined) return bound;
-  const koffi = require('koffi') as Koffi;
-  const lib = koffi.load('libc.so.6');
-  bound = {
-    posixSpawn: lib.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
-    faInit: lib.func('int posix_spawn_file_actions_init(void *actions)'),
-    faDestroy: lib.func('int posix_spawn_file_actions_destroy(void *actions)'),
-    faDup2: lib.func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
-    faOpen: lib.func('int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int oflag, uint32_t mode)'),
-    faCloseFrom: lib.func('int posix_spawn_file_actions_addclosefrom_np(void *actions, int from)'),
-    attrInit: lib.func('int posix_spawnattr_init(void *attr)'),
-    attrDestroy: lib.func('int posix_spawnattr_destroy(void *attr)'),
-    attrSetFlags: lib.func('int posix_spawnattr_setflags(void *attr, short flags)'),
-    attrSetSigDefault: lib.func('int posix_spawnattr_setsigdefault(void *attr, void *set)'),
-    attrSetSigMask: lib.func('int posix_spawnattr_setsigmask(void *attr, void *set)'),
-    sigFillSet: lib.func('int sigfillset(void *set)'),
-    sigEmptySet: lib.func('int sigemptyset(void *set)'),
-    socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
-    memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
-    fcntl: lib.func('int fcntl(int fd, int cmd, int arg)'),
-    close: lib.func('int close(int fd)'),
-    waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
-    errno: () => koffi.errno(),
-  };
-  return bound;
-}
+const libc = lazyLibc<SpawnLibc>((func) => ({
+  posixSpawn: func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
+  faInit: func('int posix_spawn_file_actions_init(void *actions)'),
+  faDestroy: func('int posix_spawn_file_actions_destroy(void *actions)'),
+  faDup2: func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
+  faOpen: func('int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int oflag, uint32_t mode)'),
+  faCloseFrom: func('int posix_spawn_file_actions_addclosefrom_np(void *actions, int from)'),
+  attrInit: func('int posix_spawnattr_init(void *attr)'),
+  attrDestroy: func('int posix_spawnattr_destroy(void *attr)'),
+  attrSetFlags: func('int posix_spawnattr_setflags(void *attr, short flags)'),
+  attrSetSigDefault: func('int posix_spawnattr_setsigdefault(void *attr, void *set)'),
+  attrSetSigMask: func('int posix_spawnattr_setsigmask(void *attr, void *set)'),
+  sigFillSet: func('int sigfillset(void *set)'),
+  sigEmptySet: func('int sigemptyset(void *set)'),
+  socketpair: func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
+  memfdCreate: func('int memfd_create(const char *name, unsigned int flags)'),
+  fcntl: func('int fcntl(int fd, int cmd, int arg)'),
+  close: func('int close(int fd)'),
+  waitpid: func('int waitpid(int pid, _Out_ int *status, int options)'),
+}));
 
 // glibc x86_64/aarch64 sizes are 80 and 336 bytes; room to spare for any libc layout
 const FILE_ACTIONS_SIZE = 256;
