@@ -12,7 +12,7 @@ import { errnoName } from './errno.js';
 import { lazyLibc, type KoffiFunction } from './koffi-libc.js';
 
 interface SpawnLibc {
-  posixSpawn: KoffiFunction;
+  posixSpawn: KoffiFunction; posixSpawnp: KoffiFunction; faChdir: KoffiFunction;
   faInit: KoffiFunction; faDestroy: KoffiFunction; faDup2: KoffiFunction; faOpen: KoffiFunction; faCloseFrom: KoffiFunction;
   attrInit: KoffiFunction; attrDestroy: KoffiFunction; attrSetFlags: KoffiFunction; attrSetSigDefault: KoffiFunction; attrSetSigMask: KoffiFunction;
   sigFillSet: KoffiFunction; sigEmptySet: KoffiFunction;
@@ -22,6 +22,8 @@ interface SpawnLibc {
 
 const libc = lazyLibc<SpawnLibc>((func) => ({
   posixSpawn: func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
+  posixSpawnp: func('int posix_spawnp(_Out_ int *pid, const char *file, void *actions, void *attr, const char **argv, const char **envp)'),
+  faChdir: func('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)'),
   faInit: func('int posix_spawn_file_actions_init(void *actions)'),
   faDestroy: func('int posix_spawn_file_actions_destroy(void *actions)'),
   faDup2: func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
@@ -97,6 +99,10 @@ export interface SpawnRequest {
   fds: readonly ChildFd[];
   /** start a new session (setsid), as a detached child */
   setsid?: boolean;
+  /** the child's working directory (default: the caller's) */
+  cwd?: string;
+  /** a `file` without a slash is looked up in the PATH of this process's environment (posix_spawnp) */
+  searchPath?: boolean;
 }
 
 /**
@@ -111,6 +117,7 @@ export function spawnProgram(request: SpawnRequest): number {
   c.faInit(actions);
   c.attrInit(attr);
   try {
+    if (request.cwd !== undefined) check(c.faChdir(actions, request.cwd), 'posix_spawn_file_actions_addchdir_np');
     const count = request.fds.length;
     request.fds.forEach((source, target) => {
       if (source === 'devnull') check(c.faOpen(actions, target, '/dev/null', fsConstants.O_RDWR, 0), 'posix_spawn_file_actions_addopen');
@@ -126,7 +133,8 @@ export function spawnProgram(request: SpawnRequest): number {
     check(c.attrSetSigMask(attr, none), 'posix_spawnattr_setsigmask');
     check(c.attrSetFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (request.setsid ? POSIX_SPAWN_SETSID : 0)), 'posix_spawnattr_setflags');
     const pid = [0];
-    const result = Number(c.posixSpawn(pid, request.file, actions, attr, [...request.argv, null], [...request.env, null]));
+    const spawn = request.searchPath === true ? c.posixSpawnp : c.posixSpawn;
+    const result = Number(spawn(pid, request.file, actions, attr, [...request.argv, null], [...request.env, null]));
     if (result !== 0) {
       throw new BerthError('unavailable', 'SPAWN_FAILED', `cannot run ${request.file}: ${errnoName(result)}`, { detail: { errno: errnoName(result), path: request.file } });
     }
