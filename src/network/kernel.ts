@@ -1,12 +1,15 @@
 // What the network service asks of the host kernel, behind one interface so that plans can be
-// unit-tested with a recording fake. IpKernel does it with iproute2, nft and util-linux
-// (through sys/exec), batching commands so an endpoint costs two spawns.
+// unit-tested with a recording fake. IpKernel makes namespaces, veths, addresses and routes by
+// netlink from berthd itself (sys/netlink: no program on a container's start or stop) and the
+// rest (bridges, nftables, listings) with iproute2 and nft through sys/exec; a rootless berthd,
+// whose bridges live in another namespace, keeps to the programs for all of it.
 import { readdir, readFile, writeFile, mkdir, unlink, open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { runProgram, type RunOptions, type RunResult } from '../sys/exec.js';
 import { unmountDetached } from '../sys/fs-native.js';
+import { createNetns as createNetnsAt, RouteSocket } from '../sys/netlink.js';
 import { errnoCode, internal } from '../errors/berth-error.js';
 import { renderSandboxDns, SANDBOX_DNS_TABLE } from './firewall.js';
 
@@ -109,6 +112,15 @@ export class IpKernel implements NetworkKernel {
 
   async deleteLink(name: string): Promise<void> {
     // gone already is fine: a veth goes with its namespace, which release() unmounts concurrently
+    if (this.where.netns === undefined) {
+      const host = RouteSocket.open();
+      try {
+        await host.deleteLink(name);
+      } finally {
+        host.close();
+      }
+      return;
+    }
     const result = await this.run('ip', ['link', 'del', name], { allowFailure: true });
     if (result.code !== 0 && !/Cannot find device|does not exist|No such device/i.test(result.stderr)) {
       throw internal('LINK_DELETE_FAILED', `cannot delete link ${name}: ${result.stderr.trim()}`);
@@ -124,6 +136,26 @@ export class IpKernel implements NetworkKernel {
   async createNetns(file: string, first?: EndpointPlumbing, options: NetnsOptions = {}): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
     await (await open(file, 'a', 0o444)).close();
+    if (this.where.netns !== undefined) {
+      await this.createNetnsWithPrograms(file, first, options);
+      return;
+    }
+    // no program at all: the namespace, its veth, addresses and routes by netlink from berthd
+    let inside: RouteSocket | undefined;
+    try {
+      inside = await createNetnsAt(file);
+      if (first) await this.plumb(first, inside);
+      if (options.dnsGateway !== undefined) await this.setSandboxDns(file, options.dnsGateway);
+    } catch (err) {
+      await this.destroyNetns(file).catch(() => undefined);
+      throw err;
+    } finally {
+      inside?.close();
+    }
+  }
+
+  /** berthd's bridges in another namespace (rootless): unshare, ip and nsenter do it there */
+  private async createNetnsWithPrograms(file: string, first: EndpointPlumbing | undefined, options: NetnsOptions): Promise<void> {
     // one spawn from berthd (each fork copies its page tables: this is the hot path) makes the
     // namespace (bind-mounted on `file`), brings lo up and, for the first endpoint, creates the
     // veth inside with its peer pushed out to our namespace, where a second `ip` enslaves it
@@ -161,6 +193,49 @@ export class IpKernel implements NetworkKernel {
   }
 
   async addEndpoint(p: EndpointPlumbing): Promise<void> {
+    if (this.where.netns !== undefined) {
+      await this.addEndpointWithPrograms(p);
+      return;
+    }
+    const inside = RouteSocket.openIn(p.netnsPath);
+    try {
+      await this.plumb(p, inside);
+    } finally {
+      inside.close();
+    }
+  }
+
+  /**
+   * The veth of an endpoint, made from our side with its peer sent into the container's
+   * namespace; `inside` is a route socket there. What `ip` did: the same links, names, MAC,
+   * addresses (IPv6 without DAD) and default routes. A failure deletes the veth again.
+   */
+  private async plumb(p: EndpointPlumbing, inside: RouteSocket): Promise<void> {
+    const host = RouteSocket.open();
+    const netns = await open(p.netnsPath, 'r');
+    try {
+      await host.createVeth({ name: p.hostIfName, mtu: p.mtu, peer: { name: p.ifName, mtu: p.mtu, mac: p.mac, netnsFd: netns.fd } });
+      try {
+        await host.setUp(p.hostIfName, await host.linkIndex(p.bridge));
+        // a container reaching its own published port comes back through the same bridge port
+        await host.setHairpin(p.hostIfName);
+        const index = await inside.linkIndex(p.ifName);
+        if (p.ipv4) await inside.addAddress(index, p.ipv4);
+        if (p.ipv6) await inside.addAddress(index, p.ipv6, { nodad: true });
+        await inside.setUp(p.ifName);
+        if (p.defaultRoute && p.gateway4) await inside.replaceDefaultRoute(index, p.gateway4);
+        if (p.defaultRoute && p.gateway6) await inside.replaceDefaultRoute(index, p.gateway6);
+      } catch (err) {
+        await host.deleteLink(p.hostIfName).catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await netns.close();
+      host.close();
+    }
+  }
+
+  private async addEndpointWithPrograms(p: EndpointPlumbing): Promise<void> {
     await this.ipBatch([
       `link add ${p.hostIfName} mtu ${p.mtu} type veth peer name ${p.ifName} mtu ${p.mtu} address ${p.mac} netns ${p.netnsPath}`,
       ...hostSideLines(p),
@@ -175,7 +250,11 @@ export class IpKernel implements NetworkKernel {
 
   async setSandboxDns(netnsPath: string, gateway: string | undefined): Promise<void> {
     const sysctl = gateway !== undefined ? `${ROUTE_LOCALNET} && ` : '';
-    await runProgram('nsenter', [`--net=${netnsPath}`, 'sh', '-c', `${sysctl}exec nft -f -`], { input: sandboxDnsScript(gateway) });
+    const args = ['-c', `${sysctl}exec nft -f -`];
+    const input = sandboxDnsScript(gateway);
+    // rootless berthd cannot come back from a container's namespace: nsenter goes for it
+    if (this.where.netns !== undefined) await runProgram('nsenter', [`--net=${netnsPath}`, 'sh', ...args], { input });
+    else await runProgram('sh', args, { input, netns: netnsPath });
   }
 
   async applyFirewall(family: string, table: string, body: string): Promise<void> {

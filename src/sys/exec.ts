@@ -8,6 +8,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { BerthError, isBerthError } from '../errors/berth-error.js';
+import { insideNetns } from './netlink.js';
 import { closeFd, memoryFileWith, reapSoon, signalChild, socketPair, spawnProgram, watchChild, type ChildFd } from './posix-spawn.js';
 
 export interface RunOptions {
@@ -20,6 +21,12 @@ export interface RunOptions {
   timeoutMs?: number;
   /** argv[0] as the program sees it (OCI hooks: args[0]) */
   argv0?: string;
+  /**
+   * Start it in the network namespace bound at this file, as `nsenter --net=` would, without
+   * the nsenter (the spawning thread steps in for the spawn only). Needs CAP_SYS_ADMIN where
+   * this process's namespace is owned: not for a rootless berthd.
+   */
+  netns?: string;
 }
 
 export interface RunResult {
@@ -66,11 +73,13 @@ function startProgram(file: string, args: readonly string[], options: RunOptions
     ours.push(stderr);
     opened.push(childStderr);
     const located = locate(file, env);
-    const pid = spawnProgram({
+    const spawn = (): number => spawnProgram({
       file: located.file, searchPath: located.searchPath, cwd: options.cwd,
       argv: [options.argv0 ?? file, ...args], env: environment(env),
       fds: [stdin, { fd: childStdout }, { fd: childStderr }],
     });
+    // a child starts in the namespace of the thread that spawns it
+    const pid = options.netns !== undefined ? insideNetns(options.netns, spawn) : spawn();
     return { pid, stdout, stderr };
   } catch (err) {
     for (const fd of ours) closeFd(fd);
