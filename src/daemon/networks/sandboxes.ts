@@ -276,17 +276,39 @@ export class SandboxOps {
 
   /** Frees everything of a sandbox; safe to call on a half-made one. */
   async release(record: SandboxRecord): Promise<void> {
+    await (await this.releaseLeavingLinks(record)).links;
+  }
+
+  /**
+   * All of release() but the deletion of the veths, which is started and handed back: the
+   * kernel waits out RCU grace periods for each (15-40 ms), and a container's stop need not
+   * wait for that. The caller must hold back the next change of the networks until it is
+   * done, so no address of these veths is leased again while they are still on a bridge.
+   */
+  async releaseLeavingLinks(record: SandboxRecord): Promise<{ links: Promise<void> }> {
     for (const reservation of this.state.reservations.get(record.containerId) ?? []) await reservation.close();
     this.state.reservations.delete(record.containerId);
     const work: Array<Promise<void>> = [this.state.store.deleteSandbox(record.containerId)];
+    const links: Array<Promise<void>> = [];
     if (record.mode === 'bridge' || record.mode === 'none') {
       // independent of each other, so in parallel (this is on the container stop path)
-      for (const ep of record.endpoints) work.push(this.state.kernel.deleteLink(ep.hostIfName));
+      for (const ep of record.endpoints) links.push(this.state.kernel.deleteLink(ep.hostIfName));
       if (record.netnsPath) work.push(this.state.kernel.destroyNetns(record.netnsPath));
     }
     this.state.sandboxes.delete(record.containerId);
-    const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const firstFailure = async (all: Array<Promise<void>>): Promise<void> => {
+      const failed = (await Promise.allSettled(all)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
+    const linksDeleted = firstFailure(links);
+    linksDeleted.catch(() => undefined); // handled: whoever awaits it sees the failure
+    try {
+      await firstFailure(work);
+    } catch (err) {
+      await linksDeleted.catch(() => undefined);
+      throw err;
+    }
+    return { links: linksDeleted };
   }
 
   async connect(containerId: string, network: NetworkRecord, config: EndpointConfig): Promise<SandboxRecord> {

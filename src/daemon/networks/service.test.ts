@@ -161,3 +161,29 @@ test('host and container modes share namespaces; connect/disconnect on a running
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a destroyed sandbox\'s veths are deleted after destroy returns, before the next change of the networks', async () => {
+  const { service, kernel, dir } = await setup();
+  let finishDelete: () => void = () => undefined;
+  const deleting = new Promise<void>((resolve) => { finishDelete = resolve; });
+  const slowDelete = kernel.deleteLink.bind(kernel);
+  kernel.deleteLink = async (name: string): Promise<void> => { await deleting; await slowDelete(name); };
+  try {
+    const first = await service.createSandbox('c1', { name: 'one', hostname: 'one', networkMode: 'bridge' });
+    const veth = [...kernel.links].find((l) => l.startsWith('bvu1')) ?? '';
+    await service.destroySandbox('c1'); // returns with the veth deletion still under way
+    assert.ok(kernel.links.has(veth), 'the veth is still being deleted');
+    let second: Awaited<ReturnType<NetworksService['createSandbox']>> | undefined;
+    const creating = service.createSandbox('c2', { name: 'two', hostname: 'two', networkMode: 'bridge' }).then((s) => { second = s; });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(second, undefined, 'the next sandbox waits: its address may be the one the old veth still holds');
+    finishDelete();
+    await creating;
+    assert.equal(kernel.links.has(veth), false);
+    assert.equal(second?.settings.Networks.bridge?.IPAddress, first.settings.Networks.bridge?.IPAddress, 'the freed address is leased again');
+  } finally {
+    finishDelete();
+    await service.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

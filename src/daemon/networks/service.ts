@@ -71,10 +71,18 @@ export class NetworksService implements NetworksBackend, NetworkState {
     await this.sandboxOps.release(sandbox);
   }
 
-  /** Runs fn after every earlier mutation finished (one writer at a time). */
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs fn after every earlier mutation finished (one writer at a time). `holdBack`, when
+   * given, is work fn left running: the next mutation waits for it, fn's caller does not.
+   */
+  private serialize<T>(fn: () => Promise<T>, holdBack?: () => Promise<void>): Promise<T> {
     const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
+    this.queue = run.catch(() => undefined).then(async () => {
+      await holdBack?.().catch((err: unknown) => {
+        // nobody waits for it any more; the start-up sweep and `system check` find what is left
+        process.emitWarning(`berth: releasing a network sandbox: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    });
     return run;
   }
 
@@ -415,16 +423,19 @@ export class NetworksService implements NetworksBackend, NetworkState {
   }
 
   async destroySandbox(containerId: string): Promise<void> {
+    // the veths go after this returns (a container's stop does not wait for the kernel's
+    // RCU grace periods), before any other change of the networks
+    let links: Promise<void> = Promise.resolve();
     await this.serialize(async () => {
       const sandbox = this.sandboxes.get(containerId);
       if (!sandbox) return;
-      await this.releaseSandbox(sandbox);
+      links = (await this.sandboxOps.releaseLeavingLinks(sandbox)).links;
       await this.applyFirewall();
       for (const ep of sandbox.endpoints) {
         const network = this.networks.get(ep.networkId);
         if (network) this.emit('disconnect', network, { container: containerId });
       }
-    });
+    }, () => links);
   }
 
   async connect(containerId: string, network: string, config: EndpointConfig = {}): Promise<SandboxInfo> {
