@@ -31,17 +31,33 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] ?? 0 : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-async function timeSandboxes(service: NetworksService, prefix: string, networkMode: string, ports: boolean): Promise<number> {
+interface SandboxTimes { total: number; create: number; destroy: number }
+
+/**
+ * create+destroy per round, and each apart. destroySandbox returns before the veths are
+ * deleted (the next change of the networks waits for that), so the next create carries it.
+ */
+async function timeSandboxes(service: NetworksService, prefix: string, networkMode: string, ports: boolean): Promise<SandboxTimes> {
+  let create = 0;
+  let destroy = 0;
   const start = process.hrtime.bigint();
   for (let i = 0; i < ROUNDS; i++) {
     const id = `${prefix}${i}`;
+    const t0 = performance.now();
     await service.createSandbox(id, {
       name: id, hostname: id, networkMode,
       ...(ports ? { portBindings: { '80/tcp': [{ HostIp: '', HostPort: '' }] } } : {}),
     });
+    const t1 = performance.now();
     await service.destroySandbox(id);
+    create += t1 - t0;
+    destroy += performance.now() - t1;
   }
-  return Number(process.hrtime.bigint() - start) / 1e6 / ROUNDS;
+  return { total: Number(process.hrtime.bigint() - start) / 1e6 / ROUNDS, create: create / ROUNDS, destroy: destroy / ROUNDS };
+}
+
+function describe(times: SandboxTimes): string {
+  return `${times.total.toFixed(1)} ms (create ${times.create.toFixed(1)}, destroy ${times.destroy.toFixed(1)})`;
 }
 
 /** closed-loop load: CONCURRENCY workers doing GET / (a new connection each, as httpd closes) */
@@ -89,11 +105,11 @@ async function serviceLevel(): Promise<void> {
   const service = new NetworksService({ dataRoot: path.join(dir, 'data'), execRoot: path.join(dir, 'exec'), instance });
   try {
     await service.start([]);
-    const noneMs = await timeSandboxes(service, `bn${instance}`, 'none', false);
-    const bridgeMs = await timeSandboxes(service, `bb${instance}`, 'bridge', false);
-    const portMs = await timeSandboxes(service, `bp${instance}`, 'bridge', true);
-    console.log(`sandbox create+destroy: none ${noneMs.toFixed(1)} ms, bridge ${bridgeMs.toFixed(1)} ms (x${(bridgeMs / noneMs).toFixed(2)}), `
-      + `bridge + published port ${portMs.toFixed(1)} ms (x${(portMs / noneMs).toFixed(2)})`);
+    const none = await timeSandboxes(service, `bn${instance}`, 'none', false);
+    const bridge = await timeSandboxes(service, `bb${instance}`, 'bridge', false);
+    const port = await timeSandboxes(service, `bp${instance}`, 'bridge', true);
+    console.log(`sandbox create+destroy: none ${describe(none)}, bridge ${describe(bridge)} (x${(bridge.total / none.total).toFixed(2)}), `
+      + `bridge + published port ${describe(port)} (x${(port.total / none.total).toFixed(2)})`);
   } finally {
     await service.teardown();
     await service.close();

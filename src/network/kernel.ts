@@ -3,13 +3,14 @@
 // netlink from berthd itself (sys/netlink: no program on a container's start or stop) and the
 // rest (bridges, nftables, listings) with iproute2 and nft through sys/exec; a rootless berthd,
 // whose bridges live in another namespace, keeps to the programs for all of it.
+import { writeFileSync } from 'node:fs';
 import { readdir, readFile, writeFile, mkdir, unlink, open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { runProgram, type RunOptions, type RunResult } from '../sys/exec.js';
 import { unmountDetached } from '../sys/fs-native.js';
-import { createNetns as createNetnsAt, RouteSocket } from '../sys/netlink.js';
+import { createNetns as createNetnsAt, insideNetns, RouteSocket } from '../sys/netlink.js';
 import { errnoCode, internal } from '../errors/berth-error.js';
 import { renderSandboxDns, SANDBOX_DNS_TABLE } from './firewall.js';
 
@@ -249,12 +250,17 @@ export class IpKernel implements NetworkKernel {
   }
 
   async setSandboxDns(netnsPath: string, gateway: string | undefined): Promise<void> {
-    const sysctl = gateway !== undefined ? `${ROUTE_LOCALNET} && ` : '';
-    const args = ['-c', `${sysctl}exec nft -f -`];
     const input = sandboxDnsScript(gateway);
-    // rootless berthd cannot come back from a container's namespace: nsenter goes for it
-    if (this.where.netns !== undefined) await runProgram('nsenter', [`--net=${netnsPath}`, 'sh', ...args], { input });
-    else await runProgram('sh', args, { input, netns: netnsPath });
+    if (this.where.netns !== undefined) {
+      // rootless berthd cannot come back from a container's namespace: nsenter goes for it
+      const sysctl = gateway !== undefined ? `${ROUTE_LOCALNET} && ` : '';
+      await runProgram('nsenter', [`--net=${netnsPath}`, 'sh', '-c', `${sysctl}exec nft -f -`], { input });
+      return;
+    }
+    // /proc/sys/net is the namespace of the thread that opens it: a write from inside, then
+    // nft started inside (one program, no nsenter or shell)
+    if (gateway !== undefined) insideNetns(netnsPath, () => { writeFileSync(ROUTE_LOCALNET_FILE, '1'); });
+    await runProgram('nft', ['-f', '-'], { input, netns: netnsPath });
   }
 
   async applyFirewall(family: string, table: string, body: string): Promise<void> {
@@ -302,7 +308,8 @@ export class IpKernel implements NetworkKernel {
 }
 
 /** the DNATed DNS queries leave eth* with their loopback source (masqueraded there) */
-const ROUTE_LOCALNET = 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet';
+const ROUTE_LOCALNET_FILE = '/proc/sys/net/ipv4/conf/all/route_localnet';
+const ROUTE_LOCALNET = `echo 1 > ${ROUTE_LOCALNET_FILE}`;
 
 /** nft -f input that (re)defines the sandbox's 127.0.0.11 table, or deletes it */
 function sandboxDnsScript(gateway: string | undefined): string {
