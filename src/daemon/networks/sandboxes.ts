@@ -179,7 +179,11 @@ export class SandboxOps {
     const used = new Set(record.endpoints.map((e) => e.ifName));
     let index = 0;
     while (used.has(`eth${index}`)) index++;
-    const endpoint = allocateEndpoint(network, [...this.state.sandboxes.values()], config, {
+    // addresses of veths still being deleted are taken too; one asked for by name may be
+    // one of theirs (a restart with --ip): then it waits for them (tens of ms)
+    const fixed = [config?.IPAMConfig?.IPv4Address, config?.IPAMConfig?.IPv6Address, config?.MacAddress].some((v) => v !== undefined && v !== '');
+    if (fixed) await this.state.drained();
+    const endpoint = allocateEndpoint(network, [...this.state.sandboxes.values(), ...this.state.draining.values()], config, {
       endpointId, hostIfName: this.state.names.veth(endpointId), ifName: `eth${index}`,
     });
     const hasDefaultRoute = record.endpoints.some((e) => {
@@ -282,8 +286,8 @@ export class SandboxOps {
   /**
    * All of release() but the deletion of the veths, which is started and handed back: the
    * kernel waits out RCU grace periods for each (15-40 ms), and a container's stop need not
-   * wait for that. The caller must hold back the next change of the networks until it is
-   * done, so no address of these veths is leased again while they are still on a bridge.
+   * wait for that. The caller must keep the sandbox's addresses from being leased again
+   * until it is done (state.draining), as its veths are still on a bridge until then.
    */
   async releaseLeavingLinks(record: SandboxRecord): Promise<{ links: Promise<void> }> {
     for (const reservation of this.state.reservations.get(record.containerId) ?? []) await reservation.close();

@@ -162,28 +162,58 @@ test('host and container modes share namespaces; connect/disconnect on a running
   }
 });
 
-test('a destroyed sandbox\'s veths are deleted after destroy returns, before the next change of the networks', async () => {
+/** a fake kernel whose link deletions wait until release() */
+function slowDeletes(kernel: RecordingKernel): { release: () => void } {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const deleteLink = kernel.deleteLink.bind(kernel);
+  kernel.deleteLink = async (name: string): Promise<void> => { await gate; await deleteLink(name); };
+  return { release: () => release() };
+}
+
+test('a destroyed sandbox\'s veths are deleted in the background; their addresses are not leased until they are gone', async () => {
   const { service, kernel, dir } = await setup();
-  let finishDelete: () => void = () => undefined;
-  const deleting = new Promise<void>((resolve) => { finishDelete = resolve; });
-  const slowDelete = kernel.deleteLink.bind(kernel);
-  kernel.deleteLink = async (name: string): Promise<void> => { await deleting; await slowDelete(name); };
+  const deletes = slowDeletes(kernel);
   try {
     const first = await service.createSandbox('c1', { name: 'one', hostname: 'one', networkMode: 'bridge' });
+    const address = first.settings.Networks.bridge?.IPAddress;
     const veth = [...kernel.links].find((l) => l.startsWith('bvu1')) ?? '';
     await service.destroySandbox('c1'); // returns with the veth deletion still under way
     assert.ok(kernel.links.has(veth), 'the veth is still being deleted');
-    const creating = service.createSandbox('c2', { name: 'two', hostname: 'two', networkMode: 'bridge' });
-    const progress = { made: false };
-    void creating.then(() => { progress.made = true; });
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(progress.made, false, 'the next sandbox waits: its address may be the one the old veth still holds');
-    finishDelete();
-    const second = await creating;
+    const second = await service.createSandbox('c2', { name: 'two', hostname: 'two', networkMode: 'bridge' });
+    assert.notEqual(second.settings.Networks.bridge?.IPAddress, address, 'the old veth still holds its address');
+    deletes.release();
+    await service.drained();
     assert.equal(kernel.links.has(veth), false);
-    assert.equal(second.settings.Networks.bridge?.IPAddress, first.settings.Networks.bridge?.IPAddress, 'the freed address is leased again');
+    const third = await service.createSandbox('c3', { name: 'three', hostname: 'three', networkMode: 'bridge' });
+    assert.equal(third.settings.Networks.bridge?.IPAddress, address, 'freed once the veth is gone');
   } finally {
-    finishDelete();
+    deletes.release();
+    await service.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a static address still held by a draining veth is waited for, and close() waits for the deletions', async () => {
+  const { service, kernel, dir } = await setup();
+  const deletes = slowDeletes(kernel);
+  try {
+    await service.create({ Name: 'fixed', IPAM: { Config: [{ Subnet: '10.41.0.0/24' }] } });
+    const spec = { name: 'one', hostname: 'one', networkMode: 'fixed', endpoints: { fixed: { IPAMConfig: { IPv4Address: '10.41.0.9' } } } };
+    await service.createSandbox('c1', spec);
+    await service.destroySandbox('c1');
+    const again = service.createSandbox('c1', spec); // a restart with --ip
+    const progress = { made: false };
+    void again.then(() => { progress.made = true; });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(progress.made, false, 'it waits for the old veth');
+    deletes.release();
+    assert.equal((await again).settings.Networks.fixed?.IPAddress, '10.41.0.9');
+    await service.destroySandbox('c1');
+    await service.close();
+    assert.deepEqual([...kernel.links].filter((l) => l.startsWith('bvu1')), [], 'close() waited for the deletion');
+  } finally {
+    deletes.release();
     await service.close();
     await rm(dir, { recursive: true, force: true });
   }

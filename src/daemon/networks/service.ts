@@ -30,8 +30,12 @@ export interface NetworkState {
   readonly store: NetworkStore;
   readonly networks: Map<string, NetworkRecord>;
   readonly sandboxes: Map<string, SandboxRecord>;
+  /** released sandboxes whose veths are still being deleted, by sandbox id: their addresses are taken */
+  readonly draining: Map<string, SandboxRecord>;
   readonly reservations: Map<string, Reservation[]>;
   readonly netnsDir: string;
+  /** resolves once every draining sandbox's veths are gone */
+  drained(): Promise<void>;
   resolveNetwork(idOrName: string): NetworkRecord;
   applyFirewall(): Promise<void>;
   emit(action: NetworkEventAction, network: NetworkRecord, attributes?: Record<string, string>): void;
@@ -44,8 +48,10 @@ export class NetworksService implements NetworksBackend, NetworkState {
   readonly store: NetworkStore;
   readonly networks = new Map<string, NetworkRecord>();
   readonly sandboxes = new Map<string, SandboxRecord>();
+  readonly draining = new Map<string, SandboxRecord>();
   readonly reservations = new Map<string, Reservation[]>();
   readonly netnsDir: string;
+  private readonly drains = new Set<Promise<void>>();
   private readonly dnsListeners = new Map<string, DnsListener>();
   private readonly sandboxOps: SandboxOps;
   private dns: EmbeddedDns | undefined;
@@ -71,19 +77,33 @@ export class NetworksService implements NetworksBackend, NetworkState {
     await this.sandboxOps.release(sandbox);
   }
 
-  /**
-   * Runs fn after every earlier mutation finished (one writer at a time). `holdBack`, when
-   * given, is work fn left running: the next mutation waits for it, fn's caller does not.
-   */
-  private serialize<T>(fn: () => Promise<T>, holdBack?: () => Promise<void>): Promise<T> {
+  /** Runs fn after every earlier mutation finished (one writer at a time). */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined).then(async () => {
-      await holdBack?.().catch((err: unknown) => {
-        // nobody waits for it any more; the start-up sweep and `system check` find what is left
-        process.emitWarning(`berth: releasing a network sandbox: ${err instanceof Error ? err.message : String(err)}`);
-      });
-    });
+    this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The veths of a released sandbox are deleted in the background (the kernel waits out RCU
+   * grace periods, 15-40 ms per veth, and neither a container's stop nor the next start
+   * should wait for that); until they are gone their addresses are not leased again.
+   */
+  private drain(sandbox: SandboxRecord, links: Promise<void>): void {
+    this.draining.set(sandbox.sandboxId, sandbox);
+    const done: Promise<void> = links.catch((err: unknown) => {
+      // nobody waits for it any more; the start-up sweep and `system check` find what is left
+      process.emitWarning(`berth: deleting the veths of container ${sandbox.containerId}: ${err instanceof Error ? err.message : String(err)}`);
+    }).finally(() => {
+      this.draining.delete(sandbox.sandboxId);
+      this.drains.delete(done);
+    });
+    this.drains.add(done);
+  }
+
+  /** every background veth deletion finished */
+  async drained(): Promise<void> {
+    await Promise.all([...this.drains]);
   }
 
   // ---- lifecycle ------------------------------------------------------------------
@@ -104,6 +124,7 @@ export class NetworksService implements NetworksBackend, NetworkState {
 
   async close(): Promise<void> {
     await this.serialize(async () => {
+      await this.drained();
       for (const listener of this.dnsListeners.values()) await listener.close();
       this.dnsListeners.clear();
       for (const list of this.reservations.values()) for (const r of list) await r.close();
@@ -117,6 +138,7 @@ export class NetworksService implements NetworksBackend, NetworkState {
    */
   async teardown(): Promise<void> {
     await this.serialize(async () => {
+      await this.drained();
       for (const sandbox of [...this.sandboxes.values()]) await this.releaseSandbox(sandbox);
       for (const listener of this.dnsListeners.values()) await listener.close();
       this.dnsListeners.clear();
@@ -423,19 +445,16 @@ export class NetworksService implements NetworksBackend, NetworkState {
   }
 
   async destroySandbox(containerId: string): Promise<void> {
-    // the veths go after this returns (a container's stop does not wait for the kernel's
-    // RCU grace periods), before any other change of the networks
-    let links: Promise<void> = Promise.resolve();
     await this.serialize(async () => {
       const sandbox = this.sandboxes.get(containerId);
       if (!sandbox) return;
-      links = (await this.sandboxOps.releaseLeavingLinks(sandbox)).links;
+      this.drain(sandbox, (await this.sandboxOps.releaseLeavingLinks(sandbox)).links);
       await this.applyFirewall();
       for (const ep of sandbox.endpoints) {
         const network = this.networks.get(ep.networkId);
         if (network) this.emit('disconnect', network, { container: containerId });
       }
-    }, () => links);
+    });
   }
 
   async connect(containerId: string, network: string, config: EndpointConfig = {}): Promise<SandboxInfo> {
