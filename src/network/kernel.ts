@@ -144,7 +144,7 @@ export class IpKernel implements NetworkKernel {
     // no program at all: the namespace, its veth, addresses and routes by netlink from berthd
     let inside: RouteSocket | undefined;
     try {
-      inside = await createNetnsAt(file);
+      inside = createNetnsAt(file);
       if (first) await this.plumb(first, inside);
       if (options.dnsGateway !== undefined) await this.setSandboxDns(file, options.dnsGateway);
     } catch (err) {
@@ -215,17 +215,17 @@ export class IpKernel implements NetworkKernel {
     const host = RouteSocket.open();
     const netns = await open(p.netnsPath, 'r');
     try {
-      await host.createVeth({ name: p.hostIfName, mtu: p.mtu, peer: { name: p.ifName, mtu: p.mtu, mac: p.mac, netnsFd: netns.fd } });
+      host.createVeth({ name: p.hostIfName, mtu: p.mtu, peer: { name: p.ifName, mtu: p.mtu, mac: p.mac, netnsFd: netns.fd } });
       try {
-        await host.setUp(p.hostIfName, await host.linkIndex(p.bridge));
+        host.setUp(p.hostIfName, host.linkIndex(p.bridge));
         // a container reaching its own published port comes back through the same bridge port
-        await host.setHairpin(p.hostIfName);
-        const index = await inside.linkIndex(p.ifName);
-        if (p.ipv4) await inside.addAddress(index, p.ipv4);
-        if (p.ipv6) await inside.addAddress(index, p.ipv6, { nodad: true });
-        await inside.setUp(p.ifName);
-        if (p.defaultRoute && p.gateway4) await inside.replaceDefaultRoute(index, p.gateway4);
-        if (p.defaultRoute && p.gateway6) await inside.replaceDefaultRoute(index, p.gateway6);
+        host.setHairpin(p.hostIfName);
+        const index = inside.linkIndex(p.ifName);
+        if (p.ipv4) inside.addAddress(index, p.ipv4);
+        if (p.ipv6) inside.addAddress(index, p.ipv6, { nodad: true });
+        inside.setUp(p.ifName);
+        if (p.defaultRoute && p.gateway4) inside.replaceDefaultRoute(index, p.gateway4);
+        if (p.defaultRoute && p.gateway6) inside.replaceDefaultRoute(index, p.gateway6);
       } catch (err) {
         await host.deleteLink(p.hostIfName).catch(() => undefined);
         throw err;

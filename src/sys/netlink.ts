@@ -3,8 +3,8 @@
 // ran five per attach). A netlink socket talks to the network namespace of the thread that
 // made it, so a socket for a container's namespace is made after a setns() of the calling
 // (main) thread, which then returns to its own namespace at once: no JavaScript runs there.
-// Requests go out and their acks come back on koffi's worker threads: the kernel's work (a
-// veth's deletion waits for RCU grace periods, ~20 ms) never blocks the event loop.
+// Requests are synchronous (the kernel answers within send(), in tens of microseconds), but
+// a link's deletion, which waits for RCU grace periods (15-40 ms), goes on a koffi thread.
 import { closeSync, openSync } from 'node:fs';
 import { BerthError, internal } from '../errors/berth-error.js';
 import { errnoName } from './errno.js';
@@ -76,28 +76,32 @@ export class RouteSocket {
     libc().close(this.fd);
   }
 
-  async createVeth(spec: VethSpec): Promise<void> {
-    await this.call(RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, newVeth(spec), 'add veth', spec.name);
+  createVeth(spec: VethSpec): void {
+    this.call(RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, newVeth(spec), 'add veth', spec.name);
   }
 
-  async setUp(name: string, masterIndex?: number): Promise<void> {
-    await this.call(RTM.NEWLINK, 0, setLinkUp(name, masterIndex), 'set up', name);
+  setUp(name: string, masterIndex?: number): void {
+    this.call(RTM.NEWLINK, 0, setLinkUp(name, masterIndex), 'set up', name);
   }
 
-  async setHairpin(name: string): Promise<void> {
-    await this.call(RTM.NEWLINK, 0, setHairpin(name), 'set hairpin on', name);
+  setHairpin(name: string): void {
+    this.call(RTM.NEWLINK, 0, setHairpin(name), 'set hairpin on', name);
   }
 
-  async linkIndex(name: string): Promise<number> {
-    const index = await this.call(RTM.GETLINK, 0, linkByName(name), 'find link', name);
+  linkIndex(name: string): number {
+    const index = this.call(RTM.GETLINK, 0, linkByName(name), 'find link', name);
     if (index === undefined) throw internal('NETLINK_NO_REPLY', `find link ${name}: the kernel sent no link`);
     return index;
   }
 
-  /** false when there was no such link */
+  /** false when there was no such link; the kernel's wait runs off the event loop */
   async deleteLink(name: string): Promise<boolean> {
     try {
-      await this.call(RTM.DELLINK, 0, linkByName(name), 'delete link', name);
+      const seq = this.nextSeq();
+      const message = request(RTM.DELLINK, 0, seq, linkByName(name));
+      const c = libc();
+      if (await callAsync(c.send, this.fd, message, message.length, 0) < 0) throw failed('delete link', c.errno(), name);
+      this.readAck(seq, 'delete link', name);
       return true;
     } catch (err) {
       if (err instanceof BerthError && err.code === 'ENODEV') return false;
@@ -105,21 +109,33 @@ export class RouteSocket {
     }
   }
 
-  async addAddress(index: number, cidr: string, options: { nodad?: boolean } = {}): Promise<void> {
-    await this.call(RTM.NEWADDR, NLM_F.CREATE | NLM_F.EXCL, newAddress(index, cidr, options), 'add address', cidr);
+  addAddress(index: number, cidr: string, options: { nodad?: boolean } = {}): void {
+    this.call(RTM.NEWADDR, NLM_F.CREATE | NLM_F.EXCL, newAddress(index, cidr, options), 'add address', cidr);
   }
 
-  async replaceDefaultRoute(index: number, gateway: string): Promise<void> {
-    await this.call(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.REPLACE, defaultRoute(index, gateway), 'add default route via', gateway);
+  replaceDefaultRoute(index: number, gateway: string): void {
+    this.call(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.REPLACE, defaultRoute(index, gateway), 'add default route via', gateway);
   }
 
-  /** Sends one request and reads to its ack; resolves with the link index a GETLINK answers. */
-  private async call(type: number, flags: number, body: Buffer, step: string, subject: string): Promise<number | undefined> {
-    if (this.closed) throw internal('NETLINK_CLOSED', `${step} ${subject}: the netlink socket is closed`);
-    const c = libc();
-    const seq = ++this.seq;
+  private nextSeq(): number {
+    if (this.closed) throw internal('NETLINK_CLOSED', 'the netlink socket is closed');
+    return ++this.seq;
+  }
+
+  /**
+   * Sends one request and reads to its ack, on this thread: these take the kernel tens of
+   * microseconds, less than a hop to another thread would. Returns the index a GETLINK answers.
+   */
+  private call(type: number, flags: number, body: Buffer, step: string, subject: string): number | undefined {
+    const seq = this.nextSeq();
     const message = request(type, flags, seq, body);
-    if (await callAsync(c.send, this.fd, message, message.length, 0) < 0) throw failed(step, c.errno(), subject);
+    const c = libc();
+    if (Number(c.send(this.fd, message, message.length, 0)) < 0) throw failed(step, c.errno(), subject);
+    return this.readAck(seq, step, subject);
+  }
+
+  private readAck(seq: number, step: string, subject: string): number | undefined {
+    const c = libc();
     let index: number | undefined;
     const buffer = Buffer.alloc(RECV_SIZE);
     for (;;) {
@@ -166,7 +182,7 @@ export function insideNetns<T>(netnsFile: string, work: () => T): T {
  * A new network namespace bound at `netnsFile` (an existing empty file), as `unshare
  * --net=FILE` makes it, with a route socket in it and its loopback up.
  */
-export async function createNetns(netnsFile: string): Promise<RouteSocket> {
+export function createNetns(netnsFile: string): RouteSocket {
   const c = libc();
   const own = openSync(OWN_NETNS, 'r');
   let socket: RouteSocket;
@@ -182,7 +198,7 @@ export async function createNetns(netnsFile: string): Promise<RouteSocket> {
     closeSync(own);
   }
   try {
-    await socket.setUp('lo');
+    socket.setUp('lo');
     return socket;
   } catch (err) {
     socket.close();

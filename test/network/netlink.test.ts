@@ -35,20 +35,20 @@ test('a namespace with a veth, addresses and routes, all by netlink; nothing lef
   execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
   try {
     await writeFile(file, '');
-    const inside = await createNetns(file);
+    const inside = createNetns(file);
     assert.equal(ownNetns(), before, 'the thread is back in its own namespace');
     const host = RouteSocket.open();
     const ns = await open(file, 'r');
     try {
-      await host.createVeth({ name: veth, mtu: 1400, peer: { name: 'eth0', mtu: 1400, mac: '02:42:ac:1e:00:05', netnsFd: ns.fd } });
-      await host.setUp(veth, await host.linkIndex(bridge));
-      await host.setHairpin(veth);
-      const index = await inside.linkIndex('eth0');
-      await inside.addAddress(index, '172.30.77.5/24');
-      await inside.addAddress(index, 'fd00:77::5/64', { nodad: true });
-      await inside.setUp('eth0');
-      await inside.replaceDefaultRoute(index, '172.30.77.1');
-      await inside.replaceDefaultRoute(index, 'fd00:77::1');
+      host.createVeth({ name: veth, mtu: 1400, peer: { name: 'eth0', mtu: 1400, mac: '02:42:ac:1e:00:05', netnsFd: ns.fd } });
+      host.setUp(veth, host.linkIndex(bridge));
+      host.setHairpin(veth);
+      const index = inside.linkIndex('eth0');
+      inside.addAddress(index, '172.30.77.5/24');
+      inside.addAddress(index, 'fd00:77::5/64', { nodad: true });
+      inside.setUp('eth0');
+      inside.replaceDefaultRoute(index, '172.30.77.1');
+      inside.replaceDefaultRoute(index, 'fd00:77::1');
 
       const addresses = inNetns(file, 'ip', '-o', 'addr', 'show');
       assert.match(addresses, /\d+: lo\s+inet 127\.0\.0\.1\/8/);
@@ -60,7 +60,7 @@ test('a namespace with a veth, addresses and routes, all by netlink; nothing lef
       assert.match(execFileSync('ip', ['-d', 'link', 'show', veth], { encoding: 'utf8' }), new RegExp(`master ${bridge} state UP[\\s\\S]*hairpin on`));
 
       // a second veth of the same name is refused with the kernel's reason, naming it
-      await assert.rejects(host.createVeth({ name: veth, mtu: 1400, peer: { name: 'eth1', mtu: 1400, netnsFd: ns.fd } }),
+      assert.throws(() => host.createVeth({ name: veth, mtu: 1400, peer: { name: 'eth1', mtu: 1400, netnsFd: ns.fd } }),
         (err: unknown) => err instanceof BerthError && err.code === 'EEXIST' && err.message.includes(veth));
 
       // a program started inside the namespace (no nsenter) sees it
@@ -96,7 +96,7 @@ test('a file that is no namespace is refused, and the thread stays in its own', 
     assert.equal(ownNetns(), before);
     // work that throws inside still returns the thread
     await writeFile(path.join(dir, 'ns'), '');
-    const socket = await createNetns(path.join(dir, 'ns'));
+    const socket = createNetns(path.join(dir, 'ns'));
     socket.close();
     assert.throws(() => insideNetns(path.join(dir, 'ns'), () => { throw new Error('inside'); }), /inside/);
     assert.equal(ownNetns(), before);
