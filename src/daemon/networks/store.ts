@@ -114,7 +114,11 @@ export class NetworkStore {
   }
 
   async saveSandbox(record: SandboxRecord): Promise<void> {
-    await writeJsonAtomic(path.join(this.sandboxesDir, `${record.containerId}.json`), record);
+    // atomic but not fsynced (two fsyncs on every container start): a sandbox describes kernel
+    // state (a netns, veths, leases and ports of a running container) that a power loss ends
+    // too, and after one no container is running, so every sandbox is released at start
+    // anyway; a kill -9 of berthd leaves the page cache, so the renamed file is there
+    await writeJsonAtomic(path.join(this.sandboxesDir, `${record.containerId}.json`), record, 0o644, { durable: false });
   }
 
   async deleteSandbox(containerId: string): Promise<void> {
