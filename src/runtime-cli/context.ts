@@ -28,6 +28,8 @@ export interface CliContext {
   /** a path of the command line, relative to the caller's cwd */
   resolve(file: string): string;
   out(text: string): void;
+  /** a warning for the caller's stderr (a failing poststop hook) */
+  warn(message: string): void;
   /** the process exit code once the verb returns */
   exitCode: number;
 }
@@ -40,6 +42,7 @@ export function makeContext(io: CallerIo, globals: () => GlobalOptions, runtimeF
     runtime: () => (runtime ??= runtimeFor(resolve(globals().root ?? ''))),
     resolve,
     out: (text) => { io.out(text.endsWith('\n') ? text : `${text}\n`); },
+    warn: (message) => { io.err(`berth-runtime: warning: ${message}\n`); },
     exitCode: 0,
   };
 }

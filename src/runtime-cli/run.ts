@@ -33,6 +33,6 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const exited = ctx.io.foreground(handle);
       await runtime.start(id);
       ctx.exitCode = await exited;
-      if (!flags.keep) await runtime.delete(id, { force: true });
+      if (!flags.keep) await runtime.delete(id, { force: true, warn: ctx.warn });
     });
 }

@@ -10,7 +10,7 @@ import { parseRuntimeSpec, type LinuxDeviceCgroup, type LinuxResources, type Lin
 import { sealedHelperExecutable, startHelper, type HelperSession } from '../sys/helper.js';
 import type { PlanOp } from '../sys/plan-writer.js';
 import type { CgroupHandle, CgroupManager } from './cgroups/manager.js';
-import { hasCreateHooks, runHooks } from './hooks.js';
+import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
 import { signalName, signalNumber } from './linux-constants.js';
 import { buildCreatePlan, buildExecPlan, runningInUserNamespace } from './plan.js';
 import type { ContainerProcessInfo, DeleteOptions, ExitStatus, IoOptions, KillOptions, ProcessHandle, ProcessIo, Runtime, TraceOptions } from './runtime.js';
@@ -103,7 +103,8 @@ export class BuiltinRuntime implements Runtime {
       if (hasCreateHooks(spec.hooks)) {
         // the container waits at HOOK_WAIT: namespaces made, mounts done, before pivot_root
         await session.hookPoint;
-        const state = this.store.toState(record, 'creating');
+        // runtime.md: these hooks are steps 3-5, after the environment exists (step 2), so 'created'
+        const state = this.store.toState(record, 'created');
         await runHooks(spec.hooks, 'prestart', state);
         await runHooks(spec.hooks, 'createRuntime', state);
         await runHooks(spec.hooks, 'createContainer', state, { pid, namespaces: record.namespaces });
@@ -180,9 +181,18 @@ export class BuiltinRuntime implements Runtime {
     await runHooks(record.hooks, 'startContainer', this.store.toState(record, status), { pid: record.pid, namespaces: record.namespaces });
     await this.releaseFifo(record);
     trace.mark('exec');
-    await runHooks(record.hooks, 'poststart', this.store.toState(record, 'running')).catch((err: unknown) => {
-      process.emitWarning(`container ${id}: ${err instanceof Error ? err.message : String(err)}`);
+    await runHooks(record.hooks, 'poststart', this.store.toState(record, 'running')).catch(async (err: unknown) => {
+      // runtime.md step 9: generate an error and stop the container (delete destroys it, as runc)
+      await this.stopAfterFailedStart(record);
+      throw err;
     });
+  }
+
+  private async stopAfterFailedStart(record: ContainerRecord): Promise<void> {
+    const cgroup = await this.openCgroup(record);
+    if (cgroup) await cgroup.killAll('SIGKILL');
+    else killQuietly(record.pid, 'SIGKILL');
+    for (let i = 0; i < 200 && await pidAlive(record.pid, record.pidStartTime); i++) await sleep(10);
   }
 
   /** Open the exec fifo for reading: the container's init is blocked writing to it. */
@@ -276,9 +286,7 @@ export class BuiltinRuntime implements Runtime {
     trace.mark('cgroup');
     await this.store.remove(id);
     trace.mark('state-remove');
-    await runHooks(record.hooks, 'poststop', this.store.toState(record, 'stopped')).catch((err: unknown) => {
-      process.emitWarning(`container ${id}: ${err instanceof Error ? err.message : String(err)}`);
-    });
+    await runHooksWarning(record.hooks, 'poststop', this.store.toState(record, 'stopped'), options.warn ?? ((message) => { process.emitWarning(message); }));
   }
 
   async exec(id: string, proc: Process, io: IoOptions = {}): Promise<ProcessHandle> {

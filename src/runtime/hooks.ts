@@ -1,6 +1,7 @@
 // OCI hooks: each gets the container state as JSON on stdin; a failing hook is an error
-// naming the hook (prestart/createRuntime/createContainer/startContainer abort the
-// operation, poststart/poststop only warn, as the spec says).
+// naming the hook. As runtime.md's lifecycle says: prestart, createRuntime, createContainer,
+// startContainer and poststart failures abort the operation (after poststart the container
+// is stopped first); a failing poststop hook is only a warning and the later ones still run.
 // Where they run (config.md): prestart, createRuntime, poststart and poststop in the
 // runtime's namespaces; createContainer and startContainer in the container's, entered
 // with nsenter. createContainer runs before pivot_root, so its path resolves as on the host;
@@ -27,6 +28,16 @@ export function hasCreateHooks(hooks: Hooks | undefined): boolean {
 export async function runHooks(hooks: Hooks | undefined, name: HookName, state: State, inContainer?: HookTarget): Promise<void> {
   const list = hooks?.[name] ?? [];
   for (let i = 0; i < list.length; i++) await runHook(list[i] as Hook, `hooks.${name}[${i}]`, state, inContainer);
+}
+
+/** Every hook of the list runs; each failure is passed to `warn` (the poststop rule). */
+export async function runHooksWarning(hooks: Hooks | undefined, name: HookName, state: State, warn: (message: string) => void): Promise<void> {
+  const list = hooks?.[name] ?? [];
+  for (let i = 0; i < list.length; i++) {
+    await runHook(list[i] as Hook, `hooks.${name}[${i}]`, state, undefined).catch((err: unknown) => {
+      warn(`container ${state.id}: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
 }
 
 async function runHook(hook: Hook, field: string, state: State, inContainer: HookTarget | undefined): Promise<void> {

@@ -90,6 +90,8 @@ export interface KillOptions {
 export interface DeleteOptions extends TraceOptions {
   /** kill a running or created container first (SIGKILL) instead of failing */
   force?: boolean;
+  /** where a failing poststop hook's warning goes (default: process.emitWarning) */
+  warn?: (message: string) => void;
 }
 
 export interface ContainerProcessInfo {
@@ -107,7 +109,7 @@ export interface Runtime {
    * BerthErrors naming the field or path; nothing is left behind on failure.
    */
   create(id: string, bundleDir: string, io?: IoOptions): Promise<ProcessHandle>;
-  /** run the user program of a created container */
+  /** run the user program of a created container; a failing poststart hook stops it and is an error */
   start(id: string, options?: TraceOptions): Promise<void>;
   /** OCI state; not_found (NO_SUCH_CONTAINER) when there is no such container */
   state(id: string): Promise<State>;

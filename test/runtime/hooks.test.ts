@@ -103,3 +103,78 @@ for (const failing of ['createContainer', 'startContainer'] as const) {
     await bundle.remove();
   });
 }
+
+/** a host-side hook that appends its name and the state it got on stdin to out/states.log */
+const STATE_HOOK = `#!/bin/sh
+printf '%s %s\\n' "$1" "$(cat)" >> "$OUT/states.log"
+`;
+
+async function stateHookBundle(args: string[], hooks: (hook: (name: string) => { path: string; args: string[]; env: string[] }) => Bundle['spec']['hooks']): Promise<Bundle> {
+  const bundle = await makeBundle(token, args);
+  const out = path.join(bundle.dir, 'out');
+  await mkdir(out);
+  const script = path.join(bundle.dir, 'state-hook.sh');
+  await writeFile(script, STATE_HOOK);
+  await chmod(script, 0o755);
+  bundle.spec.hooks = hooks((name) => ({ path: script, args: ['state-hook', name], env: [`OUT=${out}`] }));
+  await bundle.write();
+  return bundle;
+}
+
+async function readStates(bundle: Bundle): Promise<Array<{ name: string; status: string; pid?: number; id: string }>> {
+  const text = await readFile(path.join(bundle.dir, 'out', 'states.log'), 'utf8').catch(() => '');
+  return text.trim().split('\n').filter(Boolean).map((line) => {
+    const space = line.indexOf(' ');
+    const state = JSON.parse(line.slice(space + 1)) as { status: string; pid?: number; id: string };
+    return { name: line.slice(0, space), status: state.status, pid: state.pid, id: state.id };
+  });
+}
+
+test('hooks get the state of runtime.md: created for the create hooks, running for poststart, stopped for poststop', { skip: requires('root') }, async () => {
+  const rt = await rtPromise;
+  const id = `berth-hookstate-${token}`;
+  const bundle = await stateHookBundle(['/bin/true'], (hook) => ({
+    prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], poststart: [hook('poststart')], poststop: [hook('poststop')],
+  }));
+  const handle = await rt.runtime.create(id, bundle.dir, { stdio: 'null' });
+  await rt.runtime.start(id);
+  await handle.exit;
+  await rt.runtime.delete(id);
+  const states = await readStates(bundle);
+  assert.deepEqual(states.map((s) => `${s.name}:${s.status}`), ['prestart:created', 'createRuntime:created', 'poststart:running', 'poststop:stopped']);
+  for (const s of states.slice(0, 3)) assert.equal(s.pid, handle.pid, `${s.name} gets the container's pid`);
+  assert.ok(states.every((s) => s.id === id));
+  rt.assertNoLeaks(id);
+  await bundle.remove();
+});
+
+test('a failing poststop hook is a warning: delete succeeds and the later poststop hooks still run', { skip: requires('root') }, async () => {
+  const rt = await rtPromise;
+  const id = `berth-poststopfail-${token}`;
+  const bundle = await stateHookBundle(['/bin/true'], (hook) => ({ poststop: [{ path: '/bin/false' }, hook('poststop-after')] }));
+  const handle = await rt.runtime.create(id, bundle.dir, { stdio: 'null' });
+  await rt.runtime.start(id);
+  await handle.exit;
+  const warnings: string[] = [];
+  await rt.runtime.delete(id, { warn: (message) => { warnings.push(message); } });
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0] ?? '', new RegExp(`container ${id}: hooks\\.poststop\\[0\\] /bin/false exited with 1`));
+  assert.deepEqual((await readStates(bundle)).map((s) => s.name), ['poststop-after']);
+  rt.assertNoLeaks(id);
+  await bundle.remove();
+});
+
+test('a failing poststart hook fails start and stops the container (runtime.md step 9); delete then cleans up', { skip: requires('root') }, async () => {
+  const rt = await rtPromise;
+  const id = `berth-poststartfail-${token}`;
+  const bundle = await stateHookBundle(['/bin/sleep', '100'], (hook) => ({ poststart: [{ path: '/bin/false' }, hook('poststart-after')], poststop: [hook('poststop')] }));
+  const handle = await rt.runtime.create(id, bundle.dir, { stdio: 'null' });
+  await assert.rejects(rt.runtime.start(id), /hooks\.poststart\[0\] \/bin\/false exited with 1/);
+  const status = await handle.exit;
+  assert.equal(status.signal, 'SIGKILL', 'the program was stopped');
+  assert.equal((await rt.runtime.state(id)).status, 'stopped');
+  await rt.runtime.delete(id);
+  assert.deepEqual((await readStates(bundle)).map((s) => s.name), ['poststop'], 'the later poststart hooks do not run; poststop does');
+  rt.assertNoLeaks(id);
+  await bundle.remove();
+});
