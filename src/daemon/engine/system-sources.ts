@@ -103,7 +103,8 @@ export function checkProbes(s: CheckServices): CheckProbe[] {
       vethPrefix: networks.names.vethPrefix, bridgePrefix: networks.names.bridgePrefix, family: FIREWALL_FAMILY, table: networks.names.table,
       listLinks: (prefix) => networks.kernel.listLinks(prefix),
       deleteLink: (name) => networks.kernel.deleteLink(name),
-      expectedVeths: () => new Set([...networks.sandboxes.values()].flatMap((sb) => sb.endpoints.map((e) => e.hostIfName))),
+      // a stopped container's veths are deleted in the background (networks.draining) for a few ms more
+      expectedVeths: () => new Set([...networks.sandboxes.values(), ...networks.draining.values()].flatMap((sb) => sb.endpoints.map((e) => e.hostIfName))),
       expectedBridges: () => new Set([...networks.networks.values()].flatMap((n) => (n.bridge ? [n.bridge] : []))),
       netnsFiles: () => listNetnsFiles(networks.netnsDir),
       expectedNetns: () => new Set([...networks.sandboxes.values()].flatMap((sb) => (sb.netnsPath && sb.mode !== 'container' ? [sb.netnsPath] : []))),
