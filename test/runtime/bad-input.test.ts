@@ -81,3 +81,14 @@ test('a failure inside the helper names the step and path, and cleans up', { ski
   await expectRejected('helper', bundle, /container setup failed at mount \/bogus: ENODEV/);
   await bundle.remove();
 });
+
+// cgroupfs answers the open of a control file it lacks with EACCES (the open asks to create it)
+const BLKIO_V1 = '/sys/fs/cgroup/blkio';
+const noLeafWeight = existsSync(path.join(BLKIO_V1, 'blkio.weight')) || existsSync(path.join(BLKIO_V1, 'blkio.leaf_weight'))
+  || !existsSync(path.join(BLKIO_V1, 'cgroup.procs')) ? 'needs a cgroup v1 blkio hierarchy without weight files (no CFQ/BFQ weights)' : false;
+
+test('a cgroup setting the kernel does not offer is named as missing (ENOENT), not EACCES', { skip: requires('root') || noLeafWeight }, async () => {
+  const bundle = await makeBundle(token, ['/bin/true'], (s) => { s.linux!.resources = { blockIO: { leafWeight: 300 } }; });
+  await expectRejected('leafweight', bundle, /cannot write '300' to \S*blkio\.leaf_weight: ENOENT/);
+  await bundle.remove();
+});

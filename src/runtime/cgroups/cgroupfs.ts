@@ -1,6 +1,6 @@
 // Small helpers over cgroup control files: writes that fail with the file and value named,
 // tolerant reads for stats, and walking a cgroup subtree.
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { readFile, readdir, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, errnoCode } from '../../errors/berth-error.js';
@@ -41,7 +41,9 @@ export function writeControlSequence(dir: string, writes: ReadonlyArray<readonly
 
 function writeFailed(dir: string, file: string, value: string | number, cause: unknown): BerthError {
   const target = path.join(dir, file);
-  const code = errnoCode(cause) ?? 'error';
+  // cgroupfs answers an open that would create a file it lacks with EACCES: say what it means
+  const raw = errnoCode(cause) ?? 'error';
+  const code = raw === 'EACCES' && existsSync(dir) && !existsSync(target) ? 'ENOENT' : raw;
   return new BerthError('internal', 'CGROUP_WRITE_FAILED', `cannot write '${String(value)}' to ${target}: ${code}`, {
     cause,
     hint: code === 'ENOENT' ? 'the kernel does not offer this setting for this cgroup' : undefined,
