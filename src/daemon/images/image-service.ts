@@ -400,16 +400,18 @@ export class ImageService {
 
   /** For the containers service and the builder: writable roots over an image (`ContainerRootfs`). */
   rootfs(): {
-    mount(key: string, imageId: string | undefined, idmap?: IdMaps): Promise<string>;
+    mount(key: string, imageId: string | undefined, idmap?: IdMaps, options?: { durable?: boolean }): Promise<string>;
     unmount(key: string): Promise<void>;
     remove(key: string): Promise<void>;
     diff(key: string): AsyncIterable<Uint8Array>;
     list(): Promise<string[]>;
   } {
     return {
-      mount: async (key, imageId, idmap) => {
-        const top = imageId === undefined || imageId === '' ? undefined : await this.unpack((await this.resolve(imageId)).record.id);
-        return (await this.snapshotter.prepare(key, top, idmap ? { idmap } : {})).root;
+      mount: async (key, imageId, idmap, options) => {
+        // an image ID (what containers keep) is unpacked as it is: unpack reads its record anyway
+        const id = imageId === undefined || imageId === '' ? undefined : isDigest(imageId) ? imageId : (await this.resolve(imageId)).record.id;
+        const top = id === undefined ? undefined : await this.unpack(id);
+        return (await this.snapshotter.prepare(key, top, { ...(idmap ? { idmap } : {}), ...(options?.durable === false ? { durable: false } : {}) })).root;
       },
       unmount: async (key) => { await this.snapshotter.unmount(key); },
       remove: async (key) => { await this.snapshotter.remove(key); },

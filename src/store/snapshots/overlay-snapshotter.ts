@@ -81,11 +81,16 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
       throw invalidArgument('SNAPSHOT_EXISTS', `snapshot ${key} exists with another parent (${existing.parent ?? 'none'})`);
     }
     const merged = path.join(dir, 'merged');
-    for (const sub of ['upper', 'work', 'merged']) await mkdir(path.join(dir, sub), { recursive: true, mode: 0o755 });
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await Promise.all(['upper', 'work', 'merged'].map((sub) => mkdir(path.join(dir, sub), { recursive: true, mode: 0o755 })));
     const snapshot: ActiveSnapshot = existing ?? { key, root: merged, createdAt: Date.now(), ...(parent !== undefined ? { parent } : {}),
       ...(options.idmap ? { idmap: options.idmap } : {}) };
-    if (existing === undefined) await writeJsonAtomic(path.join(dir, ACTIVE_RECORD), snapshot);
-    if (!(await isMountPoint(merged))) {
+    // durable: false (a root its owner removes after a crash anyway): renamed into place without
+    // fsync; a power loss may leave the record torn, and sweep() removes such a directory
+    if (existing === undefined) await writeJsonAtomic(path.join(dir, ACTIVE_RECORD), snapshot, 0o644, { durable: options.durable !== false });
+    // a new snapshot cannot be mounted yet (a crash's leftover mounts are swept at start):
+    // only a root prepared again needs the mountinfo read
+    if (existing === undefined || !(await isMountPoint(merged))) {
       const lowers = await this.lowerDirs(parent);
       if (options.idmap) await this.mountIdmapped(key, dir, lowers, options.idmap);
       else this.mountOverlay(key, dir, lowers);
@@ -151,8 +156,22 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
   async sweep(): Promise<void> {
     const activeRoot = path.join(this.root, 'active') + path.sep;
     for (const target of await mountPointsUnder(activeRoot)) umount(target, MNT_DETACH);
+    await this.sweepUnrecorded();
     await sweepLayerPool(this.idmappedLayers.root, mountPointsUnder);
     await this.sweepTmp();
+  }
+
+  /**
+   * Active directories without a readable record: a crash between prepare's mkdir and its
+   * record, or a record written without fsync (durable: false) that a power loss tore. Nothing
+   * can mount them again (the parent is unknown) and listActive() does not show them.
+   */
+  private async sweepUnrecorded(): Promise<void> {
+    const activeRoot = path.join(this.root, 'active');
+    for (const name of await readdir(activeRoot).catch(() => [] as string[])) {
+      const readable = await readActiveRecord(activeRoot, name, 'merged').then(() => true, () => false);
+      if (!readable) await rm(path.join(activeRoot, name), { recursive: true, force: true });
+    }
   }
 
   keptMounts(): ReadonlySet<string> {

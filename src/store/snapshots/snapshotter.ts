@@ -50,6 +50,11 @@ export interface UnpackLayerOptions {
 
 export interface PrepareOptions {
   idmap?: IdMaps;
+  /**
+   * false: the snapshot's record is renamed into place without fsync (a root that is removed
+   * after a crash anyway, as an --rm container's); a record a power loss tore is swept
+   */
+  durable?: boolean;
 }
 
 /** Writable roots on top of a layer chain. */
