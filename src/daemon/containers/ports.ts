@@ -23,8 +23,11 @@ export interface ImageLookup {
 
 /** Writable root file systems of containers over their image's layers. */
 export interface ContainerRootfs {
-  /** create (first time) and mount the container's root; returns its path. With idmap: owned by the mapped ids */
-  mount(containerId: string, imageId: string, idmap?: IdMaps): Promise<string>;
+  /**
+   * create (first time) and mount the container's root; returns its path. With idmap: owned by
+   * the mapped ids; durable false: its record is not fsynced (a root removed after a crash anyway)
+   */
+  mount(containerId: string, imageId: string, idmap?: IdMaps, options?: { durable?: boolean }): Promise<string>;
   unmount(containerId: string): Promise<void>;
   remove(containerId: string): Promise<void>;
   /** the container's changes as an uncompressed layer tar (whiteouts for deletions) */

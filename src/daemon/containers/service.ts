@@ -94,16 +94,26 @@ export class ContainerService {
       const record = newRecord(id, fullName, request, host, image, { defaultRuntime: this.deps.runtimes.defaultName, cgroupParent: this.deps.cgroupParent });
       const idmap = await this.deps.userns?.allocate(id, host);
       if (idmap) await checkUserNamespace(host, idmap);
-      await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
-      // the root stays mounted for the start that usually follows at once (docker run); a
-      // container left created has it unmounted after a while (unmountIdleRoot)
-      const root = await this.deps.rootfs.mount(id, image.id, idmap);
-      trace.mark('snapshot');
       // an --rm container is removed when its run ends, and at the next daemon start if it
-      // was running (recover): a power loss that takes its unsynced record takes nothing
-      // anyone will look for; the rename still keeps a kill -9 from leaving half a file
-      await this.store.save(record, { durable: record.HostConfig.AutoRemove !== true });
-      trace.mark('record');
+      // was running (recover): a power loss that takes its unsynced record (or its root's, which
+      // the snapshotter's sweep then removes) takes nothing anyone will look for; the renames
+      // still keep a kill -9 from leaving half a file
+      const durable = record.HostConfig.AutoRemove !== true;
+      // the root stays mounted for the start that usually follows at once (docker run); a
+      // container left created has it unmounted after a while (unmountIdleRoot). Root and
+      // record are independent: made side by side (a crash between them leaves a root without
+      // a record, which the start-up sweep removes, or a record whose root start mounts)
+      const [mounted, saved] = await Promise.allSettled([
+        trace.time('snapshot', () => this.deps.rootfs.mount(id, image.id, idmap, { durable })),
+        trace.time('record', async () => {
+          await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
+          await this.store.save(record, { durable });
+        }),
+      ]);
+      if (mounted.status === 'rejected') throw mounted.reason;
+      if (saved.status === 'rejected') throw saved.reason;
+      const root = mounted.value;
+      trace.total();
       const live = this.liveOf(id);
       live.mountedRoot = root;
       scheduleIdleUnmount(live, () => { void this.unmountIdleRoot(id); });
