@@ -44,11 +44,27 @@ test('a gzip context and one bigger than the memory limit are extracted by tar a
   assert.equal(gzipped.index, undefined);
   assert.equal(await readFile(path.join(gzipped.root, 'a.txt'), 'utf8'), 'a');
   await gzipped.cleanup();
-  const spilled = await extractTarContext(trickle(tarball, 512), 'Dockerfile', path.join(dir, 'scratch'), 1024);
+  const spilled = await extractTarContext(trickle(tarball, 512), 'Dockerfile', path.join(dir, 'scratch'), { memoryLimit: 1024 });
   assert.equal(spilled.index, undefined);
   assert.equal((await readDockerfile(spilled)).content, 'FROM scratch\n');
   assert.equal(await readFile(path.join(spilled.root, 'a.txt'), 'utf8'), 'a');
   await spilled.cleanup();
   await assert.rejects(extractTarContext(Buffer.from('not a tarball at all'), 'Dockerfile', path.join(dir, 'scratch')), /cannot read the build context tarball/);
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('the index keeps only the bytes the context reads; other files come from disk', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-context-'));
+  const tarball = await makeTarball(dir, { 'Dockerfile': 'FROM scratch\n', 'other/Dockerfile.dev': 'FROM busybox\n', 'big.txt': 'y'.repeat(5000) });
+  const context = await extractTarContext(trickle(tarball, 700), 'Dockerfile', path.join(dir, 'scratch'));
+  assert.ok(context.index?.exact);
+  assert.ok(context.index.entries.get('Dockerfile')?.parts, 'the Dockerfile is kept');
+  assert.equal(context.index.entries.get('big.txt')?.parts, undefined, 'other files are not');
+  assert.ok(context.index.entries.get('big.txt')?.digest, 'but hashed');
+  assert.equal((await readDockerfile(context)).content, 'FROM scratch\n');
+  // a file the index did not keep is read after extraction
+  assert.equal((await readDockerfile(context, 'other/Dockerfile.dev')).content, 'FROM busybox\n');
+  assert.equal(await readFile(path.join(context.root, 'big.txt'), 'utf8'), 'y'.repeat(5000));
+  await context.cleanup();
   await rm(dir, { recursive: true, force: true });
 });

@@ -11,6 +11,7 @@ import { runProgram } from '../../sys/exec.js';
 import { errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
 import { IgnoreMatcher, parseDockerignore } from './dockerignore.js';
 import { resolveInRoot } from './root-path.js';
+import { SlabBuffer, SlabPool } from './slab-pool.js';
 
 export interface BuildContext {
   /** host directory holding the context */
@@ -39,13 +40,28 @@ export interface DockerfileSource {
 /** Contexts up to this size are kept and hashed in memory; bigger ones go to disk first. */
 const DIGEST_IN_MEMORY_LIMIT = 512 * 1024 * 1024;
 
+export interface TarContextOptions {
+  /** bigger bodies go to a file instead of memory (default 512 MiB) */
+  memoryLimit?: number;
+  /** where in-memory bodies are copied (a daemon keeps one pool for all its builds) */
+  slabs?: SlabPool;
+}
+
+/** The files the context itself reads (readDockerfile, readIgnore): the index keeps their bytes. */
+function contextFileNames(dockerfileName: string): Set<string> {
+  const names = [dockerfileName, `${dockerfileName}.dockerignore`, '.dockerignore', ...(dockerfileName === 'Dockerfile' ? ['dockerfile'] : [])];
+  return new Set(names.map(normalizeMember));
+}
+
 /** A small file of the context: from the in-memory index when exact, else from disk. */
 async function readContextFile(context: Pick<BuildContext, 'root' | 'index' | 'materialize'>, name: string): Promise<string> {
   if (context.index) {
     const entry = context.index.entries.get(normalizeMember(name));
-    if (entry?.type === 'file') return entryBody(entry)?.toString('utf8') ?? '';
+    const body = entry?.type === 'file' ? entryBody(entry) : undefined;
+    if (body !== undefined) return body.toString('utf8');
     if (entry === undefined) throw Object.assign(new Error(`ENOENT: ${name}`), { code: 'ENOENT' });
     if (entry.type === 'dir') throw Object.assign(new Error(`EISDIR: ${name}`), { code: 'EISDIR' });
+    // a file whose bytes the index did not keep: read from disk
   }
   await context.materialize();
   return await readFile(await resolveInRoot(context.root, name), 'utf8');
@@ -83,7 +99,7 @@ export async function openDirectoryContext(dir: string, dockerfileName = 'Docker
  * really needs the files, so a fully cached build never writes the context to disk.
  */
 export async function extractTarContext(input: Readable | Uint8Array, dockerfileName = 'Dockerfile', scratchDir = os.tmpdir(),
-  memoryLimit = DIGEST_IN_MEMORY_LIMIT): Promise<BuildContext> {
+  options: TarContextOptions = {}): Promise<BuildContext> {
   await mkdir(scratchDir, { recursive: true });
   const root = await mkdtemp(path.join(scratchDir, 'berth-build-context-'));
   const archive = `${root}.tar`;
@@ -91,10 +107,13 @@ export async function extractTarContext(input: Readable | Uint8Array, dockerfile
   let received: Received | undefined;
   const extract = (): Promise<void> => {
     extraction ??= (async () => {
-      const inMemory = received?.chunks;
+      const inMemory = received?.body;
       // tar cannot tell the compression of a pipe by itself: name it from the magic bytes
-      const result = await runProgram('tar', ['-x', ...compressionFlag(received?.head), '-f', inMemory ? '-' : archive, '-C', root, '--no-same-owner'],
-        { allowFailure: true, ...(inMemory ? { input: Buffer.concat(inMemory) } : {}) });
+      const input = inMemory ? Buffer.concat(inMemory.views(), inMemory.length) : undefined;
+      // the copy is tar's input now: the slabs can serve the next build
+      inMemory?.release();
+      const result = await runProgram('tar', ['-x', ...compressionFlag(received?.head), '-f', input ? '-' : archive, '-C', root, '--no-same-owner'],
+        { allowFailure: true, ...(input ? { input } : {}) });
       await rm(archive, { force: true });
       if (result.code !== 0) {
         throw invalidArgument('BUILD_CONTEXT_INVALID', `cannot read the build context tarball: ${result.stderr.trim().split('\n').slice(-3).join('; ')}`);
@@ -104,11 +123,15 @@ export async function extractTarContext(input: Readable | Uint8Array, dockerfile
   };
   const cleanup = async (): Promise<void> => {
     await extraction?.catch(() => undefined);
+    received?.body?.release();
     await rm(root, { recursive: true, force: true });
     await rm(archive, { force: true });
   };
   try {
-    received = await receive(input, archive, memoryLimit);
+    const keep = contextFileNames(dockerfileName);
+    received = await receive(input, archive, {
+      limit: options.memoryLimit ?? DIGEST_IN_MEMORY_LIMIT, slabs: options.slabs ?? new SlabPool(0, 0), keepBody: (name) => keep.has(name),
+    });
     const index = received.index;
     if (index && [...index.entries.keys()].some((name) => name === '..' || name.startsWith('../'))) {
       throw invalidArgument('BUILD_CONTEXT_INVALID', 'cannot read the build context tarball: a member name contains ".."');
@@ -141,7 +164,7 @@ function compressionFlag(bytes: Buffer | undefined): string[] {
 /** The context as received: in memory (with its index when plain) or spilled to a file. */
 interface Received {
   /** the body as it arrived, undefined when it went to the spill file */
-  chunks: Buffer[] | undefined;
+  body: SlabBuffer | undefined;
   /** its first bytes, to name the compression */
   head: Buffer;
   /** the members of a plain tarball held in memory */
@@ -151,40 +174,59 @@ interface Received {
 /** Enough leading bytes to recognise gzip, bzip2 and xz. */
 const MAGIC_BYTES = 6;
 
+interface ReceiveOptions {
+  limit: number;
+  slabs: SlabPool;
+  keepBody: (name: string) => boolean;
+}
+
 /**
- * Take the context in memory when it is small enough (no disk round trip), indexing a plain
- * tarball chunk by chunk as it arrives (the chunks are kept as they are, not copied); a
- * bigger context goes to `spill`.
+ * Take the context in memory when it is small enough (no disk round trip), copied into
+ * pooled slabs, indexing a plain tarball chunk by chunk as it arrives; a bigger context
+ * goes to `spill`.
  */
-async function receive(input: Readable | Uint8Array, spill: string, limit: number): Promise<Received> {
-  const chunks: Buffer[] = [];
-  let size = 0;
+async function receive(input: Readable | Uint8Array, spill: string, options: ReceiveOptions): Promise<Received> {
+  const body = new SlabBuffer(options.slabs);
+  /** the chunks before the compression is known (usually just the first) */
+  const early: Buffer[] = [];
   let head: Buffer | undefined;
   let indexer: TarIndexer | undefined;
   const decide = (): void => {
-    head = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-    if (compressionFlag(head).length > 0) return;
-    indexer = new TarIndexer();
-    for (const chunk of chunks) indexer.push(chunk);
+    head = early.length === 1 ? early[0] : Buffer.concat(early);
+    if (compressionFlag(head).length === 0) {
+      indexer = new TarIndexer(options.keepBody);
+      for (const chunk of early) indexer.push(chunk);
+    }
+    early.length = 0;
   };
   const take = (chunk: Buffer): void => {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (head === undefined) { if (size >= MAGIC_BYTES) decide(); } else indexer?.push(chunk);
+    body.append(chunk);
+    if (head !== undefined) { indexer?.push(chunk); return; }
+    early.push(chunk);
+    if (body.length >= MAGIC_BYTES) decide();
   };
-  if (!(input instanceof Readable)) {
-    if (input.byteLength > limit) {
-      await writeFile(spill, input, { mode: 0o600 });
-      return { chunks: undefined, head: Buffer.from(input.subarray(0, MAGIC_BYTES)), index: undefined };
+  try {
+    if (!(input instanceof Readable)) {
+      if (input.byteLength > options.limit) {
+        await writeFile(spill, input, { mode: 0o600 });
+        body.release();
+        return { body: undefined, head: Buffer.from(input.subarray(0, MAGIC_BYTES)), index: undefined };
+      }
+      take(Buffer.from(input.buffer, input.byteOffset, input.byteLength));
+    } else if (!await takeStream(input, take, () => body.length > options.limit)) {
+      const received = body.views();
+      const rest = Readable.from((async function* () { yield* received; yield* input; })());
+      await pipeline(rest, createWriteStream(spill, { mode: 0o600 }));
+      const first = Buffer.from(received[0]?.subarray(0, MAGIC_BYTES) ?? Buffer.alloc(0));
+      body.release();
+      return { body: undefined, head: first, index: undefined };
     }
-    take(Buffer.from(input.buffer, input.byteOffset, input.byteLength));
-  } else if (!await takeStream(input, take, () => size > limit)) {
-    const rest = Readable.from((async function* () { yield* chunks; yield* input; })());
-    await pipeline(rest, createWriteStream(spill, { mode: 0o600 }));
-    return { chunks: undefined, head: Buffer.concat(chunks).subarray(0, MAGIC_BYTES), index: undefined };
+  } catch (err) {
+    body.release();
+    throw err;
   }
   if (head === undefined) decide();
-  return { chunks, head: head ?? Buffer.alloc(0), index: indexer?.finish() };
+  return { body, head: head ?? Buffer.alloc(0), index: indexer?.finish() };
 }
 
 /**

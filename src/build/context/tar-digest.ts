@@ -79,7 +79,7 @@ export interface TarIndexEntry {
   mtimeSeconds: number;
   /** sha256 hex of a file's content */
   digest: string | undefined;
-  /** a file's bytes, as views into the received chunks (see entryBody) */
+  /** a file's bytes, as views into the received chunks (see entryBody); only for the names the indexer keeps */
   parts: Buffer[] | undefined;
 }
 
@@ -112,7 +112,12 @@ interface Member {
   meta?: Buffer[];
 }
 
-/** Feed the tarball's chunks in order with push(), then take the index with finish(). */
+/**
+ * Feed the tarball's chunks in order with push(), then take the index with finish().
+ * `keepBody` names the files whose bytes stay readable (entryBody) as views into the pushed
+ * chunks; by default all. A daemon keeps only the few it reads (Dockerfile, ignore files),
+ * so the chunks of every other file can be freed.
+ */
 export class TarIndexer {
   private readonly entries = new Map<string, TarIndexEntry>();
   private exact = true;
@@ -124,6 +129,8 @@ export class TarIndexer {
   private member: Member | undefined;
   private longName: string | undefined;
   private pax = new Map<string, string>();
+
+  constructor(private readonly keepBody: (name: string) => boolean = () => true) {}
 
   push(chunk: Buffer): void {
     let pos = 0;
@@ -207,7 +214,7 @@ export class TarIndexer {
     if (kind === 'symlink' || kind === 'other') this.exact = false;
     const entry: TarIndexEntry = {
       type: kind, mode: numeric(header, 100, 8) & 0o7777, size, mtimeSeconds: Math.floor(mtime),
-      digest: undefined, parts: kind === 'file' ? [] : undefined,
+      digest: undefined, parts: kind === 'file' && this.keepBody(name) ? [] : undefined,
     };
     this.entries.set(name, entry);
     member.entry = entry;

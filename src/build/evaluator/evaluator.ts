@@ -193,6 +193,7 @@ class Build {
     const baseName = processWord(stage.from.image, lookup, this.file.escape);
     if (baseName === '') throw invalidArgument('BUILD_BLANK_BASE', `base name (${stage.from.image}) should not be blank (line ${stage.from.line.startLine})`);
     const base = baseName.toLowerCase() === 'scratch' ? undefined : await this.imageOrStage(baseName, stage.index);
+    this.env.trace?.mark(`step ${this.stepNumbers.get(stage.from) ?? '?'} from`);
     const state: StageState = {
       stage, imageId: base?.id, image: structuredClone(base?.config ?? scratchConfig()),
       args: new Map(), usedArgs: new Set(), cmdSet: false, escape: this.file.escape,

@@ -4,6 +4,7 @@
 // buildImage(); /build/prune calls prune().
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { internal, isBerthError } from '../../errors/berth-error.js';
 import { isDigest, type Digest } from '../../oci/digest.js';
@@ -15,6 +16,7 @@ import { BuildCache, type CacheEntry } from '../../build/cache/build-cache.js';
 import { pruneFilters } from './prune-filters.js';
 import { extractTarContext, readDockerfile, type BuildContext } from '../../build/context/context.js';
 import { openRemoteContext } from '../../build/context/remote.js';
+import { SlabPool } from '../../build/context/slab-pool.js';
 import { runBuild, type BuildResult } from '../../build/evaluator/evaluator.js';
 import type { ImageService } from '../images/image-service.js';
 import { storeLayerTar } from '../images/layers.js';
@@ -163,8 +165,10 @@ class SnapshotRootfsBackend implements RootfsBackend {
 
 export class BuildService {
   private readonly runner: RuntimeRunBackend;
-  /** builds in progress, so shutdown can wait for their cleanup */
+  /** builds in progress (and their housekeeping), so shutdown can wait for their cleanup */
   private readonly active = new Set<Promise<unknown>>();
+  /** where context bodies are copied as they arrive, reused build after build */
+  private readonly slabs = new SlabPool();
 
   private constructor(private readonly options: BuildServiceOptions, readonly cache: BuildCache, private readonly imageBackend: StoreImageBackend) {
     this.runner = new RuntimeRunBackend({
@@ -182,6 +186,8 @@ export class BuildService {
   }
 
   static async open(options: BuildServiceOptions): Promise<BuildService> {
+    // contexts a crashed daemon left half cleaned up (no build runs before open)
+    await rm(path.join(options.runRoot, 'contexts'), { recursive: true, force: true });
     const cache = await BuildCache.open(path.join(options.dataRoot, 'cache'), options.cacheMaxBytes);
     return new BuildService(options, cache, new StoreImageBackend(options.images, options.pull));
   }
@@ -194,38 +200,44 @@ export class BuildService {
     };
   }
 
+  /**
+   * Run a build. It returns once the image is stored and tagged; the housekeeping after it
+   * (the context's scratch files, the cache's use times, LRU pruning) goes on off the
+   * client's wait, and shutdown() waits for it. A crash in between leaves at most a
+   * scratch directory (swept at the next start) and use times a build older.
+   */
   async build(request: BuildApiRequest, onEvent: (event: BuildEvent) => void): Promise<BuildResult> {
-    const running = this.runBuildRequest(request, onEvent);
+    const trace = new PhaseTimer(this.options.trace ?? (() => undefined), 'build ');
+    let built!: (result: BuildResult) => void;
+    const result = new Promise<BuildResult>((resolve) => { built = resolve; });
+    const running = this.runBuildRequest(request, onEvent, trace, built);
     this.active.add(running);
-    try {
-      return await running;
-    } finally {
-      this.active.delete(running);
-    }
+    void running.then(() => this.active.delete(running), () => this.active.delete(running));
+    // a failure (before or after the build) rejects here; otherwise the build's result comes first
+    return await Promise.race([result, running.then(() => result)]);
   }
 
-  private async runBuildRequest(request: BuildApiRequest, onEvent: (event: BuildEvent) => void): Promise<BuildResult> {
-    const trace = new PhaseTimer(this.options.trace ?? (() => undefined), 'build ');
+  private async runBuildRequest(request: BuildApiRequest, onEvent: (event: BuildEvent) => void, trace: PhaseTimer,
+    built: (result: BuildResult) => void): Promise<void> {
     const { context, dockerfileName } = await this.openContext(request);
     trace.mark('context');
     try {
       const dockerfile = await readDockerfile(context, dockerfileName);
       trace.mark('dockerfile');
-      const result = await runBuild({
+      built(await runBuild({
         dockerfile: dockerfile.content, context, buildArgs: request.buildArgs ?? {}, tags: request.tags ?? [],
         target: request.target, labels: request.labels ?? {}, noCache: request.noCache ?? false, pull: request.pull ?? false,
         platform: request.platform, network: request.network, secrets: request.secrets ?? {}, explainCache: request.explainCache ?? false,
         ...(request.cacheFrom ? { cacheFrom: request.cacheFrom } : {}),
-      }, { backends: this.backends(), cache: this.cache, cacheMountDir: path.join(this.options.dataRoot, 'cache-mounts'), trace }, onEvent);
-      await this.cache.prune();
-      trace.mark('cache-prune');
-      return result;
+      }, { backends: this.backends(), cache: this.cache, cacheMountDir: path.join(this.options.dataRoot, 'cache-mounts'), trace }, onEvent));
+      trace.total('built');
     } finally {
       await this.cache.flush();
       await context.cleanup();
       trace.mark('context-cleanup');
-      trace.total();
     }
+    await this.cache.prune();
+    trace.mark('cache-prune');
   }
 
   private async openContext(request: BuildApiRequest): Promise<{ context: BuildContext; dockerfileName: string }> {
@@ -235,7 +247,7 @@ export class BuildService {
       const remote = await openRemoteContext(request.remote, dockerfileName, scratch);
       return { context: remote.context, dockerfileName: remote.dockerfile };
     }
-    return { context: await extractTarContext(request.context, dockerfileName, scratch), dockerfileName };
+    return { context: await extractTarContext(request.context, dockerfileName, scratch, { slabs: this.slabs }), dockerfileName };
   }
 
   /**
