@@ -22,12 +22,16 @@ export interface ProgramBundle {
    * specified") - and whitespace and syntax are minified: a third less to read at each start.
    */
   lean?: boolean;
+  /** worker thread entries bundled beside the program (found by their file name at run time) */
+  workers?: ReadonlyArray<{ entry: string; name: string }>;
 }
 
 export const PROGRAMS: readonly ProgramBundle[] = [
   { entry: 'src/cli/main.ts', outDir: 'dist/cli', name: 'berth', lean: true },
   { entry: 'src/runtime-cli/main.ts', outDir: 'dist/runtime-cli', name: 'berth-runtime' },
-  { entry: 'src/berthd/main.ts', outDir: 'dist/berthd', name: 'berthd' },
+  { entry: 'src/berthd/main.ts', outDir: 'dist/berthd', name: 'berthd',
+    // src/store/snapshots/unpack-pool.ts looks for layer-unpack-worker.cjs beside the bundle
+    workers: [{ entry: 'src/store/snapshots/unpack-worker.ts', name: 'layer-unpack-worker' }] },
 ];
 
 function launcherSource(name: string): string {
@@ -92,6 +96,14 @@ export async function bundleProgram(repoRoot: string, program: ProgramBundle): P
     define: { 'import.meta.url': '__berth_import_meta_url' },
     ...(program.lean === true ? { supported: { 'dynamic-import': false }, plugins: [lazyChildProcessInCommander] } : {}),
   });
+  for (const worker of program.workers ?? []) {
+    await build({
+      entryPoints: [path.join(repoRoot, worker.entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node20',
+      outfile: path.join(outDir, `${worker.name}.cjs`), logLevel: 'warning', legalComments: 'none', external: ['koffi'],
+      banner: { js: 'const __berth_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+      define: { 'import.meta.url': '__berth_import_meta_url' },
+    });
+  }
   // a cache of the previous build would only be rejected: start the new one clean
   await rm(`${outfile}.cache`, { force: true });
   await writeFile(path.join(outDir, 'launch.cjs'), launcherSource(program.name));

@@ -13,7 +13,8 @@ import { Digester, type Digest } from '../../oci/digest.js';
 import { MediaType, type Descriptor } from '../../oci/image.js';
 import type { ContentStore } from '../../store/content/content-store.js';
 import { writeBlobFromStream } from '../../store/content/file-content-store.js';
-import { chainIds, type Snapshotter } from '../../store/snapshots/snapshotter.js';
+import { chainIds, type LayerBlobFile, type Snapshotter } from '../../store/snapshots/snapshotter.js';
+import { canReadBlobsSync } from '../../store/archive/blob-reader-sync.js';
 import { gunzip, unzstd } from './compression.js';
 
 /** Uncompressed bytes of a stream that may be gzip or zstd (sniffed by magic bytes) or plain. */
@@ -48,6 +49,16 @@ export async function* openLayer(content: ContentStore, layer: Descriptor): Asyn
 }
 
 /**
+ * A layer for the snapshotter: its blob's file where the content store has one (the store
+ * unpacks it on a worker thread, re-verifying the blob), else the decompressed stream.
+ */
+async function layerSource(content: ContentStore, layer: Descriptor): Promise<AsyncIterable<Uint8Array> | LayerBlobFile> {
+  if (content.blobPath === undefined || !canReadBlobsSync()) return openLayer(content, layer);
+  await content.info(layer.digest); // a missing blob fails here as it does when opened
+  return { blobFile: content.blobPath(layer.digest), blobDigest: layer.digest };
+}
+
+/**
  * Layers unpacked at once. Overlay layer directories do not depend on each other, so while one
  * layer waits for zlib another creates its files (and their fsyncs overlap); each one still
  * holds a gunzip read-ahead and a few buffers, hence a bound.
@@ -79,8 +90,8 @@ export async function unpackLayers(content: ContentStore, snapshotter: Snapshott
     }
     while (running.size >= LAYERS_AT_ONCE) await Promise.race(running);
     const parentCommitted = committed[i - 1];
-    const unpack = snapshotter.unpackLayer(chainId, chain[i - 1], diffIds[i] as Digest, openLayer(content, layer),
-      parentCommitted !== undefined ? { parentCommitted } : {});
+    const unpack = layerSource(content, layer).then((source) => snapshotter.unpackLayer(chainId, chain[i - 1], diffIds[i] as Digest, source,
+      parentCommitted !== undefined ? { parentCommitted } : {}));
     committed.push(unpack);
     // settled (never rejects): frees the slot; the outcome is read from `committed` below
     const slot: Promise<unknown> = unpack.then(() => { onLayer?.(layer, 'unpacked'); }, () => { failed = true; })

@@ -204,27 +204,41 @@ function applyPax(header: TarHeader, pax: Map<string, Buffer>, limits: TarLimits
       throw invalidArgument('INVALID_TAR', `tar entry "${header.name}": sparse files are not supported`);
     }
   }
+  checkNameLengths(header, limits);
+}
+
+function checkNameLengths(header: TarHeader, limits: TarLimits): void {
   if (header.name.length > limits.maxNameLength || header.linkname.length > limits.maxNameLength) {
     throw invalidArgument('INVALID_TAR', `tar entry "${header.name.slice(0, 100)}...": name longer than ${limits.maxNameLength}`);
   }
 }
 
+/** What one 512-byte header block says: the end, an extended header to read, or an entry. */
+type HeaderStep =
+  | { kind: 'end' }
+  | { kind: 'extended'; flag: string; size: number; padded: number }
+  | { kind: 'entry'; header: TarHeader; bodySize: number; bodyBlocks: number };
+
 /**
- * Iterate the entries of an (uncompressed) tar stream. Every entry's body must be read or
- * is skipped when the next entry is requested. Throws invalid_argument on malformed input.
+ * The header half of a tar reader, shared by the streaming and the synchronous reader: every
+ * check on names, sizes, counts and extended headers happens here, once.
  */
-export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, limits: TarLimits = DEFAULT_TAR_LIMITS): AsyncGenerator<TarEntry> {
-  const input = new ByteSource(source);
-  let globalPax = new Map<string, Buffer>();
-  let pending: Pending = { pax: new Map() };
-  let entries = 0;
-  let total = 0;
-  let lastName = '(start of archive)';
-  for (;;) {
-    const block = await input.read(BLOCK);
-    if (block.length === 0) return; // tolerated: archive without end-of-archive blocks
+class TarHeaders {
+  private globalPax = new Map<string, Buffer>();
+  private pending: Pending = { pax: new Map() };
+  private entries = 0;
+  private total = 0;
+  lastName = '(start of archive)';
+
+  constructor(private readonly limits: TarLimits) {}
+
+  /** Parse a header block (fewer than 512 bytes only at the end of the stream). */
+  next(block: Buffer): HeaderStep {
+    const limits = this.limits;
+    const lastName = this.lastName;
+    if (block.length === 0) return { kind: 'end' }; // tolerated: archive without end-of-archive blocks
     if (block.length < BLOCK) throw invalidArgument('TRUNCATED_TAR', `tar archive truncated after entry "${lastName}"`);
-    if (block.every((b) => b === 0)) return;
+    if (isZeroBlock(block)) return { kind: 'end' };
     if (!checksumOk(block)) throw invalidArgument('INVALID_TAR', `tar header checksum mismatch after entry "${lastName}"`);
     const flag = String.fromCharCode(block[156] ?? 0);
     const magic = block.subarray(257, 263).toString('latin1');
@@ -238,50 +252,78 @@ export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint
     if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
       const max = flag === 'L' || flag === 'K' ? limits.maxNameLength + 1 : limits.maxPaxBytes;
       if (size > max) throw invalidArgument('INVALID_TAR', `tar extended header after "${lastName}" is ${size} bytes, over the limit of ${max}`);
-      const data = await input.read(padded);
-      if (data.length < padded) throw invalidArgument('TRUNCATED_TAR', `tar archive truncated in an extended header after "${lastName}"`);
-      const content = data.subarray(0, size);
-      if (flag === 'x') for (const [k, v] of parsePax(content, lastName)) pending.pax.set(k, v);
-      else if (flag === 'g') globalPax = new Map([...globalPax, ...parsePax(content, lastName)]);
-      else if (flag === 'L') pending.longName = cString(content, 0, content.length);
-      else pending.longLink = cString(content, 0, content.length);
-      continue;
+      return { kind: 'extended', flag, size, padded };
     }
     const type = TYPE_FLAGS[flag];
     if (type === undefined) {
-      throw invalidArgument('UNSUPPORTED_TAR_ENTRY', `tar entry "${pending.longName ?? name}": unsupported type flag "${flag.replace(/\0/, '\\0')}"`);
+      throw invalidArgument('UNSUPPORTED_TAR_ENTRY', `tar entry "${this.pending.longName ?? name}": unsupported type flag "${flag.replace(/\0/, '\\0')}"`);
     }
     const header: TarHeader = {
-      name: pending.longName ?? name,
+      name: this.pending.longName ?? name,
       type,
       mode: parseNumber(block, 100, 8, 'mode', name) & 0o7777,
       uid: parseNumber(block, 108, 8, 'uid', name),
       gid: parseNumber(block, 116, 8, 'gid', name),
       size,
       mtime: parseNumber(block, 136, 12, 'mtime', name),
-      linkname: pending.longLink ?? cString(block, 157, 100),
+      linkname: this.pending.longLink ?? cString(block, 157, 100),
       uname: cString(block, 265, 32),
       gname: cString(block, 297, 32),
       devmajor: type === 'char' || type === 'block' ? parseNumber(block, 329, 8, 'devmajor', name) : 0,
       devminor: type === 'char' || type === 'block' ? parseNumber(block, 337, 8, 'devminor', name) : 0,
       xattrs: new Map(),
     };
-    applyPax(header, new Map([...globalPax, ...pending.pax]), limits);
-    pending = { pax: new Map() };
+    if (this.globalPax.size > 0 || this.pending.pax.size > 0) applyPax(header, new Map([...this.globalPax, ...this.pending.pax]), limits);
+    else checkNameLengths(header, limits);
+    this.pending = { pax: new Map() };
     if (header.type !== 'file') header.size = header.type === 'hardlink' ? 0 : header.size;
     const bodyBlocks = header.type === 'file' ? Math.ceil(header.size / BLOCK) * BLOCK : padded;
-    if (++entries > limits.maxEntries) throw invalidArgument('TAR_TOO_MANY_ENTRIES', `tar archive has more than ${limits.maxEntries} entries`);
+    if (++this.entries > limits.maxEntries) throw invalidArgument('TAR_TOO_MANY_ENTRIES', `tar archive has more than ${limits.maxEntries} entries`);
     if (header.size > limits.maxEntryBytes) {
       throw invalidArgument('TAR_ENTRY_TOO_LARGE', `tar entry "${header.name}" is ${header.size} bytes, over the limit of ${limits.maxEntryBytes}`);
     }
-    total += header.size;
-    if (total > limits.maxTotalBytes) throw invalidArgument('TAR_TOO_LARGE', `tar archive content exceeds ${limits.maxTotalBytes} bytes at entry "${header.name}"`);
-    lastName = header.name;
+    this.total += header.size;
+    if (this.total > limits.maxTotalBytes) throw invalidArgument('TAR_TOO_LARGE', `tar archive content exceeds ${limits.maxTotalBytes} bytes at entry "${header.name}"`);
+    this.lastName = header.name;
+    return { kind: 'entry', header, bodySize: header.type === 'file' ? header.size : 0, bodyBlocks };
+  }
+
+  /** The data of an extended header (`padded` bytes, fewer if the stream ended); kept values are copies. */
+  extended(step: { flag: string; size: number; padded: number }, data: Buffer): void {
+    if (data.length < step.padded) throw invalidArgument('TRUNCATED_TAR', `tar archive truncated in an extended header after "${this.lastName}"`);
+    const content = data.subarray(0, step.size);
+    const { flag } = step;
+    if (flag === 'x') for (const [k, v] of parsePax(content, this.lastName)) this.pending.pax.set(k, Buffer.from(v));
+    else if (flag === 'g') this.globalPax = new Map([...this.globalPax, ...[...parsePax(content, this.lastName)].map(([k, v]) => [k, Buffer.from(v)] as const)]);
+    else if (flag === 'L') this.pending.longName = cString(content, 0, content.length);
+    else this.pending.longLink = cString(content, 0, content.length);
+  }
+}
+
+function isZeroBlock(block: Buffer): boolean {
+  for (let i = 0; i < BLOCK; i++) if (block[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Iterate the entries of an (uncompressed) tar stream. Every entry's body must be read or
+ * is skipped when the next entry is requested. Throws invalid_argument on malformed input.
+ */
+export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, limits: TarLimits = DEFAULT_TAR_LIMITS): AsyncGenerator<TarEntry> {
+  const input = new ByteSource(source);
+  const headers = new TarHeaders(limits);
+  for (;;) {
+    const step = headers.next(await input.read(BLOCK));
+    if (step.kind === 'end') return;
+    if (step.kind === 'extended') {
+      headers.extended(step, await input.read(step.padded));
+      continue;
+    }
     let consumed = 0;
-    const bodySize = header.type === 'file' ? header.size : 0;
-    const entryName = header.name;
+    const { bodySize, bodyBlocks } = step;
+    const entryName = step.header.name;
     yield {
-      header,
+      header: step.header,
       body: async function* () {
         for await (const piece of input.chunks(bodySize - consumed)) {
           consumed += piece.length;
@@ -294,6 +336,107 @@ export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint
     if (rest > 0 && (await input.skip(rest)) < rest) {
       throw invalidArgument('TRUNCATED_TAR', `tar archive truncated in entry "${entryName}"`);
     }
+  }
+}
+
+export interface TarEntrySync {
+  header: TarHeader;
+  /** The entry's bytes as views valid only until the next piece is taken; read now or skipped. */
+  body(): Iterable<Buffer>;
+}
+
+/**
+ * The synchronous reader (for a worker thread: no promise per chunk or entry). `next` returns
+ * the stream's next chunk, which may reuse the previous chunk's memory: nothing is kept from
+ * a chunk once the next one is asked for.
+ */
+export function* readTarSync(next: () => Buffer | undefined, limits: TarLimits = DEFAULT_TAR_LIMITS): Generator<TarEntrySync> {
+  const input = new SyncByteSource(next);
+  const headers = new TarHeaders(limits);
+  for (;;) {
+    const step = headers.next(input.read(BLOCK));
+    if (step.kind === 'end') return;
+    if (step.kind === 'extended') {
+      headers.extended(step, input.read(step.padded));
+      continue;
+    }
+    let consumed = 0;
+    const { bodySize, bodyBlocks } = step;
+    const entryName = step.header.name;
+    yield {
+      header: step.header,
+      body: function* () {
+        for (const piece of input.chunks(bodySize - consumed)) {
+          consumed += piece.length;
+          yield piece;
+        }
+        if (consumed < bodySize) throw invalidArgument('TRUNCATED_TAR', `tar archive truncated in entry "${entryName}"`);
+      },
+    };
+    const rest = bodyBlocks - consumed;
+    if (rest > 0 && input.skip(rest) < rest) throw invalidArgument('TRUNCATED_TAR', `tar archive truncated in entry "${entryName}"`);
+  }
+}
+
+/**
+ * ByteSource's synchronous twin over chunks that may share memory: what is left of a chunk is
+ * copied before the next one is taken, so a view handed out stays valid until the next call.
+ */
+class SyncByteSource {
+  private head: Buffer = Buffer.alloc(0);
+  private ended = false;
+
+  constructor(private readonly next: () => Buffer | undefined) {}
+
+  private take(): Buffer | undefined {
+    if (this.ended) return undefined;
+    const chunk = this.next();
+    if (chunk === undefined) this.ended = true;
+    return chunk;
+  }
+
+  /** Exactly n bytes (fewer only at the end of the stream). */
+  read(n: number): Buffer {
+    if (this.head.length >= n) {
+      const out = this.head.subarray(0, n);
+      this.head = this.head.subarray(n);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = this.head.copy(out);
+    this.head = Buffer.alloc(0);
+    while (filled < n) {
+      const chunk = this.take();
+      if (chunk === undefined) return out.subarray(0, filled);
+      const part = Math.min(chunk.length, n - filled);
+      chunk.copy(out, filled, 0, part);
+      filled += part;
+      this.head = chunk.subarray(part);
+    }
+    return out;
+  }
+
+  /** Up to n bytes as views of the chunks; ends early only at the end of the stream. */
+  *chunks(n: number): Generator<Buffer> {
+    let left = n;
+    while (left > 0) {
+      if (this.head.length === 0) {
+        const chunk = this.take();
+        if (chunk === undefined) return;
+        this.head = chunk;
+        continue;
+      }
+      const piece = this.head.length <= left ? this.head : this.head.subarray(0, left);
+      this.head = this.head.subarray(piece.length);
+      left -= piece.length;
+      yield piece;
+    }
+  }
+
+  skip(n: number): number {
+    let skipped = 0;
+    for (const piece of this.chunks(n)) skipped += piece.length;
+    return skipped;
   }
 }
 

@@ -28,6 +28,8 @@ export interface ContentProvider {
   open(digest: Digest, options?: { start?: number }): Promise<Readable>;
   /** Whole blob in memory, verified, refusing blobs larger than maxBytes (manifests, configs). */
   readBlob(digest: Digest, maxBytes: number): Promise<Buffer>;
+  /** Where a store keeps blobs in files: the file of a committed blob. Its reader must verify the bytes. */
+  blobPath?(digest: Digest): string;
 }
 
 /** An open ingest. `offset` is how much an interrupted earlier ingest already holds. */

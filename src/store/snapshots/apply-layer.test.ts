@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, readlink, rm, lstat, mkdir, writeFile, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { applyLayer } from './apply-layer.js';
+import { applyLayer, applyLayerSync } from './apply-layer.js';
 import { directoryDiff } from './diff-layer.js';
 import { writeTar, type TarWriteEntry } from '../archive/tar-writer.js';
 import { isBerthError } from '../../errors/berth-error.js';
@@ -88,16 +88,30 @@ test('a directory diff round-trips through apply', () => withRoot(async (root, o
   assert.deepEqual(entries, ['d', 'd/added', 'd/ln', 'd/same']);
 }));
 
-// The writer-thread path (the default only with 4+ cores): forced on, waited for, so every
-// regular file below goes through a worker.
-const applyThreaded = (root: string, entries: TarWriteEntry[], whiteouts: 'overlay' | 'remove' = 'remove') =>
-  applyLayer(root, writeTar(entries), { whiteouts, writerThreads: 2, awaitWriters: true });
+// The synchronous path (the unpack worker's), fed chunks that all share one small buffer, as
+// the worker's decompressor hands them out: a view kept past the next chunk would be garbage.
+async function sharedChunks(tar: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size = 997): Promise<() => Buffer | undefined> {
+  const parts: Buffer[] = [];
+  for await (const c of tar) parts.push(Buffer.from(c));
+  const all = Buffer.concat(parts);
+  const shared = Buffer.alloc(size);
+  let offset = 0;
+  return () => {
+    if (offset >= all.length) return undefined;
+    const n = all.copy(shared, 0, offset, offset + size);
+    offset += n;
+    return shared.subarray(0, n);
+  };
+}
 
-test('writer threads: contents, modes and times of small, empty and multi-batch files', () => withRoot(async (root) => {
+const applySync = async (root: string, entries: TarWriteEntry[], whiteouts: 'overlay' | 'remove' = 'remove') =>
+  applyLayerSync(root, await sharedChunks(writeTar(entries)), { whiteouts });
+
+test('sync path: contents, modes and times of small, empty and multi-batch files', () => withRoot(async (root) => {
   const big = Buffer.alloc(3 * 1024 * 1024 + 17);
   for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
   const many = Array.from({ length: 600 }, (_, i) => file(`d${i % 7}/f${i}`, `content ${i}\n`, i % 2 === 0 ? 0o644 : 0o600));
-  await applyThreaded(root, [dir('d0/'), ...many, file('empty', '', 0o640), file('setuid', '#!', 0o4755),
+  await applySync(root, [dir('d0/'), ...many, file('empty', '', 0o640), file('setuid', '#!', 0o4755),
     { header: { name: 'big', type: 'file', mode: 0o666, size: big.length, mtime: 1600000001 }, body: big }]);
   for (const i of [0, 1, 299, 599]) {
     const st = await lstat(path.join(root, `d${i % 7}/f${i}`));
@@ -113,8 +127,8 @@ test('writer threads: contents, modes and times of small, empty and multi-batch 
   assert.equal((await lstat(path.join(root, 'd0'))).mtimeMs, 1600000000 * 1000, 'directory times after the writers finished');
 }));
 
-test('writer threads: links, whiteouts and replacements wait for pending files', () => withRoot(async (root) => {
-  await applyThreaded(root, [file('a/one', '1'), { header: { name: 'a/hard', type: 'hardlink', mode: 0, linkname: 'a/one' } },
+test('sync path: links, whiteouts and replacements wait for pending files', () => withRoot(async (root) => {
+  await applySync(root, [file('a/one', '1'), { header: { name: 'a/hard', type: 'hardlink', mode: 0, linkname: 'a/one' } },
     file('b/gone', 'x'), { header: { name: 'b/.wh.gone', type: 'file', mode: 0, size: 0 } },
     file('c/x', 'x'), { header: { name: 'c', type: 'symlink', mode: 0o777, linkname: 'a' } }]);
   assert.equal((await lstat(path.join(root, 'a/hard'))).ino, (await lstat(path.join(root, 'a/one'))).ino);
@@ -123,23 +137,23 @@ test('writer threads: links, whiteouts and replacements wait for pending files',
   assert.equal(await readlink(path.join(root, 'c')), 'a', 'the directory with a pending file became a symlink');
 }));
 
-test('writer threads: hostile entries are still rejected, nothing escapes and no fd is left open', () => withRoot(async (root, outside) => {
+test('sync path: hostile entries are still rejected, nothing escapes and no fd is left open', () => withRoot(async (root, outside) => {
   const fds = (await readdir('/proc/self/fd')).length;
-  const rejectsThreaded = async (entries: TarWriteEntry[], message: RegExp): Promise<void> => {
+  const rejectsSync = async (entries: TarWriteEntry[], message: RegExp): Promise<void> => {
     const before = await listing(outside);
-    await assert.rejects(applyThreaded(root, entries), (e: unknown) => isBerthError(e) && message.test(e.message));
+    await assert.rejects(applySync(root, entries), (e: unknown) => isBerthError(e) && message.test(e.message));
     assert.deepEqual(await listing(outside), before, 'nothing written outside the root');
   };
-  await rejectsThreaded([file('x/link-target', 'x'), { header: { name: 'x/l', type: 'symlink', mode: 0o777, linkname: outside } }, file('x/l/evil', 'x')],
+  await rejectsSync([file('x/link-target', 'x'), { header: { name: 'x/l', type: 'symlink', mode: 0o777, linkname: outside } }, file('x/l/evil', 'x')],
     /parent "x\/l" is a symlink/);
-  await rejectsThreaded([file('f', 'x'), file('f/under', 'y')], /parent "f" is not a directory/);
-  await rejectsThreaded([file('dup2', 'a'), file('dup2', 'b')], /duplicate entry/);
+  await rejectsSync([file('f', 'x'), file('f/under', 'y')], /parent "f" is not a directory/);
+  await rejectsSync([file('dup2', 'a'), file('dup2', 'b')], /duplicate entry/);
   const truncated = Buffer.from(await (async () => {
     const chunks: Buffer[] = [];
     for await (const c of writeTar([file('t/a', 'a'), { header: { name: 't/big', type: 'file', mode: 0o644, size: 100000, mtime: 1 }, body: Buffer.alloc(100000) }])) chunks.push(Buffer.from(c));
     return Buffer.concat(chunks).subarray(0, 4000);
   })());
-  await assert.rejects(applyLayer(root, (async function* () { yield truncated; })(), { whiteouts: 'remove', writerThreads: 2, awaitWriters: true }), /truncated/);
+  await assert.rejects(async () => applyLayerSync(root, await sharedChunks([truncated]), { whiteouts: 'remove' }), /truncated/);
   assert.equal((await readdir('/proc/self/fd')).length, fds, 'no file descriptor left open by a failed apply');
 }));
 
@@ -148,10 +162,11 @@ test('a root that is not empty: existing entries are replaced, not written throu
   await writeFile(path.join(root, 'etc/old'), 'old');
   await symlink('/etc/passwd', path.join(root, 'etc/shadow'));
   await mkdir(path.join(root, 'was-dir/sub'), { recursive: true });
-  for (const threads of [0, 2]) {
-    await applyLayer(root, writeTar([file('etc/old', `new${threads}`), file('etc/shadow', 'mine'), file('was-dir', 'now a file')]),
-      { whiteouts: 'remove', writerThreads: threads, awaitWriters: true });
-    assert.equal(await readFile(path.join(root, 'etc/old'), 'utf8'), `new${threads}`);
+  for (const way of ['stream', 'sync'] as const) {
+    const entries = [file('etc/old', `new-${way}`), file('etc/shadow', 'mine'), file('was-dir', 'now a file')];
+    if (way === 'stream') await applyLayer(root, writeTar(entries), { whiteouts: 'remove' });
+    else await applySync(root, entries);
+    assert.equal(await readFile(path.join(root, 'etc/old'), 'utf8'), `new-${way}`);
     assert.equal(await readFile(path.join(root, 'etc/shadow'), 'utf8'), 'mine');
     assert.ok((await lstat(path.join(root, 'etc/shadow'))).isFile(), 'the symlink was replaced, not followed');
     assert.equal(await readFile(path.join(root, 'was-dir'), 'utf8'), 'now a file');

@@ -3,16 +3,14 @@
 // only to files inside the root), devices only when allowed, and whiteouts become either
 // overlayfs' own form (char 0:0, trusted.overlay.opaque) or deletions.
 // The file system calls are synchronous on purpose: each is a few microseconds, and a
-// thread-pool round trip per call made unpacking ten times slower than GNU tar. With cores
-// to spare, regular files (most of a layer's work) go to worker threads
-// (apply-layer-writers.ts), written in parallel with this thread's hashing and parsing.
+// thread-pool round trip per call made unpacking ten times slower than GNU tar. Everything
+// but a file's bytes is applied by one synchronous step per entry, shared by the streaming
+// applyLayer and applyLayerSync (the unpack worker's: no promise per entry or chunk).
 import { chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeSync, type Stats } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { invalidArgument } from '../../errors/berth-error.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, getXattr, mknod, setXattr } from '../../sys/fs-native.js';
-import { LayerFileWriters, type FileWrite } from './apply-layer-writers.js';
-import { cleanEntryPath, readTar, DEFAULT_TAR_LIMITS, type TarHeader, type TarLimits } from '../archive/tar-reader.js';
+import { cleanEntryPath, readTar, readTarSync, DEFAULT_TAR_LIMITS, type TarHeader, type TarLimits } from '../archive/tar-reader.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_WHITEOUT = '.wh..wh..opq';
@@ -27,10 +25,6 @@ export interface ApplyOptions {
   /** device nodes in layers (Docker allows them when running as root) */
   allowDevices?: boolean;
   limits?: TarLimits;
-  /** worker threads that write regular files (default 2 with 4 or more cores, else 0: all on the calling thread) */
-  writerThreads?: number;
-  /** wait for the writer threads before the first file (tests; otherwise files are written here until they are up) */
-  awaitWriters?: boolean;
 }
 
 export interface ApplyResult {
@@ -44,11 +38,6 @@ const EUID = process.geteuid?.() ?? -1;
 const EGID = process.getegid?.() ?? -1;
 /** The process umask, read without changing it (process.umask() sets it twice); undefined when unknown. */
 const UMASK = readUmask();
-/**
- * Writer threads only where cores are left over: this thread and zlib's keep two busy, and on
- * a 2-core machine the writers measured slower than writing here (more CPU, no idle core).
- */
-const DEFAULT_WRITER_THREADS = availableParallelism() >= 4 ? 2 : 0;
 
 // What a new file inherits from its directory besides what open(2) is told: the group of a
 // setgid directory, the mode from a default ACL. Unknown for directories this apply did not make.
@@ -59,33 +48,60 @@ const DEFAULT_ACL_XATTR = 'system.posix_acl_default';
 
 /** Apply an uncompressed layer tar stream to `root` (which must exist). */
 export async function applyLayer(root: string, tar: AsyncIterable<Uint8Array>, options: ApplyOptions): Promise<ApplyResult> {
-  const threads = options.writerThreads ?? DEFAULT_WRITER_THREADS;
-  const writers = threads > 0 ? new LayerFileWriters(threads) : undefined;
+  const state = startApply(root, options);
+  for await (const entry of readTar(tar, options.limits ?? DEFAULT_TAR_LIMITS)) {
+    const file = applyEntry(state, entry.header);
+    if (file === undefined) continue;
+    try {
+      for await (const chunk of entry.body()) writeAll(file.fd, chunk);
+      finishFile(file);
+    } finally {
+      closeSync(file.fd);
+    }
+  }
+  return finishApply(state);
+}
+
+/**
+ * applyLayer for a synchronous stream (`next` gives the next chunk, undefined at the end; a
+ * chunk may reuse the previous one's memory). Blocks its thread: for worker threads.
+ */
+export function applyLayerSync(root: string, next: () => Buffer | undefined, options: ApplyOptions): ApplyResult {
+  const state = startApply(root, options);
+  for (const entry of readTarSync(next, options.limits ?? DEFAULT_TAR_LIMITS)) {
+    const file = applyEntry(state, entry.header);
+    if (file === undefined) continue;
+    try {
+      for (const chunk of entry.body()) writeAll(file.fd, chunk);
+      finishFile(file);
+    } finally {
+      closeSync(file.fd);
+    }
+  }
+  return finishApply(state);
+}
+
+function startApply(root: string, options: ApplyOptions): ApplyState {
   const fresh = readdirSync(root).length === 0;
-  const state: ApplyState = {
-    root, options, writers, fresh, rootTraits: dirTraits(root, fresh), seen: new Set(), made: new Set(), pending: new Set(),
+  return {
+    root, options, fresh, rootTraits: dirTraits(root, fresh), seen: new Set(), made: new Set(),
     knownDirs: new Map(), dirTimes: [], entries: 0, size: 0,
   };
-  try {
-    if (writers !== undefined && options.awaitWriters === true) await writers.whenOnline();
-    for await (const entry of readTar(tar, options.limits ?? DEFAULT_TAR_LIMITS)) {
-      state.entries++;
-      await applyEntry(state, entry.header, entry.body());
-    }
-    await flushWrites(state);
-  } finally {
-    await writers?.close();
-  }
+}
+
+function finishApply(state: ApplyState): ApplyResult {
   // directory times last: writing children changed them; deepest first
   for (const { target, mtime } of state.dirTimes.reverse()) lutimesSync(target, mtime, mtime);
   return { entries: state.entries, size: state.size };
 }
 
+function writeAll(fd: number, chunk: Buffer): void {
+  for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off, chunk.length - off);
+}
+
 interface ApplyState {
   root: string;
   options: ApplyOptions;
-  /** worker threads writing regular files; undefined: all on this thread */
-  writers: LayerFileWriters | undefined;
   /** the root was empty: a path exists only if this apply made it (saves an lstat per entry) */
   fresh: boolean;
   rootTraits: number;
@@ -93,8 +109,6 @@ interface ApplyState {
   seen: Set<string>;
   /** parent directories made implicitly (for entries whose own directory entry is missing) */
   made: Set<string>;
-  /** files handed to the writer threads since the last flush */
-  pending: Set<string>;
   /** directories checked to be real directories inside the root (saves lstat calls), with their traits */
   knownDirs: Map<string, number>;
   dirTimes: Array<{ target: string; mtime: number }>;
@@ -102,19 +116,32 @@ interface ApplyState {
   size: number;
 }
 
-async function applyEntry(state: ApplyState, header: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
+/** A regular file created by applyEntry, waiting for its bytes; the caller closes fd. */
+interface OpenFile {
+  fd: number;
+  target: string;
+  header: TarHeader;
+  /** fchown to these ids, or -1 for no fchown */
+  uid: number;
+  gid: number;
+  /** fchmod to this mode (after the fchown), or -1 when open's mode is already right */
+  chmod: number;
+}
+
+/** Apply one entry but a regular file's bytes: a regular file is returned open for them. */
+function applyEntry(state: ApplyState, header: TarHeader): OpenFile | undefined {
+  state.entries++;
   const rel = cleanEntryPath(header.name);
-  if (touchesPending(state, rel)) await flushWrites(state);
   const base = path.posix.basename(rel);
   if (base.startsWith(WHITEOUT_PREFIX)) {
-    await applyWhiteout(state, rel, base);
-    return;
+    applyWhiteout(state, rel, base);
+    return undefined;
   }
   if (rel === '') {
     if (header.type !== 'dir') throw unsafe(header.name, 'only a directory may name the root');
     setMetadata(state, state.root, header);
     state.rootTraits = (state.rootTraits & (DEFAULT_ACL | FOREIGN)) | ownTraits(header);
-    return;
+    return undefined;
   }
   const mayExist = !state.fresh || state.seen.has(rel) || state.made.has(rel);
   if (state.seen.has(rel) && header.type !== 'dir') throw unsafe(header.name, 'duplicate entry');
@@ -122,7 +149,6 @@ async function applyEntry(state: ApplyState, header: TarHeader, body: AsyncItera
   const target = safeParent(state, rel, header.name);
   const existing = mayExist ? lstatOrUndefined(target) : undefined;
   if (existing !== undefined && !(existing.isDirectory() && header.type === 'dir')) {
-    await flushWrites(state);
     rmSync(target, { recursive: true, force: true });
     forgetDirs(state);
   }
@@ -131,18 +157,15 @@ async function applyEntry(state: ApplyState, header: TarHeader, body: AsyncItera
       if (existing === undefined || !existing.isDirectory()) mkdirSync(target, { mode: 0o700 });
       break;
     case 'file':
-      await writeFile(state, rel, target, header, body);
       state.size += header.size;
-      return;
+      return createFile(header, target, parentTraits(state, target));
     case 'symlink':
       if (header.linkname === '') throw unsafe(header.name, 'symlink with an empty target');
       symlinkSync(header.linkname, target);
       break;
-    case 'hardlink': {
-      await flushWrites(state); // the source may still be on its way to the disk
+    case 'hardlink':
       linkSync(hardlinkSource(state, header), target);
-      return; // a hardlink shares the metadata of its source
-    }
+      return undefined; // a hardlink shares the metadata of its source
     case 'char': case 'block': case 'fifo':
       makeNode(state, target, header);
       break;
@@ -152,43 +175,28 @@ async function applyEntry(state: ApplyState, header: TarHeader, body: AsyncItera
     const inherited = parentTraits(state, target) & (DEFAULT_ACL | FOREIGN);
     state.knownDirs.set(target, inherited | ownTraits(header) | (existing !== undefined ? FOREIGN : 0));
   }
+  return undefined;
 }
 
 /**
  * A regular file, created new (O_EXCL: never through an existing name or symlink). Owner and
- * mode are set only where open(2) did not already give the right ones (files of root in a
- * plain directory), times always. Files with xattrs are written here; others by the writer
- * threads once they are up.
+ * mode are set (by finishFile) only where open(2) did not already give the right ones (files
+ * of root in a plain directory), times always.
  */
-async function writeFile(state: ApplyState, rel: string, target: string, header: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
-  const file = fileWrite(header, target, parentTraits(state, target));
-  if (state.writers?.online === true && header.xattrs.size === 0) {
-    state.pending.add(rel);
-    await state.writers.writeFile(file, header.size, body);
-    return;
-  }
-  const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, file.createMode);
-  try {
-    for await (const chunk of body) {
-      for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off, chunk.length - off);
-    }
-    if (file.uid >= 0) fchownSync(fd, file.uid, file.gid);
-    if (file.chmod >= 0) fchmodSync(fd, file.chmod); // after chown, which clears setuid bits
-    setXattrs(target, header);
-    futimesSync(fd, file.mtime, file.mtime);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function fileWrite(header: TarHeader, target: string, traits: number): FileWrite {
+function createFile(header: TarHeader, target: string, traits: number): OpenFile {
   const mode = header.mode & 0o7777;
   const chown = isRoot && (header.uid !== EUID || header.gid !== EGID || (traits & (SETGID | FOREIGN)) !== 0);
   const chmod = (mode & 0o7000) !== 0 || UMASK === undefined || (mode & UMASK) !== 0 || (traits & (DEFAULT_ACL | FOREIGN)) !== 0;
-  return {
-    entry: header.name, path: target, createMode: mode & 0o777,
-    uid: chown ? header.uid : -1, gid: chown ? header.gid : -1, chmod: chmod ? mode : -1, mtime: header.mtime,
-  };
+  const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode & 0o777);
+  return { fd, target, header, uid: chown ? header.uid : -1, gid: chown ? header.gid : -1, chmod: chmod ? mode : -1 };
+}
+
+/** Owner, mode, xattrs and times of a file whose bytes are written (the caller closes it). */
+function finishFile(file: OpenFile): void {
+  if (file.uid >= 0) fchownSync(file.fd, file.uid, file.gid);
+  if (file.chmod >= 0) fchmodSync(file.fd, file.chmod); // after chown, which clears setuid bits
+  setXattrs(file.target, file.header);
+  futimesSync(file.fd, file.header.mtime, file.header.mtime);
 }
 
 /** Traits a directory entry gives itself: setgid from its mode, a default ACL from its xattrs. */
@@ -221,19 +229,6 @@ function readUmask(): number | undefined {
   }
 }
 
-/** Is `rel` or one of its parents a file still being written by a writer thread? */
-function touchesPending(state: ApplyState, rel: string): boolean {
-  if (state.pending.size === 0) return false;
-  for (let i = rel.indexOf('/'); i >= 0; i = rel.indexOf('/', i + 1)) if (state.pending.has(rel.slice(0, i))) return true;
-  return state.pending.has(rel);
-}
-
-async function flushWrites(state: ApplyState): Promise<void> {
-  if (state.writers === undefined) return;
-  await state.writers.flush();
-  state.pending.clear();
-}
-
 function forgetDirs(state: ApplyState): void {
   state.knownDirs.clear();
 }
@@ -242,7 +237,7 @@ function lstatOrUndefined(file: string): Stats | undefined {
   return lstatSync(file, { throwIfNoEntry: false });
 }
 
-async function applyWhiteout(state: ApplyState, rel: string, base: string): Promise<void> {
+function applyWhiteout(state: ApplyState, rel: string, base: string): void {
   const dirRel = path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel);
   const dir = dirRel === '' ? state.root : safeParent(state, dirRel, rel, true);
   if (base === OPAQUE_WHITEOUT) {
@@ -250,7 +245,6 @@ async function applyWhiteout(state: ApplyState, rel: string, base: string): Prom
       setXattr(dir, state.options.opaqueXattr ?? OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
       return;
     }
-    await flushWrites(state);
     for (const name of readdirSync(dir)) {
       const child = dirRel === '' ? name : `${dirRel}/${name}`;
       if (!state.seen.has(child)) rmSync(path.join(dir, name), { recursive: true, force: true });
@@ -265,7 +259,6 @@ async function applyWhiteout(state: ApplyState, rel: string, base: string): Prom
   const victimRel = dirRel === '' ? name : `${dirRel}/${name}`;
   // in a fresh layer dir a whiteout usually hides a lower layer's file: nothing here to remove
   if (!state.fresh || state.seen.has(victimRel) || state.made.has(victimRel)) {
-    await flushWrites(state);
     rmSync(victim, { recursive: true, force: true });
     forgetDirs(state);
   }

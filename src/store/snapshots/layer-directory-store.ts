@@ -9,7 +9,8 @@ import { digestHex, isDigest, type Digest } from '../../oci/digest.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
 import { applyLayer, type ApplyOptions } from './apply-layer.js';
 import { markTopDirectory } from '../../sys/fs-native.js';
-import { drain, hashingStream, type LayerInfo, type LayerStore, type UnpackLayerOptions } from './snapshotter.js';
+import { drain, hashingStream, isLayerBlobFile, type LayerBlobFile, type LayerInfo, type LayerStore, type UnpackLayerOptions } from './snapshotter.js';
+import { UnpackPool } from './unpack-pool.js';
 import type { TarLimits } from '../archive/tar-reader.js';
 
 export abstract class LayerDirectoryStore implements LayerStore {
@@ -25,6 +26,9 @@ export abstract class LayerDirectoryStore implements LayerStore {
   protected abstract readonly whiteouts: ApplyOptions['whiteouts'];
   /** The xattr that marks an opaque layer dir (overlay: trusted or user form); undefined: the default */
   protected readonly opaqueXattr: string | undefined;
+
+  /** worker threads unpacking blob files (started on first use) */
+  private unpackPool: UnpackPool | undefined;
 
   /** tmpDir made and marked (once per store; a sweep removes it) */
   private workRootReady: Promise<void> | undefined;
@@ -57,7 +61,7 @@ export abstract class LayerDirectoryStore implements LayerStore {
     return parseLayerInfo(raw, chainId);
   }
 
-  async unpackLayer(chainId: Digest, parent: Digest | undefined, diffId: Digest, tar: AsyncIterable<Uint8Array>,
+  async unpackLayer(chainId: Digest, parent: Digest | undefined, diffId: Digest, tar: AsyncIterable<Uint8Array> | LayerBlobFile,
     options: UnpackLayerOptions = {}): Promise<LayerInfo> {
     const { parentCommitted } = options;
     // awaited only after this layer's own work: until then its failure must not count as unhandled
@@ -72,10 +76,8 @@ export abstract class LayerDirectoryStore implements LayerStore {
     return await withCleanup(async () => {
       await mkdir(fs, { recursive: true, mode: 0o755 });
       await this.seedLayer(fs, parent);
-      const { stream, digester } = hashingStream(tar);
-      const result = await applyLayer(fs, stream, { whiteouts: this.whiteouts, ...(this.opaqueXattr ? { opaqueXattr: this.opaqueXattr } : {}), allowDevices: process.getuid?.() === 0, ...(this.limits ? { limits: this.limits } : {}) });
-      await drain(stream);
-      const actual = digester.digest();
+      const result = await this.apply(fs, tar);
+      const actual = result.diffId;
       if (actual !== diffId) {
         throw invalidArgument('DIFF_ID_MISMATCH', `layer ${chainId}: uncompressed content hashes to ${actual}, expected diff ID ${diffId}`);
       }
@@ -95,6 +97,22 @@ export abstract class LayerDirectoryStore implements LayerStore {
       }
       return info;
     }, async () => { await rm(work, { recursive: true, force: true }); });
+  }
+
+  /** Apply the layer to `fs`: a blob file on a worker thread, a stream here; the digest of its uncompressed bytes. */
+  private async apply(fs: string, tar: AsyncIterable<Uint8Array> | LayerBlobFile): Promise<{ size: number; diffId: Digest }> {
+    const options: ApplyOptions = { whiteouts: this.whiteouts, allowDevices: process.getuid?.() === 0 };
+    if (this.opaqueXattr !== undefined) options.opaqueXattr = this.opaqueXattr;
+    if (this.limits !== undefined) options.limits = this.limits;
+    if (isLayerBlobFile(tar)) {
+      this.unpackPool ??= new UnpackPool();
+      return await this.unpackPool.run({ ...tar, root: fs, whiteouts: options.whiteouts, allowDevices: options.allowDevices === true,
+        ...(options.opaqueXattr !== undefined ? { opaqueXattr: options.opaqueXattr } : {}), ...(options.limits !== undefined ? { limits: options.limits } : {}) });
+    }
+    const { stream, digester } = hashingStream(tar);
+    const result = await applyLayer(fs, stream, options);
+    await drain(stream);
+    return { size: result.size, diffId: digester.digest() };
   }
 
   /**

@@ -32,10 +32,23 @@ export interface LayerStore {
    * Unpack an uncompressed layer tar on top of `parent`. The stream must hash to `diffId`;
    * otherwise nothing is kept. A no-op (stream not read) when the chain ID exists already.
    */
-  unpackLayer(chainId: Digest, parent: Digest | undefined, diffId: Digest, tar: AsyncIterable<Uint8Array>,
+  unpackLayer(chainId: Digest, parent: Digest | undefined, diffId: Digest, tar: AsyncIterable<Uint8Array> | LayerBlobFile,
     options?: UnpackLayerOptions): Promise<LayerInfo>;
   listLayers(): Promise<LayerInfo[]>;
   removeLayer(chainId: Digest): Promise<void>;
+}
+
+/**
+ * A layer as its compressed blob's file (gzip, zstd or plain tar, told by the magic bytes):
+ * the store reads, re-verifies and decompresses it itself, on a worker thread.
+ */
+export interface LayerBlobFile {
+  blobFile: string;
+  blobDigest: Digest;
+}
+
+export function isLayerBlobFile(tar: AsyncIterable<Uint8Array> | LayerBlobFile): tar is LayerBlobFile {
+  return typeof (tar as Partial<LayerBlobFile>).blobFile === 'string';
 }
 
 export interface UnpackLayerOptions {
