@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { runProgram, type RunOptions, type RunResult } from '../sys/exec.js';
 import { unmountDetached } from '../sys/fs-native.js';
 import { createNetns as createNetnsAt, insideNetns, RouteSocket } from '../sys/netlink.js';
+import { NftablesContext, nftablesLibraryAvailable, runNftablesInside } from '../sys/nftables.js';
 import { errnoCode, internal } from '../errors/berth-error.js';
 import { renderSandboxDns, SANDBOX_DNS_TABLE } from './firewall.js';
 
@@ -81,6 +82,8 @@ export interface IpKernelOptions {
 export class IpKernel implements NetworkKernel {
   /** where the veth peers go and the host-side commands run */
   private readonly bridgeNetns: string;
+  /** berth's own table in our namespace, through libnftables */
+  private readonly nftables = new NftablesContext();
 
   constructor(private readonly where: IpKernelOptions = {}) {
     this.bridgeNetns = where.netns ?? `/proc/${process.pid}/ns/net`;
@@ -258,19 +261,25 @@ export class IpKernel implements NetworkKernel {
       return;
     }
     // /proc/sys/net is the namespace of the thread that opens it: a write from inside, then
-    // nft started inside (one program, no nsenter or shell)
+    // the script run inside (by libnftables, or one nft started there: no nsenter or shell)
     if (gateway !== undefined) insideNetns(netnsPath, () => { writeFileSync(ROUTE_LOCALNET_FILE, '1'); });
-    await runProgram('nft', ['-f', '-'], { input, netns: netnsPath });
+    if (nftablesLibraryAvailable()) runNftablesInside(netnsPath, input);
+    else await runProgram('nft', ['-f', '-'], { input, netns: netnsPath });
   }
 
   async applyFirewall(family: string, table: string, body: string): Promise<void> {
     // create-then-delete-then-define in one transaction: atomic whether or not it existed
-    const script = `table ${family} ${table} {}\ndelete table ${family} ${table}\ntable ${family} ${table} {\n${body}\n}\n`;
-    await this.run('nft', ['-f', '-'], { input: script });
+    await this.nftScript(`table ${family} ${table} {}\ndelete table ${family} ${table}\ntable ${family} ${table} {\n${body}\n}\n`);
   }
 
   async deleteFirewall(family: string, table: string): Promise<void> {
-    await this.run('nft', ['-f', '-'], { input: `table ${family} ${table} {}\ndelete table ${family} ${table}\n` });
+    await this.nftScript(`table ${family} ${table} {}\ndelete table ${family} ${table}\n`);
+  }
+
+  /** `nft -f -` in the bridges' namespace: libnftables in berthd when it can (no exec), else nft */
+  private async nftScript(script: string): Promise<void> {
+    if (this.where.netns === undefined && nftablesLibraryAvailable()) await this.nftables.run(script);
+    else await this.run('nft', ['-f', '-'], { input: script });
   }
 
   async listFirewallTables(): Promise<Array<{ family: string; name: string }>> {
