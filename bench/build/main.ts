@@ -10,7 +10,7 @@
 // Targets: cold <= dockerd, cached <= half of dockerd. Run alone: `node dist/bench/build/main.js`.
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,7 +60,20 @@ async function dockerBuild(engine: Engine, context: string, noCache: boolean): P
   return { ms: performance.now() - start, id: stdout.trim() };
 }
 
-interface Samples { cold: number[]; cached: number[] }
+interface Samples { cold: number[]; cached: number[]; cachedCpuMs: number[] }
+
+/**
+ * CPU time (user + system, all threads) a daemon process has used, in ms; undefined when it
+ * cannot be read. Less sensitive to the machine's load than elapsed time.
+ */
+async function cpuMs(pid: number): Promise<number | undefined> {
+  if (pid <= 0 || pid === process.pid) return undefined;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // the fields after the command name (which may hold spaces): utime and stime are 14 and 15
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [utime, stime] = [Number(fields?.[11]), Number(fields?.[12])];
+  return Number.isFinite(utime) && Number.isFinite(stime) ? ((utime + stime) * 1000) / 100 : undefined;
+}
 
 /**
  * A server that reads the whole build context and answers with an image ID at once, so a
@@ -85,16 +98,19 @@ async function startNullBuilder(socket: string): Promise<{ engine: Engine; serve
 }
 
 async function measure(engines: Engine[], context: string): Promise<Map<string, Samples>> {
-  const samples = new Map<string, Samples>(engines.map((e) => [e.name, { cold: [], cached: [] }]));
+  const samples = new Map<string, Samples>(engines.map((e) => [e.name, { cold: [], cached: [], cachedCpuMs: [] }]));
   for (const engine of engines) await dockerBuild(engine, context, false); // warm-up: fills the cache
   for (let round = 0; round < ROUNDS; round++) {
     for (const engine of engines) samples.get(engine.name)?.cold.push((await dockerBuild(engine, context, true)).ms);
     for (const engine of engines) {
+      const cpuBefore = await cpuMs(engine.pid);
       const first = await dockerBuild(engine, context, false);
       const second = await dockerBuild(engine, context, false);
+      const cpuAfter = await cpuMs(engine.pid);
       // two cached builds in a row give the same image: the cache really hit
       if (first.id !== second.id) throw new Error(`${engine.name}: two cached builds gave ${first.id} and ${second.id}`);
       samples.get(engine.name)?.cached.push(first.ms, second.ms);
+      if (cpuBefore !== undefined && cpuAfter !== undefined) samples.get(engine.name)?.cachedCpuMs.push((cpuAfter - cpuBefore) / 2);
     }
   }
   return samples;
@@ -109,6 +125,9 @@ function report(samples: Map<string, Samples>): void {
     (a && b && b.length > 0 ? `  ratio ${(median(a) / median(b)).toFixed(2)} (target <= ${target})` : '');
   console.log(`bench/build cold (--no-cache), docker CLI: berthd ${fmt(berth?.cold)}  dockerd classic ${fmt(dockerd?.cold)}${ratio(berth?.cold, dockerd?.cold, '1')}`);
   console.log(`bench/build cached rebuild, docker CLI:    berthd ${fmt(berth?.cached)}  dockerd classic ${fmt(dockerd?.cached)}${ratio(berth?.cached, dockerd?.cached, '0.5')}`);
+  if (berth && berth.cachedCpuMs.length > 0) {
+    console.log(`  daemon CPU per cached build (user+sys, all threads): berthd ${fmt(berth.cachedCpuMs)}, dockerd ${fmt(dockerd?.cachedCpuMs)}`);
+  }
   if (floor && berth && dockerd && dockerd.cached.length > 0) {
     const f = median(floor.cached);
     console.log(`  the docker CLI alone (a server that answers at once): ${f.toFixed(0)} ms; above it, cached: ` +

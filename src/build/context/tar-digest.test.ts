@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
@@ -64,4 +64,31 @@ test('checksumFromIndex names every file with its mode and digest, skipping igno
   const other = checksumFromIndex(indexTarBuffer(await makeTarball({ 'tree/a.txt': 'A', 'tree/sub/b.txt': 'b' })), 'tree', undefined, new Map());
   assert.notEqual(other?.digest, sum?.digest);
   assert.equal(checksumFromIndex(index, 'missing', undefined, new Map()), undefined);
+});
+
+test('checksumFromIndex changes with one byte of any file and with a mode, whatever the chunking', async () => {
+  const files = { 'tree/a.bin': Buffer.alloc(40_000, 1), 'tree/sub/b.txt': 'b' };
+  const sum = (index: TarIndex): string | undefined => checksumFromIndex(index, 'tree', undefined, new Map())?.digest;
+  const chunked = (tarball: Buffer, size: number): TarIndex => {
+    const indexer = new TarIndexer(() => false);
+    for (let pos = 0; pos < tarball.length; pos += size) indexer.push(tarball.subarray(pos, pos + size));
+    return indexer.finish();
+  };
+  const base = await makeTarball(files);
+  const oneByte = Buffer.alloc(40_000, 1);
+  oneByte[39_999] = 2;
+  const changed = await makeTarball({ ...files, 'tree/a.bin': oneByte });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-tar-digest-'));
+  await mkdir(path.join(dir, 'tree/sub'), { recursive: true });
+  await writeFile(path.join(dir, 'tree/a.bin'), files['tree/a.bin']);
+  await writeFile(path.join(dir, 'tree/sub/b.txt'), 'b');
+  await chmod(path.join(dir, 'tree/sub/b.txt'), 0o755);
+  const chunks: Buffer[] = [];
+  for await (const chunk of tar.c({ cwd: dir, portable: true }, ['.'])) chunks.push(chunk as Buffer);
+  await rm(dir, { recursive: true, force: true });
+  const modeChanged = Buffer.concat(chunks);
+  assert.equal(sum(chunked(base, 333)), sum(indexTarBuffer(base)), 'the chunking does not matter');
+  assert.notEqual(sum(chunked(changed, 333)), sum(indexTarBuffer(base)), 'one byte');
+  assert.notEqual(sum(chunked(modeChanged, 4096)), sum(indexTarBuffer(base)), 'a mode');
+  assert.equal(chunked(base, 100).entries.get('tree/a.bin')?.parts, undefined, 'bodies kept only when asked');
 });

@@ -11,6 +11,7 @@ export const normalizeMember = (name: string): string =>
   path.posix.normalize(name.replace(/^\/+/, '')).replace(/^\.\//, '').replace(/\/$/, '');
 
 const BLOCK = 512;
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
 /** GNU long names and PAX headers are small; a bigger one is not trusted in memory */
 const MAX_META_BYTES = 1024 * 1024;
 
@@ -183,7 +184,7 @@ export class TarIndexer {
   }
 
   private onHeader(header: Buffer): void {
-    if (header.every((b) => b === 0)) { this.ended = true; this.stopped = true; return; }
+    if (header.equals(ZERO_BLOCK)) { this.ended = true; this.stopped = true; return; }
     if (!checksumMatches(header)) { this.giveUp(); return; }
     const type = String.fromCharCode(header[156] ?? 0x30);
     const size = this.pax.has('size') ? Number(this.pax.get('size')) : numeric(header, 124, 12);
