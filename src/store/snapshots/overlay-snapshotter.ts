@@ -6,7 +6,7 @@ import { mkdir, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, invalidArgument } from '../../errors/berth-error.js';
 import { digestHex, type Digest } from '../../oci/digest.js';
-import { MNT_DETACH, mount, umount } from '../../sys/fs-native.js';
+import { MNT_DETACH, mount, umount, unmountDetached } from '../../sys/fs-native.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
 import { ACTIVE_RECORD, listActiveRecords, readActiveRecord } from './active-records.js';
 import { overlayUpperDiff } from './diff-layer.js';
@@ -136,7 +136,10 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
 
   async unmount(key: string): Promise<void> {
     const merged = path.join(this.activeDir(key), 'merged');
-    if (await isMountPoint(merged)) umount(merged, MNT_DETACH);
+    // on koffi's worker thread: an overlay's umount waits out RCU grace periods in the kernel
+    // (10-30 ms here), which would stall every request in flight; a failure is retried here
+    // for its errno
+    if (await isMountPoint(merged) && !(await unmountDetached(merged))) umount(merged, MNT_DETACH);
   }
 
   async remove(key: string): Promise<void> {
