@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readTar, cleanEntryPath, type TarHeader } from './tar-reader.js';
+import { readTar, readTarSync, cleanEntryPath, type TarHeader } from './tar-reader.js';
 import { writeTar, type TarWriteEntry } from './tar-writer.js';
 
 async function collect(source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Array<{ header: TarHeader; data: string }>> {
@@ -59,4 +59,41 @@ test('cleanEntryPath rejects escapes', () => {
   assert.throws(() => cleanEntryPath('../etc/passwd'), /"\.\." leads out/);
   assert.throws(() => cleanEntryPath('a/../../b'), /"\.\." leads out/);
   assert.throws(() => cleanEntryPath('/etc/passwd'), /absolute/);
+});
+
+/** The synchronous reader over chunks that all share one small buffer (as the unpack worker's decompressor hands them out). */
+function collectSync(tar: Buffer, size: number): Array<{ header: TarHeader; data: string }> {
+  const shared = Buffer.alloc(size);
+  let offset = 0;
+  const next = (): Buffer | undefined => {
+    if (offset >= tar.length) return undefined;
+    const n = tar.copy(shared, 0, offset, offset + size);
+    offset += n;
+    return shared.subarray(0, n);
+  };
+  const out: Array<{ header: TarHeader; data: string }> = [];
+  for (const entry of readTarSync(next)) {
+    const chunks: Buffer[] = [];
+    for (const c of entry.body()) chunks.push(Buffer.from(c));
+    out.push({ header: entry.header, data: Buffer.concat(chunks).toString() });
+  }
+  return out;
+}
+
+test('the synchronous reader gives what the streaming one does, whatever the chunk size, and rejects the same', async () => {
+  const tar = await bytes([
+    { header: { name: longName, type: 'file', mode: 0o640, size: 700, xattrs: new Map([['user.k', Buffer.from('v')]]) }, body: Buffer.alloc(700, 'z') },
+    { header: { name: 'dir/link', type: 'symlink', mode: 0o777, linkname: '../' + 'z'.repeat(150) } },
+    { header: { name: 'small', type: 'file', mode: 0o644, size: 3 }, body: Buffer.from('abc') },
+  ]);
+  const streamed = await collect([tar]);
+  for (const size of [1, 100, 511, 513, 4096, tar.length]) assert.deepEqual(collectSync(tar, size), streamed, `chunks of ${size}`);
+  for (const cut of [1500, 2100]) {
+    const expected = await collect([tar.subarray(0, cut)]).then(() => 'no error', (err: Error) => err.message);
+    assert.match(expected, /truncated/);
+    assert.throws(() => collectSync(tar.subarray(0, cut), 300), { message: expected });
+  }
+  const bad = Buffer.from(tar);
+  bad[10] = (bad[10] ?? 0) ^ 0xff;
+  assert.throws(() => collectSync(bad, 512), /checksum mismatch/);
 });

@@ -122,8 +122,7 @@ function workerFile(): string {
 
 function startWorker(file: string): Worker {
   if (!file.endsWith('.ts')) return new Worker(file);
-  // from source under tsx (tests run that way): the thread registers tsx's loader first
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(file).href)}); })`,
+  // from source under tsx (tests run that way from the repository): the thread registers tsx's loader first
+  return new Worker(`import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(pathToFileURL(file).href)}); })`,
     { eval: true });
 }
