@@ -37,8 +37,10 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   // the network sandbox (netns, veth, addresses: the slow part) is made while the root is prepared
   const [root, joined] = await Promise.allSettled([
     trace.time('root', async () => {
-      await mkdir(bundleDir, { recursive: true, mode: 0o700 });
-      const resolved = await resolveUser(rootfs, record.Config.User ?? '', record.HostConfig.GroupAdd ?? []);
+      const [, resolved] = await Promise.all([
+        mkdir(bundleDir, { recursive: true, mode: 0o700 }),
+        resolveUser(rootfs, record.Config.User ?? '', record.HostConfig.GroupAdd ?? []),
+      ]);
       const owner = mappedIds(options.idmap, resolved.uid, resolved.gid);
       await ensureWorkdir(rootfs, record.Config.WorkingDir || '/', owner.uid, owner.gid);
       return resolved;
@@ -56,11 +58,15 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
     hostname: path.join(containerDir, 'hostname'),
     resolvConf: path.join(containerDir, 'resolv.conf'),
   };
-  await Promise.all([
+  // the spec names these files only: they are written while it is made (and awaited with the
+  // bundle, before any runtime reads them)
+  const etcWritten = Promise.all([
     writeFile(etcFiles.hosts, sandbox.hostsContent),
     writeFile(etcFiles.hostname, sandbox.hostnameContent),
     writeFile(etcFiles.resolvConf, sandbox.resolvConfContent),
   ]);
+  // settled at once as well: a failure below must not leave it unhandled (it is awaited later)
+  etcWritten.catch(() => undefined);
   const volumes = options.resolveVolumes ? await options.resolveVolumes(record, rootfs) : undefined;
   // link variables come first, so the container's own Env wins a clash (as docker orders them)
   const linkEnv = options.links?.env ?? [];
@@ -73,16 +79,18 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   });
   const spec = options.idmap ? withUserNamespace(built, options.idmap) : built;
   if (options.idmap) {
+    await etcWritten;   // chowned to the container's root next
     const binds = (spec.mounts ?? []).filter((m) => m.type === 'bind' && m.source).map((m) => m.source as string);
     await prepareUsernsFiles({ dataRoot: path.dirname(path.dirname(containerDir)), containerDir, etcFiles: Object.values(etcFiles), rootfs, bindSources: binds }, options.idmap);
   }
   trace.mark('spec');
   // the bundle is rewritten at every start and lives under the exec-root: rename suffices
-  await writeJsonAtomic(path.join(bundleDir, 'config.json'), spec, 0o600, { durable: false });
+  await Promise.all([writeJsonAtomic(path.join(bundleDir, 'config.json'), spec, 0o600, { durable: false }), etcWritten]);
   trace.mark('bundle-write');
 }
 
 async function ensureWorkdir(rootfs: string, workdir: string, uid: number, gid: number): Promise<void> {
+  if (workdir === '/') return;   // the root itself: the mount point exists
   const dir = await resolveInRoot(rootfs, workdir);
   await mkdir(dir, { recursive: true, mode: 0o755 }).then(async (created) => {
     if (created !== undefined && (uid !== 0 || gid !== 0)) await chown(dir, uid, gid).catch(() => undefined);

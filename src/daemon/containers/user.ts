@@ -35,8 +35,9 @@ export function parseGroup(text: string): GroupEntry[] {
 
 export async function resolveUser(root: string, user: string, groupAdd: readonly string[] = []): Promise<ResolvedUser> {
   const [userPart = '', groupPart] = user === '' ? ['0'] : user.split(':');
-  const passwd = parsePasswd(await readRootFile(root, '/etc/passwd'));
-  const groups = parseGroup(await readRootFile(root, '/etc/group'));
+  const [passwdText, groupText] = await Promise.all([readRootFile(root, '/etc/passwd'), readRootFile(root, '/etc/group')]);
+  const passwd = parsePasswd(passwdText);
+  const groups = parseGroup(groupText);
   let entry: PasswdEntry | undefined;
   let uid: number;
   if (/^\d+$/.test(userPart)) {
