@@ -2,7 +2,7 @@
 // update over the OCI runtime, with state persisted atomically and recovered at startup.
 // Queries (inspect, list), I/O (logs, attach), exec, archive and stats live beside it.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, conflict, invalidArgument, isBerthError } from '../../errors/berth-error.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
@@ -162,17 +162,23 @@ export class ContainerService {
     // the next start (a record without its root is an exited container to remove again,
     // a root without a record is swept, so is an id range without a record)
     const releaseRoot = (): Promise<void> => this.deps.rootfs.remove(record.Id).then(() => this.deps.userns?.release(record.Id));
+    const removeBundle = (): Promise<void> => rm(this.bundleDir(record.Id), { recursive: true, force: true });
+    // deferred, the record's directory is renamed away (its deletion follows) and the bundle
+    // goes with the root: recover() sweeps the bundles of containers that do not exist
+    const purges: Array<Promise<void>> = [];
     const removals = await Promise.allSettled([
-      ...(options.deferRoot ? [] : [releaseRoot()]),
-      rm(this.bundleDir(record.Id), { recursive: true, force: true }),
-      this.store.remove(record),
+      ...(options.deferRoot ? [] : [releaseRoot(), removeBundle()]),
+      this.store.remove(record, options.deferRoot ? { purgeLater: (purge) => purges.push(purge) } : {}),
     ]);
     const failed = removals.find((r) => r.status === 'rejected');
+    const teardown = async (): Promise<void> => {
+      await Promise.all([releaseRoot(), removeBundle(), ...purges]);
+    };
     if (failed) {
-      if (options.deferRoot) await releaseRoot().catch(() => undefined);
+      if (options.deferRoot) await teardown().catch(() => undefined);
       throw failed.reason;
     }
-    if (options.deferRoot) this.track(releaseRoot().catch((err: unknown) => this.deps.log.warn(`removing the root of ${shortId(record.Id)}: ${String(err)}`)));
+    if (options.deferRoot) this.track(teardown().catch((err: unknown) => this.deps.log.warn(`removing the root of ${shortId(record.Id)}: ${String(err)}`)));
     this.emit(record, 'destroy');
     live?.exits.emit('removed', record.State.ExitCode, record.State.Error);
     this.live.delete(record.Id);
@@ -616,6 +622,7 @@ export class ContainerService {
   /** Load records; containers that were running when berthd died are marked exited. */
   async recover(): Promise<ContainerRecord[]> {
     for (const warning of await this.store.load()) this.deps.log.warn(`container ${warning.id}: ${warning.message}`);
+    await this.sweepBundles();
     const wasRunning: ContainerRecord[] = [];
     for (const record of this.store.all()) {
       this.liveOf(record.Id);
@@ -633,6 +640,14 @@ export class ContainerService {
       }
     }
     return wasRunning;
+  }
+
+  /** Bundles of containers that no longer exist (an --rm removal deletes its bundle after answering; a crash may cut that short). */
+  private async sweepBundles(): Promise<void> {
+    const bundles = path.join(this.deps.execRoot, 'containers');
+    for (const name of await readdir(bundles).catch(() => [] as string[])) {
+      if (!this.store.get(name)) await rm(path.join(bundles, name), { recursive: true, force: true });
+    }
   }
 
   /** Stop every running container with its stop signal and timeout (daemon shutdown). */

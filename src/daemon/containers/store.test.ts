@@ -50,3 +50,33 @@ test('names, prefixes and persistence; a corrupt record is reported and set asid
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('remove with purgeLater: gone from index and disk at once; a crash\'s leftover is swept by load', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-store-'));
+  try {
+    const store = new ContainerStore(dir);
+    await store.load();
+    const id = 'ab' + '5'.repeat(62);
+    await store.save(rec(id, '/quick'));
+    await writeFile(path.join(dir, id, 'hosts'), 'x');
+    const purges: Array<Promise<void>> = [];
+    await store.remove(rec(id, '/quick'), { purgeLater: (purge) => purges.push(purge) });
+    assert.equal(store.get(id), undefined);
+    assert.equal(store.hasName('quick'), false);
+    assert.ok(!(await readdir(dir)).includes(id), 'the record left its place before the purge ran');
+    assert.equal(purges.length, 1);
+    await Promise.all(purges);
+    assert.deepEqual(await readdir(dir), []);
+    // a purge a crash cut short: the renamed directory goes at the next load, nothing is loaded from it
+    await mkdir(path.join(dir, `.removed-${id}-0badc0de`));
+    await writeFile(path.join(dir, `.removed-${id}-0badc0de`, 'config.v2.json'), JSON.stringify(rec(id, '/quick')));
+    const again = new ContainerStore(dir);
+    assert.deepEqual(await again.load(), []);
+    assert.equal(again.all().length, 0);
+    assert.deepEqual(await readdir(dir), []);
+    // removing a container whose directory is already gone is not an error
+    await again.remove(rec(id, '/quick'), { purgeLater: () => assert.fail('nothing to purge') });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

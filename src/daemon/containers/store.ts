@@ -1,12 +1,16 @@
 // The set of containers: an in-memory index (ids, names) over the persisted records. All
 // lookups by name, full id or unique id prefix go through resolve().
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ZodError } from 'zod';
 import { BerthError, conflict, errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
 import { writeJsonAtomic, type AtomicWriteOptions } from '../../util/atomic-file.js';
 import { setAside } from '../../util/set-aside.js';
 import { recordSchema, type ContainerRecord } from './record.js';
+
+/** directories of removed containers still being deleted: <root>/.removed-<id>-<random> */
+const REMOVED_PREFIX = '.removed-';
 
 export const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
@@ -35,6 +39,11 @@ export class ContainerStore {
     await mkdir(this.root, { recursive: true, mode: 0o710 });
     const warnings: StoreWarning[] = [];
     for (const entry of await readdir(this.root)) {
+      if (entry.startsWith(REMOVED_PREFIX)) {
+        // a removed container's directory whose deletion a crash cut short
+        await rm(path.join(this.root, entry), { recursive: true, force: true });
+        continue;
+      }
       const asideEarlier = /^([0-9a-f]{64})\.corrupt-/.exec(entry)?.[1];
       if (asideEarlier !== undefined) this.setAsideIds.push(asideEarlier);
       if (!/^[0-9a-f]{64}$/.test(entry)) continue;
@@ -125,9 +134,25 @@ export class ContainerStore {
     this.byId.set(record.Id, record);
   }
 
-  async remove(record: ContainerRecord): Promise<void> {
+  /**
+   * Forget a container and delete its directory. With `purgeLater` the directory is renamed
+   * out of the way (one step: the record is gone from the disk as from the index) and its
+   * deletion handed to the caller instead of awaited; a crash before it ends is swept by load().
+   */
+  async remove(record: ContainerRecord, options: { purgeLater?: (purge: Promise<void>) => void } = {}): Promise<void> {
     this.byId.delete(record.Id);
     this.releaseName(record.Name, record.Id);
-    await rm(this.dir(record.Id), { recursive: true, force: true });
+    if (!options.purgeLater) {
+      await rm(this.dir(record.Id), { recursive: true, force: true });
+      return;
+    }
+    const doomed = path.join(this.root, `${REMOVED_PREFIX}${record.Id}-${randomBytes(4).toString('hex')}`);
+    try {
+      await rename(this.dir(record.Id), doomed);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    options.purgeLater(rm(doomed, { recursive: true, force: true }));
   }
 }
