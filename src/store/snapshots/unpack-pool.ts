@@ -1,9 +1,9 @@
 // Worker threads that unpack layer blobs (unpack-worker.ts), one layer per thread at a time:
 // a layer's whole unpack (read, decompress, hash, parse, write files) runs on one thread
-// without a promise per entry, and layers of an image run on several cores at once, as
-// GNU tar's gzip|tar pair uses two. Started when first needed, at most one per core (and
-// never more than layers waiting), unref'd while idle so that no process waits for them,
-// and stopped after a minute without work.
+// without a promise per entry or a fresh buffer per chunk, off the event loop; with cores to
+// spare, layers of an image run on several at once. Started when first needed (never more
+// than layers waiting), unref'd while idle so that no process waits for them, and stopped
+// after a minute without work.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -105,11 +105,15 @@ export class UnpackPool {
   }
 }
 
-/** One per core up to MAX_THREADS; BERTH_UNPACK_THREADS (1-16) overrides it (measurements). */
+/**
+ * One per two cores, up to MAX_THREADS; BERTH_UNPACK_THREADS (1-16) overrides it. On 2 cores
+ * one thread measured best: a second one unpacking beside it cost more CPU (its start-up, its
+ * cold JIT, the kernel's file creation in two block groups at once) than it saved.
+ */
 function defaultThreads(): number {
   const wanted = Number(process.env.BERTH_UNPACK_THREADS);
   if (Number.isInteger(wanted) && wanted >= 1 && wanted <= 16) return wanted;
-  return Math.max(1, Math.min(availableParallelism(), MAX_THREADS));
+  return Math.max(1, Math.min(Math.floor(availableParallelism() / 2), MAX_THREADS));
 }
 
 /** The worker's file: beside a bundle, or this module's sibling (.js from dist, .ts under tsx). */
