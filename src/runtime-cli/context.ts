@@ -3,7 +3,7 @@
 // own, plain-io.ts) and the resident server (a client's, server.ts).
 import path from 'node:path';
 import type { BuiltinRuntime } from '../runtime/builtin-runtime.js';
-import type { ProcessHandle, StdioFds } from '../runtime/runtime.js';
+import type { InheritedAttributes, ProcessHandle, StdioFds } from '../runtime/runtime.js';
 
 export interface GlobalOptions {
   root?: string;
@@ -15,6 +15,8 @@ export interface CallerIo {
   env: Readonly<Record<string, string | undefined>>;
   /** the container's stdio: this process's own fds 0-2, or the caller's */
   stdio: 'inherit' | StdioFds;
+  /** the caller's umask and rlimits for its containers (the server's caller); the plain command's own are inherited anyway */
+  inherit?: InheritedAttributes;
   out(text: string): void;
   err(text: string): void;
   /** Wait for a foreground process (run, exec without -d): relay its terminal, forward the

@@ -14,7 +14,7 @@ export async function createDetached(ctx: CliContext, id: string, flags: CreateF
     throw invalidArgument('CONSOLE_SOCKET_REQUIRED', 'process.terminal is true: a detached container needs --console-socket');
   }
   await ctx.runtime().create(id, bundle, {
-    stdio: ctx.io.stdio, detach: true, consoleSocket: flags.consoleSocket && ctx.resolve(flags.consoleSocket),
+    stdio: ctx.io.stdio, inherit: ctx.io.inherit, detach: true, consoleSocket: flags.consoleSocket && ctx.resolve(flags.consoleSocket),
     pidFile: flags.pidFile && ctx.resolve(flags.pidFile),
   });
 }

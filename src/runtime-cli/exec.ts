@@ -61,7 +61,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
         throw invalidArgument('CONSOLE_SOCKET_REQUIRED', 'exec -t -d needs --console-socket');
       }
       const handle = await ctx.runtime().exec(id, proc, {
-        stdio: relay && ctx.io.stdio === 'inherit' ? 'pipe' : ctx.io.stdio, detach,
+        stdio: relay && ctx.io.stdio === 'inherit' ? 'pipe' : ctx.io.stdio, inherit: ctx.io.inherit, detach,
         consoleSocket: flags.consoleSocket && ctx.resolve(flags.consoleSocket), pidFile: flags.pidFile && ctx.resolve(flags.pidFile),
       });
       if (!detach) ctx.exitCode = await ctx.io.foreground(handle);

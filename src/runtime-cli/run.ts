@@ -27,7 +27,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const spec = await loadBundleSpec(bundle);
       const relay = spec.process?.terminal === true && !flags.consoleSocket;
       const handle = await runtime.create(id, bundle, {
-        spec, stdio: relay && ctx.io.stdio === 'inherit' ? 'pipe' : ctx.io.stdio,
+        spec, stdio: relay && ctx.io.stdio === 'inherit' ? 'pipe' : ctx.io.stdio, inherit: ctx.io.inherit,
         consoleSocket: flags.consoleSocket && ctx.resolve(flags.consoleSocket), pidFile: flags.pidFile && ctx.resolve(flags.pidFile),
       });
       const exited = ctx.io.foreground(handle);

@@ -7,6 +7,7 @@ import { isatty } from 'node:tty';
 import type { FdRequest } from '../sys/fd-passing-server.js';
 import type { BuiltinRuntime } from '../runtime/builtin-runtime.js';
 import type { ProcessHandle, StdioFds } from '../runtime/runtime.js';
+import { canReproduce, readCallerAttributes, type CallerAttributes } from './caller-process.js';
 import type { CallerIo } from './context.js';
 import { runCommandLine } from './program.js';
 import { CLIENT_MESSAGES, SERVER_MESSAGES, decodeRequest, encodeMessage, MessageReader, type Message } from './protocol.js';
@@ -59,8 +60,10 @@ export class ClientConnection {
 
   /** Run the client's command to its end; never rejects. */
   async serve(runtimeFor: (root: string) => BuiltinRuntime): Promise<void> {
-    if (!inOurNamespaces(this.request.peer.pid)) {
-      // its paths and networks are not ours: unanswered, the client runs the plain command itself
+    const caller = readCallerAttributes(this.request.peer.pid);
+    const own = readCallerAttributes('self');
+    if (!inOurNamespaces(this.request.peer.pid) || !caller || !own || !canReproduce(caller, own)) {
+      // its paths, networks, cgroup or limits are not ours: unanswered, the client runs the plain command itself
       this.socket.destroy();
       for (const fd of this.request.fds) closeSync(fd);
       return;
@@ -73,7 +76,7 @@ export class ClientConnection {
         throw new Error(`runtime request passed ${this.request.fds.length} fds, expected 3`);
       }
       const { cwd, argv, env } = decodeRequest(this.request.payload);
-      code = await runCommandLine(argv, this.callerIo(cwd, env, [stdin, stdout, stderr]), runtimeFor);
+      code = await runCommandLine(argv, this.callerIo(cwd, env, [stdin, stdout, stderr], caller), runtimeFor);
     } catch (err) {
       this.output.push({ fd: 2, text: `berth-runtime: ${err instanceof Error ? err.message : String(err)}\n` });
     }
@@ -83,9 +86,9 @@ export class ClientConnection {
     for (const fd of this.request.fds) closeSync(fd);
   }
 
-  private callerIo(cwd: string, env: Record<string, string>, stdio: StdioFds): CallerIo {
+  private callerIo(cwd: string, env: Record<string, string>, stdio: StdioFds, caller: CallerAttributes): CallerIo {
     return {
-      cwd, env, stdio,
+      cwd, env, stdio, inherit: { umask: caller.umask, rlimits: caller.rlimits },
       out: (text) => { this.output.push({ fd: stdio[1], text }); },
       err: (text) => { this.output.push({ fd: stdio[2], text }); },
       foreground: (handle) => this.foreground(handle, stdio),

@@ -82,7 +82,7 @@ export class BuiltinRuntime implements Runtime {
       const plan = await buildCreatePlan(spec, {
         rootfs, bundleDir: bundle, fifoPath: this.store.fifoPath(id), exitFile: this.store.exitPath(id),
         consoleSocket: io.consoleSocket, relayTerminal: relaysTerminal(io), seccompProgram,
-        cgroupDirectories: cgroup.directories, cgroupJoin: cgroupProcsFiles(cgroup), hookWait: hasCreateHooks(spec.hooks),
+        cgroupDirectories: cgroup.directories, cgroupJoin: cgroupProcsFiles(cgroup), hookWait: hasCreateHooks(spec.hooks), inherit: io.inherit,
         runtimeInUserNamespace: await (this.inUserNamespace ??= runningInUserNamespace()),
       });
       trace.mark('plan');
@@ -297,7 +297,7 @@ export class BuiltinRuntime implements Runtime {
     const plan: PlanOp[] = buildExecPlan(proc, {
       initPid: record.pid, namespaces: record.namespaces.filter((type) => type !== 'time'),
       consoleSocket: io.consoleSocket, relayTerminal: relaysTerminal(io),
-      seccompProgram: this.compileSeccomp(spec?.linux?.seccomp),
+      seccompProgram: this.compileSeccomp(spec?.linux?.seccomp), inherit: io.inherit,
     });
     const session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false, executable: this.helper() });
     return await withCleanup(async () => {

@@ -173,3 +173,14 @@ test('create plan: the shim joins the cgroup (CGROUP_JOIN before CLONE), and onl
     assert.equal(names(await buildCreatePlan(spec(), { ...ctx(rootfs), cgroupJoin: [] })).includes('CGROUP_JOIN'), false);
   });
 });
+
+test('inherited umask and rlimits fill in only what the process leaves unset', () => {
+  const inherit = { umask: 0o27, rlimits: [{ resource: 7, soft: 500n, hard: 1000n }, { resource: 3, soft: 4096n, hard: 8192n }] };
+  const proc = { user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/', rlimits: [{ type: 'RLIMIT_NOFILE', soft: 64, hard: 64 }] };
+  const ops = buildExecPlan(proc, { initPid: 7, namespaces: ['mount'], relayTerminal: false, inherit });
+  assert.deepEqual(ops.filter((o) => o.op === 'RLIMIT').map((o) => o.ints), [[7, 64, 64], [3, 4096n, 8192n]], 'the listed NOFILE wins; STACK is inherited');
+  assert.deepEqual(ops.find((o) => o.op === 'UMASK')?.ints, [0o27]);
+  const own = buildExecPlan({ ...proc, user: { uid: 0, gid: 0, umask: 0o77 } }, { initPid: 7, namespaces: ['mount'], relayTerminal: false, inherit });
+  assert.deepEqual(own.find((o) => o.op === 'UMASK')?.ints, [0o77], 'process.user.umask wins');
+  assert.equal(buildExecPlan(proc, { initPid: 7, namespaces: ['mount'], relayTerminal: false }).some((o) => o.op === 'UMASK'), false, 'nothing inherited: no umask op');
+});

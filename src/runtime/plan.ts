@@ -9,6 +9,7 @@ import type { PlanOp } from '../sys/plan-writer.js';
 import { planIdmappedMounts } from './idmapped-mounts.js';
 import { CAPABILITIES, CLONE_FLAGS, MOUNT_FLAG_OPTIONS, MS, NS_PROC_NAMES, PROPAGATION_OPTIONS, RLIMITS } from './linux-constants.js';
 import { resolveInRootfs } from './rootfs-paths.js';
+import type { InheritedAttributes } from './runtime.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -23,6 +24,8 @@ export interface CreatePlanContext {
   relayTerminal: boolean;
   /** compiled seccomp BPF, when the spec has a seccomp section */
   seccompProgram?: Buffer;
+  /** the caller's umask and rlimits, for what config.json leaves unset (IoOptions.inherit) */
+  inherit?: InheritedAttributes;
   /** v1: controller -> host dir of the container's cgroup; v2: { unified: dir } */
   cgroupDirectories?: Readonly<Record<string, string>>;
   /** the shim writes the container's pid to these cgroup.procs files right after the clone */
@@ -41,6 +44,8 @@ export interface ExecPlanContext {
   consoleSocket?: string;
   relayTerminal: boolean;
   seccompProgram?: Buffer;
+  /** the caller's umask and rlimits, for what config.json leaves unset (IoOptions.inherit) */
+  inherit?: InheritedAttributes;
 }
 
 const DEFAULT_DEVICES: ReadonlyArray<[string, number, number]> = [
@@ -92,20 +97,27 @@ export function parseMountOptions(options: readonly string[] | undefined, type: 
   return parsed;
 }
 
-function processOps(proc: Process, field: string, seccompProgram: Buffer | undefined, waitForStart: PlanOp): PlanOp[] {
+function processOps(proc: Process, field: string, ctx: { seccompProgram?: Buffer; inherit?: InheritedAttributes }, waitForStart: PlanOp): PlanOp[] {
+  const seccompProgram = ctx.seccompProgram;
   const ops: PlanOp[] = [];
   if (proc.oomScoreAdj !== undefined) ops.push({ op: 'OOM_SCORE_ADJ', ints: [BigInt.asUintN(64, BigInt(proc.oomScoreAdj))] });
+  const listed = new Set<number>();
   (proc.rlimits ?? []).forEach((limit, index) => {
     const resource = RLIMITS[limit.type];
     if (resource === undefined) throw invalidArgument('UNKNOWN_RLIMIT', `${field}.rlimits[${index}].type: unknown rlimit ${limit.type}`);
+    listed.add(resource);
     ops.push({ op: 'RLIMIT', ints: [resource, limit.soft, limit.hard] });
   });
+  for (const limit of ctx.inherit?.rlimits ?? []) {
+    if (!listed.has(limit.resource)) ops.push({ op: 'RLIMIT', ints: [limit.resource, limit.soft, limit.hard] });
+  }
   const caps = capabilityOps(proc.capabilities, `${field}.capabilities`);
   ops.push(caps.bounding);
   // without no_new_privs the filter needs CAP_SYS_ADMIN, which may be dropped below
   if (seccompProgram && !proc.noNewPrivileges) ops.push({ op: 'SECCOMP', strs: [seccompProgram] });
   ops.push({ op: 'CREDS', ints: [proc.user.uid, proc.user.gid, ...(proc.user.additionalGids ?? [])] });
-  if (proc.user.umask !== undefined) ops.push({ op: 'UMASK', ints: [proc.user.umask] });
+  const umask = proc.user.umask ?? ctx.inherit?.umask;
+  if (umask !== undefined) ops.push({ op: 'UMASK', ints: [umask] });
   ops.push(caps.sets);
   if (proc.noNewPrivileges) ops.push({ op: 'NO_NEW_PRIVS' });
   ops.push({ op: 'CHDIR', strs: [proc.cwd] });
@@ -322,7 +334,7 @@ export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promi
     if (spec.root?.readonly) ops.push({ op: 'READONLY_PATH', strs: ['/'] });
   }
   ops.push(...term.child);
-  ops.push(...processOps(inUserNs ? { ...proc, oomScoreAdj: undefined } : proc, 'process', ctx.seccompProgram, { op: 'FIFO_WAIT' }));
+  ops.push(...processOps(inUserNs ? { ...proc, oomScoreAdj: undefined } : proc, 'process', ctx, { op: 'FIFO_WAIT' }));
   return ops;
 }
 
@@ -342,6 +354,6 @@ export function buildExecPlan(proc: Process, ctx: ExecPlanContext, field = 'proc
   for (const type of order) if (ctx.namespaces.includes(type)) ops.push(join(type));
   ops.push({ op: 'SYNC_WAIT' });
   ops.push(...term.child);
-  ops.push(...processOps(proc, field, ctx.seccompProgram, { op: 'READY' }));
+  ops.push(...processOps(proc, field, ctx, { op: 'READY' }));
   return ops;
 }

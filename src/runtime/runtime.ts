@@ -37,6 +37,24 @@ export interface IoOptions {
   detach?: boolean;
   /** where the phases of create go (berthd logs them at debug level) */
   trace?: PhaseTimer;
+  /**
+   * What the process gets where config.json is silent (rlimits it does not list, no
+   * process.user.umask): by default what this process has; berth-runtime's resident server
+   * passes its caller's, as a runtime the caller started itself would have.
+   */
+  inherit?: InheritedAttributes;
+}
+
+export interface InheritedRlimit {
+  /** the kernel's RLIMIT_* number */
+  resource: number;
+  soft: bigint;
+  hard: bigint;
+}
+
+export interface InheritedAttributes {
+  umask: number;
+  rlimits: readonly InheritedRlimit[];
 }
 
 export interface TraceOptions {

@@ -225,3 +225,24 @@ test('a client in another mount namespace is not served (its paths are not the s
   await seen.remove();
   await hidden.remove();
 });
+
+test('the container gets the caller\'s umask and rlimits (not the server\'s), and a poststop warning reaches the caller\'s stderr', { skip: requires('root') }, async () => {
+  const rt = await rtPromise;
+  const root = await cliRoot();
+  const bundle = await makeBundle(token, ['/bin/sh', '-c', 'umask; ulimit -Sn; ulimit -Hn; ulimit -Ss']);
+  bundle.spec.process!.rlimits = [];
+  bundle.spec.hooks = { poststop: [{ path: '/bin/false' }] };
+  await bundle.write();
+  for (const [mode, env] of [['server', {}], ['plain', { BERTH_RUNTIME_SERVER: '0' }]] as const) {
+    const id = `berth-cliinherit-${mode}-${token}`;
+    // the server was started by an earlier caller with other limits; this one lowers its own
+    const result = spawnSync('/bin/sh', ['-c', 'umask 027; ulimit -Sn 500; ulimit -Hn 1000; ulimit -Ss 4096; exec "$0" "$@"',
+      CLI, '--root', root, 'run', '--bundle', bundle.dir, id], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(result.status, 0, `${mode}: ${result.stderr}`);
+    // the plain command is node, which raises its own soft NOFILE to the hard limit at start: only the server keeps the caller's
+    assert.equal(result.stdout, mode === 'server' ? '0027\n500\n1000\n4096\n' : '0027\n1000\n1000\n4096\n', mode);
+    assert.match(result.stderr, new RegExp(`berth-runtime: warning: container ${id}: hooks\\.poststop\\[0\\] /bin/false exited with 1`), mode);
+    rt.assertNoLeaks(id);
+  }
+  await bundle.remove();
+});
