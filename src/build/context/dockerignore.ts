@@ -79,6 +79,8 @@ export class IgnoreMatcher {
 
   /** True when the context-relative path (no leading `/`) or one of its parents is ignored. */
   ignores(relative: string): boolean {
+    // most contexts have no .dockerignore and most COPYs no --exclude: called per file, so answer at once
+    if (this.patterns.length === 0) return false;
     const file = path.posix.normalize(relative).replace(/^\/+/, '');
     if (file === '.' || file === '') return false;
     const parents = file.split('/').slice(0, -1);

@@ -254,28 +254,37 @@ export function checksumFromIndex(index: TarIndex, relative: string, skip: ((rel
   if (!top || (top.type !== 'file' && top.type !== 'dir')) return undefined;
   const children = new Map<string, string[]>();
   for (const name of index.entries.keys()) {
-    const parent = path.posix.dirname(name);
-    const list = children.get(parent) ?? [];
-    list.push(path.posix.basename(name));
-    children.set(parent, list);
+    // names are normalized (no leading `/`, no `.` parts): the parent is all before the last `/`
+    const slash = name.lastIndexOf('/');
+    const parent = slash < 0 ? '.' : name.slice(0, slash);
+    const list = children.get(parent);
+    if (list) list.push(name.slice(slash + 1));
+    else children.set(parent, [name.slice(slash + 1)]);
   }
+  // the lines are hashed in batches: one native call per ~64 KiB instead of one per entry
   const hash = createHash('sha256');
+  let pending = '';
+  const add = (line: string): void => {
+    pending += line;
+    if (pending.length >= 65_536) { hash.update(pending); pending = ''; }
+  };
   const visit = (rel: string): void => {
     const entry = rel === '' ? { type: 'dir' as const, mode: 0, size: 0, digest: undefined } : index.entries.get(rel);
     if (!entry) return;
     const mode = entry.mode.toString(8);
     if (entry.type === 'dir') {
-      hash.update(rel === '' ? 'd\n' : `d ${rel} ${mode}\n`);
+      add(rel === '' ? 'd\n' : `d ${rel} ${mode}\n`);
       for (const name of (children.get(rel === '' ? '.' : rel) ?? []).sort()) {
         const childRel = rel === '' ? name : `${rel}/${name}`;
         if (skip?.(childRel)) continue;
         visit(childRel);
       }
     } else if (entry.type === 'file') {
-      hash.update(`f ${rel} ${mode} ${entry.size} ${entry.digest ?? ''}\n`);
+      add(`f ${rel} ${mode} ${entry.size} ${entry.digest ?? ''}\n`);
       files.set(rel, `${mode}:${entry.digest ?? ''}`);
     }
   };
   visit(relative);
+  hash.update(pending);
   return { digest: hash.digest('hex'), isDir: top.type === 'dir' };
 }
