@@ -147,7 +147,7 @@ export async function runUnpackBench(runs = 3): Promise<UnpackBenchResult | unde
     };
     console.log(`bench/images/unpack: ${result.layers} layers, ${result.files} files, ${result.megabytes} MB: `
       + `berth ${result.berthMs.toFixed(0)} ms, GNU tar ${result.tarMs.toFixed(0)} ms, ratio berth/tar ${result.ratio.toFixed(2)} (lower is better; `
-      + 'both decompress beside the extraction, berth also verifies the diff ID)');
+      + 'berth also verifies the blob and the diff ID)');
     console.log(`bench/images/unpack: berth's first unpack in the process (worker start-up, cold JIT; not counted) ${result.berthColdMs.toFixed(0)} ms`);
     if (result.tarTopDirMs !== undefined) {
       console.log(`bench/images/unpack: GNU tar into a +T directory (the placement berth's store uses) ${result.tarTopDirMs.toFixed(0)} ms, `
