@@ -239,6 +239,7 @@ export class ContainerApi {
   /** Run with the container's root mounted (it is while running; else mount for the call). */
   private async withRootfs<T>(record: ContainerRecord, work: (root: string) => Promise<T>): Promise<T> {
     const rootfs = this.service.deps.rootfs;
+    await this.service.rootSettled(record.Id);   // not a second mount beside its create's
     const root = await rootfs.mount(record.Id, record.Image);
     try {
       return await work(root);
@@ -250,6 +251,7 @@ export class ContainerApi {
   /** Like withRootfs for a stream: unmount once the stream is over. */
   private async streamWithRootfs(record: ContainerRecord, open: (root: string) => Promise<Readable>): Promise<Readable> {
     const rootfs = this.service.deps.rootfs;
+    await this.service.rootSettled(record.Id);   // not a second mount beside its create's
     const root = await rootfs.mount(record.Id, record.Image);
     const release = (): void => {
       if (!this.service.store.get(record.Id)?.State.Running) void this.service.unmountRoot(record.Id).catch(() => undefined);

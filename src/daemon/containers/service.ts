@@ -99,23 +99,28 @@ export class ContainerService {
       // the snapshotter's sweep then removes) takes nothing anyone will look for; the renames
       // still keep a kill -9 from leaving half a file
       const durable = record.HostConfig.AutoRemove !== true;
-      // the root stays mounted for the start that usually follows at once (docker run); a
-      // container left created has it unmounted after a while (unmountIdleRoot). Root and
-      // record are independent: made side by side (a crash between them leaves a root without
-      // a record, which the start-up sweep removes, or a record whose root start mounts)
-      const [mounted, saved] = await Promise.allSettled([
-        trace.time('snapshot', () => this.deps.rootfs.mount(id, image.id, idmap, { durable })),
-        trace.time('record', async () => {
+      // the root is mounted while the client goes on (docker run: attach, wait, start), as
+      // dockerd mounts at start: start and every other use of the root wait for it (rootSettled),
+      // and a failed mount is tried again, and reported, by the start. It stays mounted for
+      // that start; a container left created has it unmounted after a while (unmountIdleRoot).
+      // Root and record are independent (a crash between them leaves a root without a record,
+      // which the start-up sweep removes, or a record whose root start mounts)
+      const live = this.liveOf(id);
+      const mounting = trace.time('snapshot', () => this.deps.rootfs.mount(id, image.id, idmap, { durable })).then((root) => {
+        live.mountedRoot = root;
+      }, (err: unknown) => this.deps.log.debug(`mounting the root of ${shortId(id)} at create: ${String(err)}`))
+        .finally(() => { if (live.rootMounting === mounting) live.rootMounting = undefined; });
+      live.rootMounting = mounting;
+      try {
+        await trace.time('record', async () => {
           await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
           await this.store.save(record, { durable });
-        }),
-      ]);
-      if (mounted.status === 'rejected') throw mounted.reason;
-      if (saved.status === 'rejected') throw saved.reason;
-      const root = mounted.value;
+        });
+      } catch (err) {
+        await mounting;
+        throw err;
+      }
       trace.total();
-      const live = this.liveOf(id);
-      live.mountedRoot = root;
       scheduleIdleUnmount(live, () => { void this.unmountIdleRoot(id); });
       this.emit(record, 'create');
       return { Id: id, Warnings: this.deps.resourceWarnings?.(host) ?? [] };
@@ -161,7 +166,11 @@ export class ContainerService {
     // independent trees: removed side by side. Whatever a crash leaves of them is found at
     // the next start (a record without its root is an exited container to remove again,
     // a root without a record is swept, so is an id range without a record)
-    const releaseRoot = (): Promise<void> => this.deps.rootfs.remove(record.Id).then(() => this.deps.userns?.release(record.Id));
+    const releaseRoot = async (): Promise<void> => {
+      await live?.rootMounting;
+      await this.deps.rootfs.remove(record.Id);
+      await this.deps.userns?.release(record.Id);
+    };
     const removeBundle = (): Promise<void> => rm(this.bundleDir(record.Id), { recursive: true, force: true });
     // deferred, the record's directory is renamed away (its deletion follows) and the bundle
     // goes with the root: recover() sweeps the bundles of containers that do not exist
@@ -280,6 +289,7 @@ export class ContainerService {
       trace.mark('leftover-check');
       const idmap = this.deps.userns?.mapsOf(record.Id);
       // mounted by the create just before (docker run), else now
+      await this.rootSettled(record.Id);
       const rootfs = live.mountedRoot ?? await this.deps.rootfs.mount(record.Id, record.Image, idmap);
       live.mountedRoot = rootfs;
       trace.mark('rootfs-mount');
@@ -589,11 +599,18 @@ export class ContainerService {
 
   /** Whether this service holds the container's root mounted (a created one waiting for its start, or running). */
   holdsRootMount(id: string): boolean {
-    return this.live.get(id)?.mountedRoot !== undefined;
+    const live = this.live.get(id);
+    return live?.mountedRoot !== undefined || live?.rootMounting !== undefined;
+  }
+
+  /** Resolves once the root its create began to mount is mounted (or failed to be). */
+  async rootSettled(id: string): Promise<void> {
+    await this.live.get(id)?.rootMounting;
   }
 
   /** Unmount a container's root (forgetting it is mounted first: a failed unmount means mount again). */
   async unmountRoot(id: string): Promise<void> {
+    await this.rootSettled(id);
     const live = this.live.get(id);
     if (live) live.mountedRoot = undefined;
     await this.deps.rootfs.unmount(id);
