@@ -103,22 +103,39 @@ function readPem(file: string, flag: string): Buffer {
   }
 }
 
-function createHttpServer(router: Router, host: ParsedHost, tls: TlsOptions | undefined, sockets: Set<Duplex>): net.Server {
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => { void router.handleRequest(req, res); };
-  let server: http.Server;
-  if (host.kind === 'tcp' && tls) {
-    server = https.createServer({
+/**
+ * What a listen on these hosts would refuse (a bad -H, tcp off loopback without tls, an
+ * unreadable certificate), found before the daemon makes anything: as dockerd, a flag mistake
+ * must not leave a default bridge or firewall table behind.
+ */
+export function checkListenOptions(options: ListenOptions): void {
+  for (const spec of options.hosts) {
+    if (spec.startsWith('fd://')) continue;
+    const host = parseHost(spec);
+    if (host.kind === 'tcp') tlsServerOptions(host, options.tls);
+  }
+}
+
+/** The https options of a tcp listener, or undefined for plain http where that is allowed. */
+function tlsServerOptions(host: ParsedHost & { kind: 'tcp' }, tls: TlsOptions | undefined): https.ServerOptions | undefined {
+  if (tls) {
+    return {
       cert: readPem(tls.cert, '--tlscert'), key: readPem(tls.key, '--tlskey'),
       ...(tls.ca !== undefined ? { ca: readPem(tls.ca, '--tlscacert') } : {}),
       requestCert: tls.verify, rejectUnauthorized: tls.verify,
-    }, onRequest);
-  } else {
-    if (host.kind === 'tcp' && !isLoopback(host.host)) {
-      throw invalidArgument('INSECURE_TCP', `refusing to listen on tcp://${host.host}:${host.port} without tls`,
-        { hint: 'use --tlsverify with --tlscacert/--tlscert/--tlskey, or a loopback address' });
-    }
-    server = http.createServer(onRequest);
+    };
   }
+  if (!isLoopback(host.host)) {
+    throw invalidArgument('INSECURE_TCP', `refusing to listen on tcp://${host.host}:${host.port} without tls`,
+      { hint: 'use --tlsverify with --tlscacert/--tlscert/--tlskey, or a loopback address' });
+  }
+  return undefined;
+}
+
+function createHttpServer(router: Router, host: ParsedHost, tls: TlsOptions | undefined, sockets: Set<Duplex>): net.Server {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => { void router.handleRequest(req, res); };
+  const secure = host.kind === 'tcp' ? tlsServerOptions(host, tls) : undefined;
+  const server: http.Server = secure ? https.createServer(secure, onRequest) : http.createServer(onRequest);
   // long streams (events, logs -f, attach) must not be cut by Node's default timeouts
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;

@@ -109,7 +109,7 @@ export async function importBusybox(daemon: Berthd): Promise<string> {
 }
 
 /** Everything this daemon could have left on the host; empty when nothing leaked. */
-export async function findLeaks(daemon: Berthd): Promise<string[]> {
+export async function findLeaks(daemon: Pick<Berthd, 'dir' | 'dataRoot' | 'cgroupParent'>): Promise<string[]> {
   const leaks: string[] = [];
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
   for (const line of mountinfo.split('\n')) if (line.includes(daemon.dir)) leaks.push(`mount: ${line.split(' ')[4]}`);

@@ -1,6 +1,7 @@
 // berthd listening on tcp with --tlsverify, as dockerd does: the real docker CLI with the CA and
 // a client certificate gets answers; without a client certificate, or trusting another CA, it is
-// refused; a certificate file that cannot be read stops berthd at start with an error naming it.
+// refused; a certificate file that cannot be read stops berthd at start with an error naming it,
+// before it has made anything.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -47,6 +48,8 @@ test('berthd serves the API over tcp with --tlsverify and refuses clients withou
     const broken = await startBerthd({ dir: brokenDir, token: 'tlsbad' }, ['-H', `tcp://127.0.0.1:${port + 1}`, '--tlsverify', '--tlscacert', pem('ca.pem'), '--tlscert', pem('missing.pem'), '--tlskey', pem('server-key.pem')])
       .then(() => 'started', (err: unknown) => String(err));
     assert.match(broken, /--tlscert .*missing\.pem/);
+    // the flag mistake stops berthd before it makes its default bridge, firewall table or cgroups
+    assert.deepEqual(await findLeaks({ dir: brokenDir, dataRoot: path.join(brokenDir, 'data'), cgroupParent: '/berth-test-tlsbad' }), []);
   } finally {
     await rm(pki, { recursive: true, force: true });
   }
