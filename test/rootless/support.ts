@@ -38,23 +38,30 @@ function freeRangeStart(texts: readonly string[]): number {
   return Math.ceil(end / 65536) * 65536;
 }
 
+/**
+ * The subid files with the user's lines replaced by `lines` (none: dropped). Only the user's own
+ * lines change, in the file as it is now: restoring a copy saved at the start undid whatever
+ * else changed meanwhile (another test user's range stayed behind when two runs overlapped).
+ */
+async function setSubidLines(name: string, lines: readonly string[]): Promise<void> {
+  for (const file of SUBID_FILES) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    const kept = text.split('\n').filter((line) => line !== '' && !line.startsWith(`${name}:`));
+    await writeFile(file, [...kept, ...lines].map((line) => `${line}\n`).join(''));
+  }
+}
+
 export async function createTestUser(token: string): Promise<TestUser> {
   const name = `berthtest-${token}`;
   const dir = await mkdtemp(path.join(os.tmpdir(), `berth-rootless-${token}-`));
   await chmod(dir, 0o755);
   const home = path.join(dir, 'home');
-  const saved = await Promise.all(SUBID_FILES.map((f) => readFile(f, 'utf8').catch(() => '')));
-  const restore = async (): Promise<void> => {
-    for (const [i, file] of SUBID_FILES.entries()) await writeFile(file, saved[i] ?? '');
-  };
   await run('useradd', ['--create-home', '--home-dir', home, '--shell', '/bin/sh', '--user-group', name]);
   const uid = Number((await run('id', ['-u', name])).stdout.trim());
   const gid = Number((await run('id', ['-g', name])).stdout.trim());
-  const subidStart = freeRangeStart(saved);
-  for (const [i, file] of SUBID_FILES.entries()) {
-    // our range only: whatever useradd added for the user is dropped with the rest of its edits
-    await writeFile(file, `${saved[i] ?? ''}${saved[i]?.endsWith('\n') === false && saved[i] !== '' ? '\n' : ''}${name}:${subidStart}:65536\n`);
-  }
+  const subidStart = freeRangeStart(await Promise.all(SUBID_FILES.map((f) => readFile(f, 'utf8').catch(() => ''))));
+  // our range only: whatever useradd added for the user is replaced
+  await setSubidLines(name, [`${name}:${subidStart}:65536`]);
   const runtimeDir = path.join(dir, 'xdg-runtime');
   await mkdir(runtimeDir, { mode: 0o700 });
   await chown(runtimeDir, uid, gid);
@@ -62,7 +69,7 @@ export async function createTestUser(token: string): Promise<TestUser> {
     name, uid, gid, home, subidStart, dir, runtimeDir,
     remove: async () => {
       await run('userdel', ['--remove', name]).catch(() => undefined);
-      await restore();
+      await setSubidLines(name, []);
       await rm(dir, { recursive: true, force: true });
     },
   };
