@@ -28,6 +28,8 @@ export interface ProgressMessage {
   id?: string;
   progressDetail?: { current?: number; total?: number };
   progress?: string;
+  /** what docker's push ends with, for clients that read the pushed digest */
+  aux?: { Tag: string; Digest: string; Size: number };
 }
 
 const IMAGE_LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
@@ -145,6 +147,7 @@ export class ImagesApi {
         const target = each === undefined ? ref : { ...ref, tag: each };
         const result = await pushImage(client, this.images.pushStore(), target, { onProgress: (e) => progress(toMessage(e)) });
         progress({ status: `${target.tag ?? 'latest'}: digest: ${result.pushed.digest} size: ${result.pushed.size}` });
+        progress({ progressDetail: {}, aux: { Tag: target.tag ?? 'latest', Digest: result.pushed.digest, Size: result.pushed.size } });
         this.events.publish('image', 'push', familiarString(target), { name: familiarString(target) });
       }
     } finally {

@@ -1,6 +1,7 @@
 // /images/... routes: list, inspect, history, tag, remove, prune, pull and import
 // (/images/create), push, save (/images/get), load; search answers not implemented.
 import { BerthError, invalidArgument } from '../../../errors/berth-error.js';
+import { familiarString, isCanonicalDigest, parseReference, parseTag } from '../../../oci/reference.js';
 import type { Exchange } from '../../exchange.js';
 import { toHttpError } from '../../http-errors.js';
 import type { Route } from '../../router.js';
@@ -28,6 +29,20 @@ export function registryAuth(ex: Exchange): RegistryAuth | undefined {
   const server = pick('serveraddress'); if (server) auth.serveraddress = server;
   const token = pick('identitytoken'); if (token) auth.identitytoken = token;
   return Object.keys(auth).length > 0 ? auth : undefined;
+}
+
+/**
+ * A name and the `tag` query parameter as one reference, as dockerd joins them: the tag replaces
+ * one the name already has (`repo:v1` with tag=v2 is `repo:v2`), a digest in `tag` pins it.
+ */
+export function referenceWithTag(name: string, tag: string | undefined): string {
+  if (!tag) return name;
+  const ref = parseReference(name);
+  if (tag.startsWith('sha256:')) {
+    if (!isCanonicalDigest(tag)) throw invalidArgument('INVALID_REFERENCE', `invalid digest "${tag.slice(0, 80)}"`);
+    return familiarString({ domain: ref.domain, path: ref.path, digest: tag });
+  }
+  return familiarString({ domain: ref.domain, path: ref.path, tag: parseTag(tag), ...(ref.digest ? { digest: ref.digest } : {}) });
 }
 
 /** Run a streaming operation: progress lines, then an error line if it fails midway. */
@@ -68,13 +83,13 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
     { method: 'GET', path: '/images/{name*}/get', handler: async (ex) => { await sendTar(ex, backend.save([ex.param('name')])); } },
     { method: 'POST', path: '/images/{name*}/push', handler: async (ex) => {
       const auth = registryAuth(ex);
-      const tag = ex.queryString('tag') || undefined;
-      await progressStream(ex, (progress) => backend.push(ex.param('name'), tag, auth ? { auth } : {}, progress));
+      const name = referenceWithTag(ex.param('name'), ex.queryString('tag'));
+      await progressStream(ex, (progress) => backend.push(name, undefined, auth ? { auth } : {}, progress));
     } },
     { method: 'POST', path: '/images/{name*}/tag', handler: async (ex) => {
       const repo = ex.queryString('repo');
       if (!repo) throw invalidArgument('NO_REPO', 'repository name must have at least one component');
-      await backend.tag(ex.param('name'), repo, ex.queryString('tag') || undefined);
+      await backend.tag(ex.param('name'), referenceWithTag(repo, ex.queryString('tag')), undefined);
       ex.noContent(201);
     } },
     { method: 'DELETE', path: '/images/{name*}', handler: async (ex) => {
@@ -89,7 +104,7 @@ async function createImage(ex: Exchange, backend: ImagesBackend): Promise<void> 
   const platform = ex.queryString('platform') || undefined;
   if (fromImage) {
     const tag = ex.queryString('tag');
-    const reference = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
+    const reference = referenceWithTag(fromImage, tag);
     const auth = registryAuth(ex);
     // no tag: every tag of the repository, as the API documents (docker pull --all-tags)
     await progressStream(ex, (progress) => backend.pull(reference,
