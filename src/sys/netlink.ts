@@ -5,6 +5,8 @@
 // (main) thread, which then returns to its own namespace at once: no JavaScript runs there.
 // Requests are synchronous (the kernel answers within send(), in tens of microseconds), but
 // a link's deletion, which waits for RCU grace periods (15-40 ms), goes on a koffi thread.
+// Rootless berthd cannot come back from its rootless netns, so it makes sockets there from a
+// worker thread that enters for good instead (netns-sockets.ts).
 import { closeSync, openSync } from 'node:fs';
 import { BerthError, internal } from '../errors/berth-error.js';
 import { errnoName } from './errno.js';

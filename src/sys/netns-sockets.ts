@@ -9,11 +9,18 @@
 // call is synchronous for the caller (it waits on a shared word, ~0.1 ms), since an fd is
 // process-wide: Node then wraps it (dgram bind({fd}), net.Server listen({fd}),
 // new net.Socket({fd}).connect()).
+//
+// Rootful berthd acts in a container's namespace the other way, insideNetns (netlink.ts): its
+// main thread enters, works synchronously and returns, which needs CAP_SYS_ADMIN over the host's
+// namespace. The two stay apart on purpose: each strategy is the only one its caller can use
+// (no way back for rootless; for rootful, the caller's own synchronous code, a spawn, an nft
+// run, a netlink socket, which a worker thread cannot run for it), so one helper would only
+// add a branch that every caller takes the same way.
 import { createRequire } from 'node:module';
 import { isIPv4 } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { BerthError } from '../errors/berth-error.js';
-import { errnoName } from './fs-native.js';
+import { errnoName } from './errno.js';
 
 export interface SocketRequest {
   protocol: 'tcp' | 'udp';
