@@ -320,8 +320,12 @@ export class ContainerService {
     const state = runningState(record.State, process.pid);
     // each run's checks start from "starting" (also after a daemon restart)
     const running = { ...record, State: healthProbeOf(record.Config) ? { ...state, Health: healthAtStart(record.State.Health) } : state };
-    await this.store.save(running, { durable: false });
-    trace.mark('record');
+    // the start answers without waiting for the running state to reach the disk: the store
+    // writes it in order with the container's later changes (the exit's, the removal). A kill -9
+    // in the few ms before it lands leaves the record of a created container (the start-up
+    // sweep of the runtime's state kills its process)
+    void this.store.save(running, { durable: false }).catch((err: unknown) =>
+      this.deps.log.warn(`recording the start of ${shortId(record.Id)}: ${String(err)}`));
     trace.total();
     this.emit(running, 'start');
     for (const watcher of this.watchers) watcher.runStarted(running);
@@ -486,8 +490,9 @@ export class ContainerService {
       await this.store.save({ ...current, ManuallyStopped: true });
       await this.stopLocked(current, options);
     });
-    // the exit handler queued behind us records the exit before stop answers
+    // the exit handler queued behind us records the exit (and its die event) before stop answers
     await this.lock.run(record.Id, async () => undefined);
+    this.emit(record, 'stop');
   }
 
   private async stopLocked(record: ContainerRecord, options: { signal?: string; timeoutSeconds?: number }): Promise<void> {
@@ -499,7 +504,7 @@ export class ContainerService {
       this.emit(record, 'kill', { signal: '9' });
       await this.killAndWait(record, 'SIGKILL', 30_000);
     }
-    this.emit(record, 'stop');
+    // the caller emits 'stop' once the exit handler (queued behind this lock) emitted 'die', as dockerd orders them
   }
 
   /** Signal the container and wait for its exit; false when it did not exit in time. */
@@ -525,13 +530,16 @@ export class ContainerService {
 
   async restart(idOrName: string, options: { signal?: string; timeoutSeconds?: number } = {}): Promise<void> {
     const record = this.store.resolve(idOrName);
+    let stopped = false;
     await this.lock.run(record.Id, async () => {
       const current = this.store.resolve(record.Id);
       this.cancelRestart(current.Id);
-      if (current.State.Running) await this.stopLocked(current, options);
+      stopped = current.State.Running;
+      if (stopped) await this.stopLocked(current, options);
     });
     // the exit handler runs under the lock too: start once it has recorded the exit
     await this.lock.run(record.Id, async () => {
+      if (stopped) this.emit(record, 'stop');
       const current = this.store.resolve(record.Id);
       if (current.State.Running) return;
       await this.startLocked({ ...current, ManuallyStopped: false, State: { ...current.State, Restarting: false } });
@@ -684,7 +692,7 @@ export class ContainerService {
         this.deps.log.warn(`stopping ${shortId(record.Id)}: ${String(err)}`));
     }));
     // let the exit handlers record the exits
-    await Promise.all(running.map((record) => this.lock.run(record.Id, async () => undefined)));
+    await Promise.all(running.map((record) => this.lock.run(record.Id, async () => { this.emit(record, 'stop'); })));
     await this.teardownsDone();
   }
 }
