@@ -35,7 +35,7 @@ import { BuildService, buildImage } from '../daemon/build/build-service.js';
 import { sandboxBuildNetwork } from '../daemon/build/run-backend.js';
 import { formatPhase } from '../util/phase-timer.js';
 import { API_VERSION_NEWEST, API_VERSION_OLDEST } from '../server/api-version.js';
-import { checkListenOptions, listenApi, type ApiListener } from '../server/listener.js';
+import { listenApi, prepareListen, type ApiListener } from '../server/listener.js';
 import { Router } from '../server/router.js';
 import { buildRoutes } from '../server/routes/build/routes.js';
 import { containerRoutes } from '../server/routes/containers/routes.js';
@@ -93,8 +93,8 @@ function cgroupAccess(manager: CgroupManager): CgroupAccess {
 
 export async function startDaemon(config: ResolvedConfig, log: Logger, platform: DaemonPlatform): Promise<RunningDaemon> {
   for (const warning of platform.warnings) log.warn(warning);
-  const listenOptions = { hosts: config.hosts, ...(config.tls ? { tls: config.tls } : {}), socketGroup: config.group };
-  checkListenOptions(listenOptions);
+  // hosts parsed and certificates read before anything is made (a flag mistake leaves nothing)
+  const listen = prepareListen({ hosts: config.hosts, ...(config.tls ? { tls: config.tls } : {}), socketGroup: config.group });
   await mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(config.execRoot, { recursive: true, mode: 0o700 });
   const events = new EventBus();
@@ -212,7 +212,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
       },
       prune: (options) => builder.prune(options),
     }));
-  const listener = await listenApi(router, listenOptions, log);
+  const listener = await listenApi(router, listen, log);
   await restartContainers(containers, wasRunning, log);
   events.publish('daemon', 'start', os.hostname(), { name: os.hostname() });
   return {

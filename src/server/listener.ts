@@ -53,17 +53,60 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-export async function listenApi(router: Router, options: ListenOptions, log: Logger): Promise<ApiListener> {
+/**
+ * Listen options checked and loaded: every host parsed, the TLS files read (once, shared by
+ * every tcp host). Made before the daemon makes anything, so that a flag mistake stops it first.
+ */
+export interface PreparedListen {
+  readonly prepared: true;
+  readonly hosts: readonly PreparedHost[];
+  readonly socketGroup?: string;
+}
+
+export type PreparedHost =
+  | { spec: string; kind: 'activated' }
+  | { spec: string; kind: 'unix'; path: string }
+  /** secure: the https options, or undefined for plain http on loopback */
+  | { spec: string; kind: 'tcp'; host: string; port: number; secure: https.ServerOptions | undefined };
+
+/** How a PEM file is read (a recording fake in unit tests). */
+export type PemReader = (file: string) => Buffer;
+
+/**
+ * What a listen on these hosts would refuse (a bad -H, tcp off loopback without tls, an
+ * unreadable certificate) as an error, found before the daemon makes anything: as dockerd, a
+ * flag mistake must not leave a default bridge or firewall table behind. The certificate and
+ * keys are read here, and only here.
+ */
+export function prepareListen(options: ListenOptions, readPemFile: PemReader = readFileSync): PreparedListen {
+  let secure: https.ServerOptions | undefined;
+  const hosts = options.hosts.map((spec): PreparedHost => {
+    if (spec.startsWith('fd://')) return { spec, kind: 'activated' };
+    const host = parseHost(spec);
+    if (host.kind === 'unix') return { spec, ...host };
+    if (options.tls) secure ??= tlsServerOptions(options.tls, readPemFile);
+    else if (!isLoopback(host.host)) {
+      throw invalidArgument('INSECURE_TCP', `refusing to listen on tcp://${host.host}:${host.port} without tls`,
+        { hint: 'use --tlsverify with --tlscacert/--tlscert/--tlskey, or a loopback address' });
+    }
+    return { spec, ...host, secure: options.tls ? secure : undefined };
+  });
+  return { prepared: true, hosts, ...(options.socketGroup !== undefined ? { socketGroup: options.socketGroup } : {}) };
+}
+
+/** Listens on every host; options not prepared yet are prepared here. */
+export async function listenApi(router: Router, options: ListenOptions | PreparedListen, log: Logger): Promise<ApiListener> {
+  const plan = 'prepared' in options ? options : prepareListen(options);
   const servers: net.Server[] = [];
   const addresses: string[] = [];
   const unixPaths: string[] = [];
   const sockets = new Set<Duplex>();
   try {
-    for (const spec of options.hosts) {
-      if (spec.startsWith('fd://')) {
-        for (const fd of activatedFds(spec)) {
+    for (const host of plan.hosts) {
+      if (host.kind === 'activated') {
+        for (const fd of activatedFds(host.spec)) {
           // systemd owns the socket (berthd.socket): local, like a unix socket
-          const server = createHttpServer(router, { kind: 'unix', path: spec }, options.tls, sockets);
+          const server = createHttpServer(router, undefined, sockets);
           await listen(server, { fd });
           servers.push(server);
           addresses.push(`fd://${fd}`);
@@ -71,21 +114,20 @@ export async function listenApi(router: Router, options: ListenOptions, log: Log
         }
         continue;
       }
-      const parsed = parseHost(spec);
-      const server = createHttpServer(router, parsed, options.tls, sockets);
-      if (parsed.kind === 'unix') {
-        await prepareSocketPath(parsed.path);
-        await listen(server, { path: parsed.path });
-        unixPaths.push(parsed.path);
-        await chmod(parsed.path, 0o660);
-        const gid = await groupId(options.socketGroup ?? 'berth');
-        if (gid !== undefined) await chown(parsed.path, 0, gid).catch(() => undefined);
+      const server = createHttpServer(router, host.kind === 'tcp' ? host.secure : undefined, sockets);
+      if (host.kind === 'unix') {
+        await prepareSocketPath(host.path);
+        await listen(server, { path: host.path });
+        unixPaths.push(host.path);
+        await chmod(host.path, 0o660);
+        const gid = await groupId(plan.socketGroup ?? 'berth');
+        if (gid !== undefined) await chown(host.path, 0, gid).catch(() => undefined);
       } else {
-        await listen(server, { host: parsed.host, port: parsed.port });
+        await listen(server, { host: host.host, port: host.port });
       }
       servers.push(server);
-      addresses.push(spec);
-      log.info(`api listening on ${spec}`);
+      addresses.push(host.spec);
+      log.info(`api listening on ${host.spec}`);
     }
   } catch (err) {
     await closeAll(servers, sockets, unixPaths);
@@ -94,47 +136,24 @@ export async function listenApi(router: Router, options: ListenOptions, log: Log
   return { addresses, close: async () => { await closeAll(servers, sockets, unixPaths); } };
 }
 
-/** A certificate or key file's contents (node wants PEM, not a path), read once at start. */
-function readPem(file: string, flag: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw invalidArgument('TLS_CONFIG', `cannot read ${flag} ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err });
-  }
+/** The https options of the tcp listeners: node wants the PEM contents, not paths. */
+function tlsServerOptions(tls: TlsOptions, readPemFile: PemReader): https.ServerOptions {
+  const readPem = (file: string, flag: string): Buffer => {
+    try {
+      return readPemFile(file);
+    } catch (err) {
+      throw invalidArgument('TLS_CONFIG', `cannot read ${flag} ${file}: ${errnoCode(err) ?? String(err)}`, { cause: err });
+    }
+  };
+  return {
+    cert: readPem(tls.cert, '--tlscert'), key: readPem(tls.key, '--tlskey'),
+    ...(tls.ca !== undefined ? { ca: readPem(tls.ca, '--tlscacert') } : {}),
+    requestCert: tls.verify, rejectUnauthorized: tls.verify,
+  };
 }
 
-/**
- * What a listen on these hosts would refuse (a bad -H, tcp off loopback without tls, an
- * unreadable certificate), found before the daemon makes anything: as dockerd, a flag mistake
- * must not leave a default bridge or firewall table behind.
- */
-export function checkListenOptions(options: ListenOptions): void {
-  for (const spec of options.hosts) {
-    if (spec.startsWith('fd://')) continue;
-    const host = parseHost(spec);
-    if (host.kind === 'tcp') tlsServerOptions(host, options.tls);
-  }
-}
-
-/** The https options of a tcp listener, or undefined for plain http where that is allowed. */
-function tlsServerOptions(host: ParsedHost & { kind: 'tcp' }, tls: TlsOptions | undefined): https.ServerOptions | undefined {
-  if (tls) {
-    return {
-      cert: readPem(tls.cert, '--tlscert'), key: readPem(tls.key, '--tlskey'),
-      ...(tls.ca !== undefined ? { ca: readPem(tls.ca, '--tlscacert') } : {}),
-      requestCert: tls.verify, rejectUnauthorized: tls.verify,
-    };
-  }
-  if (!isLoopback(host.host)) {
-    throw invalidArgument('INSECURE_TCP', `refusing to listen on tcp://${host.host}:${host.port} without tls`,
-      { hint: 'use --tlsverify with --tlscacert/--tlscert/--tlskey, or a loopback address' });
-  }
-  return undefined;
-}
-
-function createHttpServer(router: Router, host: ParsedHost, tls: TlsOptions | undefined, sockets: Set<Duplex>): net.Server {
+function createHttpServer(router: Router, secure: https.ServerOptions | undefined, sockets: Set<Duplex>): net.Server {
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => { void router.handleRequest(req, res); };
-  const secure = host.kind === 'tcp' ? tlsServerOptions(host, tls) : undefined;
   const server: http.Server = secure ? https.createServer(secure, onRequest) : http.createServer(onRequest);
   // long streams (events, logs -f, attach) must not be cut by Node's default timeouts
   server.requestTimeout = 0;
