@@ -28,6 +28,9 @@ export const imageRecordSchema = z.object({
 });
 export type ImageRecord = z.infer<typeof imageRecordSchema>;
 
+/** records kept in memory at most (each a few hundred bytes); the oldest goes first */
+const MAX_CACHED_RECORDS = 4096;
+
 const namesSchema = z.record(z.string(), digest);
 
 export interface Lease {
@@ -57,6 +60,10 @@ class Mutex {
 export class ImageMetadataStore {
   private readonly lock = new Mutex();
   private names: Record<string, Digest> | undefined;
+  /** image records as last read or written here, by id */
+  private readonly records = new Map<Digest, ImageRecord>();
+  /** counts puts and deletes: a read that saw one happen meanwhile is not kept */
+  private generation = 0;
 
   constructor(readonly root: string) {}
 
@@ -65,6 +72,12 @@ export class ImageMetadataStore {
   }
 
   async getImage(id: Digest): Promise<ImageRecord> {
+    // every container create reads its image's record: this store is the records' only writer,
+    // so what it read or wrote is kept (a copy is handed out: callers may change theirs)
+    const known = this.records.get(id);
+    if (known !== undefined) return structuredClone(known);
+    // a put or delete while this read is on its way makes what it read too old to keep
+    const generation = this.generation;
     let raw: string;
     try {
       raw = await readFile(this.imageFile(id), 'utf8');
@@ -72,7 +85,15 @@ export class ImageMetadataStore {
       if (errnoCode(err) === 'ENOENT') throw notFound('NO_SUCH_IMAGE', `no such image: ${id}`);
       throw err;
     }
-    return validate(imageRecordSchema, JSON.parse(raw), `image record ${id}`);
+    const record = validate(imageRecordSchema, JSON.parse(raw), `image record ${id}`);
+    if (generation === this.generation) this.remember(record);
+    return structuredClone(record);
+  }
+
+  private remember(record: ImageRecord): void {
+    const oldest = this.records.keys().next();
+    if (this.records.size >= MAX_CACHED_RECORDS && oldest.done !== true) this.records.delete(oldest.value);
+    this.records.set(record.id, record);
   }
 
   async hasImage(id: Digest): Promise<boolean> {
@@ -80,10 +101,16 @@ export class ImageMetadataStore {
   }
 
   async putImage(record: ImageRecord): Promise<void> {
+    // forgotten first: a failed write leaves the disk, not the cache, to say what is there
+    this.records.delete(record.id);
+    const generation = ++this.generation;
     await writeJsonAtomic(this.imageFile(record.id), record);
+    if (generation === this.generation) this.remember(structuredClone(record));
   }
 
   async deleteImage(id: Digest): Promise<void> {
+    this.records.delete(id);
+    this.generation++;
     await rm(this.imageFile(id), { force: true });
   }
 
