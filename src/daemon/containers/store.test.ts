@@ -80,3 +80,31 @@ test('remove with purgeLater: gone from index and disk at once; a crash\'s lefto
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('saves nobody waited for land in order, and never after the removal that followed them', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-store-'));
+  try {
+    const store = new ContainerStore(dir);
+    await store.load();
+    const id = 'ab' + '6'.repeat(62);
+    await store.save(rec(id, '/late'));
+    // three run-state changes in a row, none awaited (as start answers before its record is written)
+    const first = store.save({ ...rec(id, '/late'), RestartCount: 1 }, { durable: false });
+    const second = store.save({ ...rec(id, '/late'), RestartCount: 2 }, { durable: false });
+    await Promise.all([first, second]);
+    const reloaded = new ContainerStore(dir);
+    await reloaded.load();
+    assert.equal(reloaded.get(id)?.RestartCount, 2, 'the last save is the one on disk');
+    // a save still queued when the removal comes is dropped, so the directory is not made again
+    const late = store.save({ ...rec(id, '/late'), RestartCount: 3 }, { durable: false });
+    const purges: Array<Promise<void>> = [];
+    await store.remove(rec(id, '/late'), { purgeLater: (purge) => purges.push(purge) });
+    await late;
+    await store.written(id);
+    await Promise.all(purges);
+    assert.deepEqual(await readdir(dir), [], 'nothing revived the removed record');
+    assert.equal(store.get(id), undefined);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -22,6 +22,8 @@ export interface StoreWarning {
 export class ContainerStore {
   private readonly byId = new Map<string, ContainerRecord>();
   private readonly byName = new Map<string, string>();
+  /** per container, the last of its queued disk writes (saves and the removal run one at a time, in order) */
+  private readonly writes = new Map<string, Promise<void>>();
   /** ids whose record was found corrupt and moved aside, at this load or an earlier one (their snapshots are kept) */
   readonly setAsideIds: string[] = [];
 
@@ -126,7 +128,29 @@ export class ContainerStore {
   async save(record: ContainerRecord, options: AtomicWriteOptions = {}): Promise<void> {
     this.byId.set(record.Id, record);
     this.byName.set(record.Name, record.Id);
-    await writeJsonAtomic(path.join(this.dir(record.Id), 'config.v2.json'), record, 0o600, options);
+    await this.queue(record.Id, async () => {
+      // removed while this write waited for its turn: writing now would bring the record back
+      if (this.byId.get(record.Id) === undefined) return;
+      await writeJsonAtomic(path.join(this.dir(record.Id), 'config.v2.json'), record, 0o600, options);
+    });
+  }
+
+  /**
+   * Run a disk change of one container after its earlier ones: a save the caller did not wait
+   * for (the running state, written after start answers) lands before a later save or the
+   * removal, never after it.
+   */
+  private async queue(id: string, work: () => Promise<void>): Promise<void> {
+    const done = (this.writes.get(id) ?? Promise.resolve()).then(work);
+    const settled = done.catch(() => undefined);
+    this.writes.set(id, settled);
+    void settled.then(() => { if (this.writes.get(id) === settled) this.writes.delete(id); });
+    await done;
+  }
+
+  /** Resolves once every write queued for the container so far has ended. */
+  async written(id: string): Promise<void> {
+    await this.writes.get(id);
   }
 
   /** Keep a record in memory only (one that is removed next: nothing to persist). */
@@ -142,17 +166,19 @@ export class ContainerStore {
   async remove(record: ContainerRecord, options: { purgeLater?: (purge: Promise<void>) => void } = {}): Promise<void> {
     this.byId.delete(record.Id);
     this.releaseName(record.Name, record.Id);
-    if (!options.purgeLater) {
-      await rm(this.dir(record.Id), { recursive: true, force: true });
-      return;
-    }
-    const doomed = path.join(this.root, `${REMOVED_PREFIX}${record.Id}-${randomBytes(4).toString('hex')}`);
-    try {
-      await rename(this.dir(record.Id), doomed);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return;
-      throw err;
-    }
-    options.purgeLater(rm(doomed, { recursive: true, force: true }));
+    await this.queue(record.Id, async () => {
+      if (!options.purgeLater) {
+        await rm(this.dir(record.Id), { recursive: true, force: true });
+        return;
+      }
+      const doomed = path.join(this.root, `${REMOVED_PREFIX}${record.Id}-${randomBytes(4).toString('hex')}`);
+      try {
+        await rename(this.dir(record.Id), doomed);
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return;
+        throw err;
+      }
+      options.purgeLater(rm(doomed, { recursive: true, force: true }));
+    });
   }
 }
