@@ -649,9 +649,13 @@ export class ContainerService {
     for (const warning of await this.store.load()) this.deps.log.warn(`container ${warning.id}: ${warning.message}`);
     await this.sweepBundles();
     const wasRunning: ContainerRecord[] = [];
+    const held = await this.runtimeContainerIds();
     for (const record of this.store.all()) {
       this.liveOf(record.Id);
-      const ran = record.State.Running || record.State.Restarting || record.State.Status === 'removing';
+      // start answers before its running state is written: a record still "created" whose
+      // container the runtime holds was started by a berthd that died before the write landed
+      const startedUnrecorded = record.State.Status === 'created' && held.has(record.Id);
+      const ran = record.State.Running || record.State.Restarting || record.State.Status === 'removing' || startedUnrecorded;
       if (ran) await this.cleanupRun(record);
       if (record.HostConfig.AutoRemove && (ran || record.State.Status === 'exited')) {
         // as dockerd: an --rm container whose run ended while the daemon was away goes now
@@ -660,11 +664,22 @@ export class ContainerService {
       }
       if (ran) {
         wasRunning.push(record);
-        const exited = { ...record, State: stoppedState(record.State, 255, record.State.Running ? 'daemon exited while the container was running' : '', false) };
+        const died = record.State.Running || startedUnrecorded;
+        const exited = { ...record, State: stoppedState(record.State, 255, died ? 'daemon exited while the container was running' : '', false) };
         await this.store.save(exited);
       }
     }
     return wasRunning;
+  }
+
+  /** Ids of the containers the runtimes hold (a runtime that cannot list counts as holding none). */
+  private async runtimeContainerIds(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const name of this.deps.runtimes.names()) {
+      const states = await this.deps.runtimes.get(name).list().catch(() => []);
+      for (const state of states) ids.add(state.id);
+    }
+    return ids;
   }
 
   /** Bundles of containers that no longer exist (an --rm removal deletes its bundle after answering; a crash may cut that short). */
