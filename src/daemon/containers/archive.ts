@@ -81,10 +81,22 @@ export async function exportRootfs(root: string): Promise<Readable> {
   return packEntries(root, (await readdir(root)).sort());
 }
 
+/**
+ * A tar stream of `entries` under `cwd`. Destroying it (the client went away) skips every entry
+ * not yet started and drains the one being read, so its open file is closed (else it would be
+ * held open, and the root busy, for as long as berthd runs).
+ */
 function packEntries(cwd: string, entries: string[]): Readable {
   const out = new PassThrough();
-  const pack = tar.c({ cwd, portable: false, follow: false, noDirRecurse: false }, entries);
+  let abandoned = false;
+  const pack = tar.c({ cwd, portable: false, follow: false, noDirRecurse: false, filter: () => !abandoned }, entries);
   pack.on('error', (err: unknown) => { out.destroy(err instanceof Error ? err : new Error(String(err))); });
+  out.once('close', () => {
+    if (out.readableEnded) return;
+    abandoned = true;
+    pack.unpipe(out);
+    pack.resume();
+  });
   pack.pipe(out);
   return out;
 }

@@ -35,6 +35,7 @@ export function archiveRoutes(backend: ContainersBackend): Route[] {
         out.on('close', resolve);
         tar.on('error', () => { out.destroy(); resolve(); });
       });
+      if (!tar.readableEnded) tar.destroy();
     } },
     { method: 'PUT', path: '/containers/{id}/archive', handler: async (ex) => {
       await backend.archivePut(ex.param('id'), archivePath(ex), ex.bodyStream(), {

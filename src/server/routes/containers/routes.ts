@@ -6,6 +6,7 @@ import { execCreateSchema, execStartSchema } from '../../../daemon/containers/ex
 import type { Exchange } from '../../exchange.js';
 import type { Route } from '../../router.js';
 import { parseTimestampNanos } from '../../timestamps.js';
+import { shapeContainerInspect } from '../../version-shapes.js';
 import type { ContainersBackend } from './backend.js';
 import { attachRoute, execStartRoute, logsRoute } from './streams.js';
 import { archiveRoutes } from './archive-routes.js';
@@ -44,7 +45,7 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       ex.json(201, await backend.create(body, name || undefined));
     } },
     { method: 'GET', path: '/containers/{id}/json', handler: async (ex) => {
-      ex.json(200, await backend.inspect(ex.param('id'), ex.queryBool('size')));
+      ex.json(200, shapeContainerInspect(await backend.inspect(ex.param('id'), ex.queryBool('size')), ex.apiVersion));
     } },
     { method: 'GET', path: '/containers/{id}/top', handler: async (ex) => {
       ex.json(200, await backend.top(ex.param('id'), ex.queryString('ps_args') || '-ef'));
@@ -56,6 +57,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       const out = ex.download('application/x-tar');
       tar.pipe(out);
       await new Promise<void>((resolve) => { out.on('finish', resolve); out.on('close', resolve); });
+      // a client that hung up: the tar stops reading the root (and releases its mount)
+      if (!tar.readableEnded) tar.destroy();
     } },
     { method: 'GET', path: '/containers/{id}/stats', handler: async (ex) => {
       const stream = ex.queryBool('stream', true);

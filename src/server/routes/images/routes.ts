@@ -4,6 +4,7 @@ import { BerthError, invalidArgument } from '../../../errors/berth-error.js';
 import { familiarString, isCanonicalDigest, parseReference, parseTag } from '../../../oci/reference.js';
 import type { Exchange } from '../../exchange.js';
 import { toHttpError } from '../../http-errors.js';
+import { shapeImageInspect } from '../../version-shapes.js';
 import type { Route } from '../../router.js';
 import type { ImagesBackend, ProgressMessage, RegistryAuth } from './backend.js';
 
@@ -78,7 +79,7 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
       for (const message of result.messages) out.write({ stream: `${message}\n` });
       out.end();
     } },
-    { method: 'GET', path: '/images/{name*}/json', handler: async (ex) => { ex.json(200, await backend.inspect(ex.param('name'))); } },
+    { method: 'GET', path: '/images/{name*}/json', handler: async (ex) => { ex.json(200, shapeImageInspect(await backend.inspect(ex.param('name')), ex.apiVersion)); } },
     { method: 'GET', path: '/images/{name*}/history', handler: async (ex) => { ex.json(200, await backend.history(ex.param('name'))); } },
     { method: 'GET', path: '/images/{name*}/get', handler: async (ex) => { await sendTar(ex, backend.save([ex.param('name')])); } },
     { method: 'POST', path: '/images/{name*}/push', handler: async (ex) => {
