@@ -3,7 +3,7 @@
 // native helper) and one that drives an external runc/crun binary (external-runtime.ts).
 // Both follow the OCI lifecycle: create -> start -> (exit) -> delete.
 import type { Readable, Writable, Duplex } from 'node:stream';
-import type { Process, State } from '../oci/runtime-spec.js';
+import type { Process, Spec, State } from '../oci/runtime-spec.js';
 import type { PhaseTimer } from '../util/phase-timer.js';
 
 export type { Process, State } from '../oci/runtime-spec.js';
@@ -37,6 +37,12 @@ export interface IoOptions {
   detach?: boolean;
   /** where the phases of create go (berthd logs them at debug level) */
   trace?: PhaseTimer;
+  /**
+   * create only: the bundle's config.json as the caller wrote it (parsed, validated), so the
+   * built-in runtime does not read it back; it must equal the file, which external runtimes
+   * (runc, crun) and `berth-runtime` still read.
+   */
+  spec?: Spec;
   /**
    * What the process gets where config.json is silent (rlimits it does not list, no
    * process.user.umask): by default what this process has; berth-runtime's resident server
