@@ -48,6 +48,8 @@ test('privileged, cap-add/drop, init, security options, tmpfs and binds', () => 
   assert.equal(spec.root?.readonly, true);
   assert.deepEqual(spec.mounts?.find((m) => m.destination === '/data')?.options, ['rbind', 'ro', 'rprivate']);
   assert.deepEqual(spec.mounts?.find((m) => m.destination === '/run')?.options, ['noexec', 'nosuid', 'nodev', 'size=1m']);
+  assert.deepEqual(spec.mounts?.find((m) => m.destination === '/etc/hosts')?.options, ['rbind', 'ro', 'rprivate'], 'read-only with the root, as dockerd');
+  assert.deepEqual(privileged.mounts?.find((m) => m.destination === '/etc/resolv.conf')?.options, ['rbind', 'rprivate']);
   assert.throws(() => buildSpec(inputs(record({ SecurityOpt: ['bogus'] }))), /invalid --security-opt/);
 });
 

@@ -145,8 +145,9 @@ function splitOnce(text: string, sep: RegExp): [string, string] {
 
 function etcMounts(inputs: SpecInputs): Mount[] {
   if (!inputs.etcFiles) return [];
-  const bind = (source: string, destination: string): Mount =>
-    ({ destination, type: 'bind', source, options: ['rbind', 'rprivate'] });
+  // read-only with the root (--read-only), as dockerd mounts them
+  const options = inputs.record.HostConfig.ReadonlyRootfs === true ? ['rbind', 'ro', 'rprivate'] : ['rbind', 'rprivate'];
+  const bind = (source: string, destination: string): Mount => ({ destination, type: 'bind', source, options: [...options] });
   return [
     bind(inputs.etcFiles.resolvConf, '/etc/resolv.conf'),
     bind(inputs.etcFiles.hostname, '/etc/hostname'),
