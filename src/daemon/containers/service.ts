@@ -156,9 +156,11 @@ export class ContainerService {
   /**
    * Remove a container. With deferRoot (an --rm run that ended) the container is gone from the
    * API once its record and bundle are, and its root (unmount, delete) and id range are released
-   * right after, off the critical path of wait?condition=removed; shutdown() waits for them.
+   * right after, off the critical path of wait?condition=removed (with deleteRuntime the
+   * runtime's container too, before the root); shutdown() waits for them, and what a crash cuts
+   * short is swept at the next start.
    */
-  private async destroy(record: ContainerRecord, options: { deferRoot?: boolean } = {}): Promise<void> {
+  private async destroy(record: ContainerRecord, options: { deferRoot?: boolean; deleteRuntime?: boolean } = {}): Promise<void> {
     const live = this.live.get(record.Id);
     this.cancelRestart(record.Id);
     cancelIdleUnmount(this.live.get(record.Id));
@@ -167,6 +169,12 @@ export class ContainerService {
     // the next start (a record without its root is an exited container to remove again,
     // a root without a record is swept, so is an id range without a record)
     const releaseRoot = async (): Promise<void> => {
+      // the runtime's container first: the root is unmounted once nothing runs on it
+      if (options.deleteRuntime) {
+        await this.deps.runtimes.get(record.Runtime).delete(record.Id, { force: true }).catch((err: unknown) => {
+          if (!isBerthError(err, 'not_found')) this.deps.log.warn(`runtime delete of ${shortId(record.Id)}: ${String(err)}`);
+        });
+      }
       await live?.rootMounting;
       await this.deps.rootfs.remove(record.Id);
       await this.deps.userns?.release(record.Id);
@@ -360,7 +368,11 @@ export class ContainerService {
       // an --rm container goes at once: its root is unmounted by the removal, and its exited
       // state is not written (kill -9 before the removal: recover removes it at the next start)
       const removeNow = record.HostConfig.AutoRemove === true && !this.shuttingDown;
-      await this.cleanupRun(record, trace, { keepRootMounted: removeNow });
+      // and its runtime delete (leftover processes, cgroup, state) follows the removal with the
+      // root, off wait?condition=removed's path; its network (ports, addresses) is released
+      // before. A shareable /dev/shm is unmounted as before, in the record's directory
+      const runtimeLater = removeNow && record.HostConfig.IpcMode !== 'shareable';
+      await this.cleanupRun(record, trace, { keepRootMounted: removeNow, networkOnly: runtimeLater });
       trace.reset();
       const exited: ContainerRecord = { ...record, State: stoppedState(record.State, status.exitCode, '', oomKilled) };
       if (removeNow) this.store.remember(exited);
@@ -377,7 +389,7 @@ export class ContainerService {
         await this.store.save({ ...exited, State: { ...exited.State, Status: 'restarting', Restarting: true } });
         live.restartTimer = setTimeout(() => { void this.restartAfterBackoff(id); }, decision.delayMs);
       } else if (removeNow) {
-        await this.destroy(exited, { deferRoot: true }).catch(async (err: unknown) => {
+        await this.destroy(exited, { deferRoot: true, deleteRuntime: runtimeLater }).catch(async (err: unknown) => {
           this.deps.log.warn(`auto-remove of ${shortId(id)}: ${String(err)}`);
           if (this.store.get(id)) await this.store.save(exited, { durable: false }).catch(() => undefined);
         });
@@ -453,7 +465,7 @@ export class ContainerService {
    * goes concurrently with the rest; the root is unmounted only once the runtime has
    * killed and reaped everything in the container.
    */
-  private async cleanupRun(record: ContainerRecord, trace?: PhaseTimer, options: { keepRootMounted?: boolean } = {}): Promise<void> {
+  private async cleanupRun(record: ContainerRecord, trace?: PhaseTimer, options: { keepRootMounted?: boolean; networkOnly?: boolean } = {}): Promise<void> {
     const runtime = this.deps.runtimes.get(record.Runtime);
     await stopOomWatch(this.live.get(record.Id));
     const step = async (what: string, work: () => Promise<void>): Promise<void> => {
@@ -464,6 +476,7 @@ export class ContainerService {
     await Promise.all([
       step('network sandbox', async () => { await this.deps.networks?.destroySandbox(record.Id); }),
       (async () => {
+        if (options.networkOnly) return;
         await step('runtime delete', () => runtime.delete(record.Id, { force: true, trace: trace?.child('runtime.delete.') }));
         if (!options.keepRootMounted) await step('rootfs unmount', () => this.unmountRoot(record.Id));
         // only a shareable container has a host-side /dev/shm; others skip the mountinfo read
