@@ -7,6 +7,7 @@
  * Any failing step is reported as MSG_ERROR {op index, errno, step, path}. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,49 @@ static int run_child_op(struct child_ctx *ctx, const struct op *op) {
 
 static pid_t shim_pid;
 
+/* A warm helper (spawned before its container is asked for, --spare-netns) makes the
+ * container's network namespace while it waits for its plan: the ~1-2 ms that creating a
+ * network namespace costs are then off the create's path. unshare() moves the helper
+ * itself into it, so it goes back to its own at once and keeps both as fds. */
+static int spare_netns = -1, own_netns = -1;
+
+static void make_spare_netns(void) {
+  int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (own < 0) return;
+  if (unshare(CLONE_NEWNET) < 0) { close(own); return; }
+  int spare = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (setns(own, CLONE_NEWNET) < 0) {
+    /* stuck in the new namespace: a plan for the host's network would run in the wrong one */
+    perror("berth-helper: return to own network namespace");
+    exit(125);
+  }
+  if (spare < 0) { close(own); return; }
+  spare_netns = spare;
+  own_netns = own;
+}
+
+/* The CLONE's new network namespace is the spare one when there is one and the clone makes
+ * no user namespace (a namespace belongs to the user namespace it was made in: under a new
+ * one it must be made by the clone). Returns the flags left for clone(); the caller then
+ * calls release_spare_netns(). */
+static unsigned long take_spare_netns(unsigned long flags, int *taken) {
+  *taken = 0;
+  if (spare_netns < 0 || !(flags & CLONE_NEWNET) || (flags & CLONE_NEWUSER)) return flags;
+  if (setns(spare_netns, CLONE_NEWNET) < 0) return flags;
+  *taken = 1;
+  return flags & ~(unsigned long)CLONE_NEWNET;
+}
+
+/* In the shim after the clone: back to its own namespace (the container holds the spare one). */
+static int release_spare_netns(int taken) {
+  int rc = 0;
+  if (taken && setns(own_netns, CLONE_NEWNET) < 0) rc = fail("setns_own_netns", NULL);
+  if (spare_netns >= 0) close(spare_netns);
+  if (own_netns >= 0) close(own_netns);
+  spare_netns = own_netns = -1;
+  return rc;
+}
+
 static _Noreturn void run_child(const struct plan *plan, size_t from, int ttysock, int fifofd) {
   struct child_ctx ctx = { .rootfd = -1, .fifofd = fifofd, .ttysock = ttysock };
   /* until the user program starts, the container dies with its shim (nobody could start it) */
@@ -246,6 +290,7 @@ int main(int argc, char **argv) {
   if (client_wanted(argc, argv)) return client_main(argc, argv);
   ensure_sealed(argv);
   reset_ignored_signals();
+  if (argc > 1 && strcmp(argv[1], "--spare-netns") == 0) make_spare_netns();
   struct plan plan;
   if (plan_read(PLAN_FD, &plan) < 0) report_failure(0);
   close(PLAN_FD);
@@ -276,9 +321,17 @@ int main(int argc, char **argv) {
       int pair[2] = { -1, -1 };
       if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) { fail("socketpair", NULL); report_failure(i); }
       shim_pid = getpid();
-      pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)op->ints[0] | SIGCHLD, NULL, NULL, NULL, NULL);
+      int spare_taken;
+      unsigned long flags = take_spare_netns((unsigned long)op->ints[0], &spare_taken);
+      pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
       if (pid < 0) { fail("clone", NULL); report_failure(i); }
-      if (pid == 0) { close(pair[0]); run_child(&plan, i + 1, pair[1], pre.fifofd); }
+      if (pid == 0) {
+        close(pair[0]);
+        if (spare_netns >= 0) close(spare_netns);
+        if (own_netns >= 0) close(own_netns);
+        run_child(&plan, i + 1, pair[1], pre.fifofd);
+      }
+      if (release_spare_netns(spare_taken) < 0) { kill(pid, SIGKILL); report_failure(i); }
       if (opts.cgroup_join >= 0 && join_cgroups(&plan.ops[opts.cgroup_join], pid) < 0) {
         kill(pid, SIGKILL);
         report_failure((size_t)opts.cgroup_join);

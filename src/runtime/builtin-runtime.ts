@@ -8,13 +8,14 @@ import { Duplex } from 'node:stream';
 import { BerthError, conflict, errnoCode, invalidArgument, withCleanup } from '../errors/berth-error.js';
 import { parseRuntimeSpec, type LinuxDeviceCgroup, type LinuxResources, type LinuxSeccomp, type Process, type Spec, type State } from '../oci/runtime-spec.js';
 import { sealedHelperExecutable, startHelper, type HelperSession } from '../sys/helper.js';
+import { HelperPool } from './helper-pool.js';
 import type { PlanOp } from '../sys/plan-writer.js';
 import type { CgroupHandle, CgroupManager } from './cgroups/manager.js';
 import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
 import { signalName, signalNumber } from './linux-constants.js';
 import { buildCreatePlan, buildExecPlan, runningInUserNamespace } from './plan.js';
 import type { ContainerProcessInfo, DeleteOptions, ExitStatus, IoOptions, KillOptions, ProcessHandle, ProcessIo, Runtime, TraceOptions } from './runtime.js';
-import { silentTimer } from '../util/phase-timer.js';
+import { silentTimer, type PhaseTimer } from '../util/phase-timer.js';
 import { DEFAULT_RUNTIME_ROOT, processStartTime, StateStore, type ContainerRecord } from './state-store.js';
 
 /** Compiles a seccomp section to BPF (engineer B's runtime/seccomp/compile.ts). */
@@ -28,9 +29,24 @@ export interface BuiltinRuntimeOptions {
   compileSeccomp?: SeccompCompiler;
   /** spawn the helper from one sealed in-memory copy (long-lived callers: berthd) */
   sealedHelper?: boolean;
+  /**
+   * warm helpers kept ready for creates (helper-pool.ts); default 1 with sealedHelper (a
+   * long-lived caller), else 0. close() kills them; they never hold the event loop.
+   */
+  warmHelpers?: number;
 }
 
 const SECCOMP_CACHE_SIZE = 16;
+
+interface ContainerCreation {
+  bundle: string;
+  rootfs: string;
+  seccompProgram: Buffer | undefined;
+  /** the claimed state dir */
+  dir: string;
+  io: IoOptions;
+  trace: PhaseTimer;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,8 +68,16 @@ export class BuiltinRuntime implements Runtime {
   /** whether this process runs in a user namespace: fixed for its life, read once */
   private inUserNamespace: Promise<boolean> | undefined;
 
+  private readonly helpers: HelperPool;
+
   constructor(private readonly options: BuiltinRuntimeOptions) {
     this.store = new StateStore(options.root ?? DEFAULT_RUNTIME_ROOT);
+    this.helpers = new HelperPool(options.warmHelpers ?? (options.sealedHelper ? 1 : 0), () => this.helper());
+  }
+
+  /** Kill and reap the warm helpers (a later create makes new ones). */
+  close(): void {
+    this.helpers.close();
   }
 
   private async cgroups(): Promise<CgroupManager> {
@@ -62,8 +86,7 @@ export class BuiltinRuntime implements Runtime {
     return await this.managerPromise;
   }
 
-  /** `io.spec`: the bundle's config.json as loadBundleSpec() returned it, when the caller read it already */
-  async create(id: string, bundleDir: string, io: IoOptions & { spec?: Spec } = {}): Promise<ProcessHandle> {
+  async create(id: string, bundleDir: string, io: IoOptions = {}): Promise<ProcessHandle> {
     const trace = io.trace ?? silentTimer();
     this.store.dir(id);
     const bundle = path.resolve(bundleDir);
@@ -73,6 +96,20 @@ export class BuiltinRuntime implements Runtime {
     const seccompProgram = this.compileSeccomp(spec.linux?.seccomp);
     trace.mark('seccomp');
     const dir = await this.store.claim(id);
+    let created = false;
+    try {
+      const handle = await this.createContainer(id, spec, { bundle, rootfs, seccompProgram, dir, io, trace });
+      created = true;
+      return handle;
+    } finally {
+      // the next create's helper is spawned now, off this one's path
+      this.helpers.refill(created);
+    }
+  }
+
+  /** create() once the spec is read and the state dir claimed: cgroup, plan, helper, state */
+  private async createContainer(id: string, spec: Spec, c: ContainerCreation): Promise<ProcessHandle> {
+    const { bundle, rootfs, seccompProgram, dir, io, trace } = c;
     const cgroupsPath = spec.linux?.cgroupsPath ?? `/berth/${id}`;
     let cgroup: CgroupHandle | undefined;
     let session: HelperSession | undefined;
@@ -86,7 +123,7 @@ export class BuiltinRuntime implements Runtime {
         runtimeInUserNamespace: await (this.inUserNamespace ??= runningInUserNamespace()),
       });
       trace.mark('plan');
-      session = startHelper(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false, executable: this.helper() });
+      session = this.helpers.start(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false, executable: this.helper(), newNetns: makesNetworkNamespace(spec) });
       // the shim has placed the process in its cgroup (CGROUP_JOIN) before it reports the pid
       const pid = await session.pid;
       trace.mark('helper');
@@ -408,6 +445,12 @@ async function checkRootfs(bundle: string, spec: Spec): Promise<string> {
   }
   if (!st?.isDirectory()) throw invalidArgument('ROOTFS_MISSING', `root.path: rootfs ${rootfs} does not exist or is not a directory`);
   return rootfs;
+}
+
+/** The clone makes a new network namespace outside any new user namespace (helper-pool.ts: what a warm helper can prepare). */
+function makesNetworkNamespace(spec: Spec): boolean {
+  const namespaces = spec.linux?.namespaces ?? [];
+  return namespaces.some((ns) => ns.type === 'network' && !ns.path) && !namespaces.some((ns) => ns.type === 'user');
 }
 
 /** the shim relays a terminal to its stdio when that is ours (pipes) or the caller's fds */

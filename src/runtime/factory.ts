@@ -30,12 +30,15 @@ export interface RuntimeOptions {
   cgroups?: CgroupManager;
   /** spawn the helper from one sealed in-memory copy (a long-lived caller: berthd) */
   sealedHelper?: boolean;
+  /** warm helpers kept ready (default: 1 with sealedHelper, else 0) */
+  warmHelpers?: number;
 }
 
 export function createBuiltinRuntime(options: RuntimeOptions = {}): BuiltinRuntime {
   const cgroups = options.cgroups;
   return new BuiltinRuntime({
     root: options.root, cgroups: cgroups ?? (() => detectCgroupManager()), compileSeccomp: compileSeccompStrict, sealedHelper: options.sealedHelper,
+    warmHelpers: options.warmHelpers,
   });
 }
 

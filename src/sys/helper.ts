@@ -2,7 +2,7 @@
 // (plan-format.ts). The only place in berth that runs berth-helper. It is started with
 // posix_spawn (posix-spawn.ts), not child_process: no fork of the Node process.
 // The helper gets: fds 0-2 stdio, fd 3 the plan (a memfd), fd 4 the sync socket.
-import { existsSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { SYNC_MESSAGES } from './plan-format.js';
 import { encodePlan, type PlanOp } from './plan-writer.js';
 import { errnoName } from './errno.js';
 import { sealedCopy } from './fs-native.js';
-import { closeFd, memoryFileWith, reapSoon, signalChild, socketPair, spawnProgram, watchChild, type ChildFd } from './posix-spawn.js';
+import { closeFd, killAndReap, memoryFileWith, reapSoon, signalChild, socketPair, spawnProgram, spawnProgramAsync, watchChild, type ChildFd } from './posix-spawn.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -95,9 +95,16 @@ interface HelperChannels {
   childFds: ChildFd[];
   /** the helper's ends: closed here once it has them */
   handedOver: number[];
+  /** a warm helper's plan socket (ours): the plan is written here later */
+  planWriter?: number;
 }
 
-function openChannels(plan: readonly PlanOp[], stdio: HelperStdio): HelperChannels {
+/**
+ * `plan` goes into a memfd the helper reads at once; without one (a warm helper) fd 3 is a
+ * socket whose other end is `planWriter`: the helper waits in its read until the plan is
+ * written there and the end closed.
+ */
+function openChannels(plan: readonly PlanOp[] | undefined, stdio: HelperStdio): HelperChannels {
   const opened: number[] = [];
   try {
     const pair = (): [number, number] => { const fds = socketPair(); opened.push(...fds); return fds; };
@@ -114,8 +121,13 @@ function openChannels(plan: readonly PlanOp[], stdio: HelperStdio): HelperChanne
         channels.childFds.push(stdio === 'null' ? 'devnull' : 'inherit');
       }
     }
-    const planFd = memoryFileWith(encodePlan(plan), 'berth-plan');
-    opened.push(planFd);
+    let planFd: number;
+    if (plan) {
+      planFd = memoryFileWith(encodePlan(plan), 'berth-plan');
+      opened.push(planFd);
+    } else {
+      [channels.planWriter, planFd] = pair();
+    }
     const [sync, syncTheirs] = pair();
     channels.sync = sync;
     channels.childFds.push({ fd: planFd }, { fd: syncTheirs });
@@ -138,7 +150,13 @@ function failedSession(err: unknown): HelperSession {
   };
 }
 
-function spawnHelper(plan: readonly PlanOp[], options: { stdio: HelperStdio; detached?: boolean; executable?: string }): { pid: number; channels: HelperChannels } {
+interface SpawnOptions {
+  stdio: HelperStdio;
+  detached?: boolean;
+  executable?: string;
+}
+
+function spawnHelper(plan: readonly PlanOp[], options: SpawnOptions): { pid: number; channels: HelperChannels } {
   const file = options.executable ?? helperPath();
   const channels = openChannels(plan, options.stdio);
   try {
@@ -153,17 +171,92 @@ function spawnHelper(plan: readonly PlanOp[], options: { stdio: HelperStdio; det
   }
 }
 
+function spawnFailure(cause: unknown): BerthError {
+  if (cause instanceof BerthError && cause.code === 'HELPER_MISSING') return cause; // it has the hint
+  const message = cause instanceof BerthError && cause.code === 'SPAWN_FAILED'
+    ? cause.message.replace(/^cannot run /, '') : cause instanceof Error ? cause.message : String(cause);
+  return new BerthError('unavailable', 'HELPER_NOT_RUNNABLE', `cannot run berth-helper ${message}`, { cause });
+}
+
 /** Spawn berth-helper with `plan`; the session parses its sync messages. */
-export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStdio; detached?: boolean; executable?: string }): HelperSession {
+export function startHelper(plan: readonly PlanOp[], options: SpawnOptions): HelperSession {
   let spawned: { pid: number; channels: HelperChannels };
   try {
     spawned = spawnHelper(plan, options);
   } catch (cause) {
-    if (cause instanceof BerthError && cause.code === 'HELPER_MISSING') return failedSession(cause); // it has the hint
-    const message = cause instanceof BerthError && cause.code === 'SPAWN_FAILED'
-      ? cause.message.replace(/^cannot run /, '') : cause instanceof Error ? cause.message : String(cause);
-    return failedSession(new BerthError('unavailable', 'HELPER_NOT_RUNNABLE', `cannot run berth-helper ${message}`, { cause }));
+    return failedSession(spawnFailure(cause));
   }
+  return openSession(spawned).session;
+}
+
+/**
+ * A helper spawned before its container is asked for (pipes for stdio, not detached): it
+ * has exec'd and waits for its plan, so a create that takes it skips the spawn.
+ */
+export interface WarmHelper {
+  readonly helperPid: number;
+  /** false once it has exited or been taken: then start() must not be called */
+  usable(): boolean;
+  /** hand it its plan; from here on it is an ordinary session (undefined: it had died, and is reaped) */
+  start(plan: readonly PlanOp[]): HelperSession | undefined;
+  /** kill and reap it now, synchronously (also from a process 'exit' handler) */
+  discard(): void;
+}
+
+/**
+ * Spawn a warm helper. Nothing of it holds the event loop until it is started. With
+ * `spareNetns` it makes a network namespace while it waits, which the container gets
+ * instead of a new one at clone time (native/src/main.c).
+ */
+export async function spawnWarmHelper(options: { executable?: string; spareNetns?: boolean }): Promise<WarmHelper> {
+  const file = options.executable ?? helperPath();
+  const channels = openChannels(undefined, 'pipe');
+  let pid: number;
+  try {
+    // on a worker thread: a warm helper is made while the event loop serves requests
+    pid = await spawnProgramAsync({ file, argv: ['berth-helper', ...(options.spareNetns ? ['--spare-netns'] : [])], env: [], fds: channels.childFds });
+  } catch (cause) {
+    for (const fd of [channels.sync, ...channels.stdio, channels.planWriter]) if (fd !== undefined) closeFd(fd);
+    throw spawnFailure(cause);
+  } finally {
+    for (const fd of channels.handedOver) closeFd(fd);
+  }
+  const spawned = { pid, channels };
+  const { session, sockets, closed } = openSession(spawned);
+  for (const socket of sockets) socket.unref();
+  let planWriter = spawned.channels.planWriter;
+  const take = (): number | undefined => { const fd = planWriter; planWriter = undefined; return fd; };
+  return {
+    helperPid: session.helperPid,
+    usable: () => planWriter !== undefined && !closed(),
+    start: (plan) => {
+      const fd = take();
+      if (fd === undefined) throw new BerthError('internal', 'HELPER_TAKEN', `warm berth-helper ${session.helperPid} was started already`);
+      try {
+        const bytes = encodePlan(plan);
+        // the helper is blocked reading: a plan bigger than the socket buffer drains as it is written
+        for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+      } catch {
+        // it died while waiting (EPIPE) before we saw its channel close
+        for (const socket of sockets) socket.destroy();
+        killAndReap(session.helperPid);
+        return undefined;
+      } finally {
+        closeFd(fd);
+      }
+      for (const socket of sockets) socket.ref();
+      return session;
+    },
+    discard: () => {
+      const fd = take();
+      if (fd !== undefined) closeFd(fd);
+      for (const socket of sockets) socket.destroy();
+      killAndReap(session.helperPid);
+    },
+  };
+}
+
+function openSession(spawned: { pid: number; channels: HelperChannels }): { session: HelperSession; sockets: net.Socket[]; closed: () => boolean } {
   const helperPid = spawned.pid;
   const reaped = watchChild(helperPid);
   const sync = new net.Socket({ fd: spawned.channels.sync, readable: true, writable: true });
@@ -209,7 +302,9 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
   sync.on('error', () => undefined);
   for (const stream of [stdin, stdout, stderr]) stream?.on('error', () => undefined);
   // the shim holds the sync channel until it exits: its end is the helper's end
+  let syncClosed = false;
   sync.on('close', () => {
+    syncClosed = true;
     const early = new BerthError('internal', 'HELPER_EXITED', 'berth-helper exited before the container was ready');
     pid.reject(early);
     ready.reject(early);
@@ -219,7 +314,7 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
     // SIGCHLD (which does not hold the event loop) reaps it if this process outlives it
     if (!detached) reapSoon(helperPid);
   });
-  return {
+  const session: HelperSession = {
     helperPid,
     pid: pid.promise,
     ready: ready.promise,
@@ -240,4 +335,6 @@ export function startHelper(plan: readonly PlanOp[], options: { stdio: HelperStd
       sync.destroy();
     },
   };
+  const sockets = [sync, stdin, stdout, stderr].filter((socket): socket is net.Socket => socket !== null);
+  return { session, sockets, closed: () => syncClosed };
 }

@@ -105,17 +105,25 @@ export interface SpawnRequest {
   searchPath?: boolean;
 }
 
-/**
- * posix_spawn `file`; returns its pid. Signals start at their defaults and unblocked (Node
- * ignores SIGPIPE; an ignored signal would survive execve). A failure to exec is thrown.
- */
-export function spawnProgram(request: SpawnRequest): number {
+/** posix_spawn's arguments for `request` (file actions, attributes), and what frees them. */
+interface PreparedSpawn {
+  call: KoffiFunction;
+  args: [string, Buffer, Buffer, Array<string | null>, Array<string | null>];
+  release(): void;
+}
+
+function prepareSpawn(request: SpawnRequest): PreparedSpawn {
   const c = libc();
   const actions = Buffer.alloc(FILE_ACTIONS_SIZE);
   const attr = Buffer.alloc(SPAWNATTR_SIZE);
   const lowered: number[] = [];
   c.faInit(actions);
   c.attrInit(attr);
+  const release = (): void => {
+    for (const fd of lowered) c.close(fd);
+    c.faDestroy(actions);
+    c.attrDestroy(attr);
+  };
   try {
     if (request.cwd !== undefined) check(c.faChdir(actions, request.cwd), 'posix_spawn_file_actions_addchdir_np');
     const count = request.fds.length;
@@ -132,18 +140,54 @@ export function spawnProgram(request: SpawnRequest): number {
     check(c.attrSetSigDefault(attr, all), 'posix_spawnattr_setsigdefault');
     check(c.attrSetSigMask(attr, none), 'posix_spawnattr_setsigmask');
     check(c.attrSetFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (request.setsid ? POSIX_SPAWN_SETSID : 0)), 'posix_spawnattr_setflags');
-    const pid = [0];
-    const spawn = request.searchPath === true ? c.posixSpawnp : c.posixSpawn;
-    const result = Number(spawn(pid, request.file, actions, attr, [...request.argv, null], [...request.env, null]));
-    if (result !== 0) {
-      throw new BerthError('unavailable', 'SPAWN_FAILED', `cannot run ${request.file}: ${errnoName(result)}`, { detail: { errno: errnoName(result), path: request.file } });
-    }
-    return pid[0] as number;
-  } finally {
-    for (const fd of lowered) c.close(fd);
-    c.faDestroy(actions);
-    c.attrDestroy(attr);
+  } catch (err) {
+    release();
+    throw err;
   }
+  const call = request.searchPath === true ? c.posixSpawnp : c.posixSpawn;
+  return { call, args: [request.file, actions, attr, [...request.argv, null], [...request.env, null]], release };
+}
+
+function spawnResult(request: SpawnRequest, result: number, pid: number): number {
+  if (result !== 0) {
+    throw new BerthError('unavailable', 'SPAWN_FAILED', `cannot run ${request.file}: ${errnoName(result)}`, { detail: { errno: errnoName(result), path: request.file } });
+  }
+  return pid;
+}
+
+/**
+ * posix_spawn `file`; returns its pid. Signals start at their defaults and unblocked (Node
+ * ignores SIGPIPE; an ignored signal would survive execve). A failure to exec is thrown.
+ */
+export function spawnProgram(request: SpawnRequest): number {
+  const prepared = prepareSpawn(request);
+  try {
+    const pid = [0];
+    return spawnResult(request, Number(prepared.call(pid, ...prepared.args)), pid[0] as number);
+  } finally {
+    prepared.release();
+  }
+}
+
+/**
+ * spawnProgram on koffi's worker thread: the calling thread is held (CLONE_VFORK) until the
+ * child has exec'd, here that is a worker and not the event loop. The child gets that
+ * thread's namespaces and credentials, which berth never changes on worker threads.
+ */
+export async function spawnProgramAsync(request: SpawnRequest): Promise<number> {
+  const prepared = prepareSpawn(request);
+  const pid = [0];
+  return await new Promise<number>((resolve, reject) => {
+    prepared.call.async(pid, ...prepared.args, (err: unknown, result: unknown) => {
+      prepared.release();
+      try {
+        if (err != null) throw err;
+        resolve(spawnResult(request, Number(result), pid[0] as number));
+      } catch (failure) {
+        reject(failure);
+      }
+    });
+  });
 }
 
 function check(result: unknown, call: string): void {
@@ -191,13 +235,14 @@ class ChildReaper {
     });
   }
 
-  /** reap `pid` now if it has exited; true when it is (or was already) reaped */
-  tryReap(pid: number): boolean {
+  /** reap `pid` now if it has exited (or wait for it: `block`); true when it is (or was already) reaped */
+  tryReap(pid: number, block = false): boolean {
     const resolve = this.watched.get(pid);
     if (!resolve) return true;
     const c = libc();
     const status = [0];
-    const result = Number(c.waitpid(pid, status, WNOHANG));
+    let result = Number(c.waitpid(pid, status, block ? 0 : WNOHANG));
+    while (block && result < 0 && c.errno() === constants.errno.EINTR) result = Number(c.waitpid(pid, status, 0));
     if (result === 0 || (result < 0 && c.errno() === constants.errno.EINTR)) return false;
     // ECHILD: not ours to wait for any more; nothing else can be learnt about it
     this.watched.delete(pid);
@@ -232,6 +277,17 @@ export function watchChild(pid: number): Promise<WaitStatus> {
 export function reapSoon(pid: number, delayMs = 1): void {
   if (reaper?.tryReap(pid) ?? true) return;
   setTimeout(() => { reapSoon(pid, Math.min(delayMs * 2, 100)); }, delayMs);
+}
+
+/**
+ * SIGKILL a child of spawnProgram and reap it before returning: a blocking waitpid, for a
+ * child that dies at once (one blocked in a read), also usable in a process 'exit' handler.
+ */
+export function killAndReap(pid: number): void {
+  const watching = reaper;
+  if (!watching || watching.tryReap(pid)) return;
+  watching.signal(pid, 'SIGKILL');
+  watching.tryReap(pid, true);
 }
 
 /** Send `signal` to a child of spawnProgram unless it has been reaped (its pid may be another's by then). */
