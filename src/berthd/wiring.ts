@@ -135,6 +135,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
       defaultSeccomp: (caps) => defaultSeccompProfile(caps, process.arch, { kernelVersion: kernel }),
       convertSeccomp: (json, caps) => convertSeccompProfile(json, caps),
       resolveVolumes: (record, rootfs) => volumes.resolve(record, rootfs),
+      daemonInUserNamespace: platform.rootless,
     },
   });
   images.setImageUsers(async (imageId) => containers.store.all().filter((c) => c.Image === imageId)

@@ -3,7 +3,7 @@
 // config.json pointing at the mounted rootfs.
 import { mkdir, readFile, writeFile, chown } from 'node:fs/promises';
 import path from 'node:path';
-import type { LinuxSeccomp } from '../../oci/runtime-spec.js';
+import type { LinuxSeccomp, Spec } from '../../oci/runtime-spec.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
 import { silentTimer, type PhaseTimer } from '../../util/phase-timer.js';
 import { buildSpec } from './oci-spec.js';
@@ -26,6 +26,8 @@ export interface BundleOptions {
   shared?: SharedNamespaces;
   /** the container's user namespace maps (--userns=auto|remap); absent: the host's user namespace */
   idmap?: IdMaps;
+  /** berthd itself runs in a user namespace (rootless) */
+  daemonInUserNamespace?: boolean;
   /** named/anonymous volumes and --volumes-from -> host binds (the volumes service); absent: binds only */
   resolveVolumes?: (record: ContainerRecord, rootfs: string) => Promise<{ Binds: string[]; Mounts: MountRequest[] }>;
   /** legacy --link: the targets (for /etc/hosts) and the environment they give */
@@ -33,7 +35,7 @@ export interface BundleOptions {
 }
 
 export async function prepareBundle(bundleDir: string, rootfs: string, record: ContainerRecord, containerDir: string,
-  options: BundleOptions, networks: SandboxProvider | undefined, trace: PhaseTimer = silentTimer()): Promise<void> {
+  options: BundleOptions, networks: SandboxProvider | undefined, trace: PhaseTimer = silentTimer()): Promise<Spec> {
   // the network sandbox (netns, veth, addresses: the slow part) is made while the root is prepared
   const [root, joined] = await Promise.allSettled([
     trace.time('root', async () => {
@@ -75,7 +77,7 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   const built = buildSpec({
     record: volumes ? { ...withLinks, HostConfig: { ...record.HostConfig, ...volumes } } : withLinks, rootfs, user, netnsPath: sandbox.netnsPath, etcFiles, initBinary: options.initBinary,
     defaultSeccomp: options.defaultSeccomp, convertSeccomp: options.convertSeccomp, cgroupsPath: options.cgroupsPath,
-    shared: options.shared,
+    shared: options.shared, networkSysctls: options.idmap ? 'none' : options.daemonInUserNamespace === true ? 'no-ping' : 'all',
   });
   const spec = options.idmap ? withUserNamespace(built, options.idmap) : built;
   if (options.idmap) {
@@ -87,6 +89,8 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   // the bundle is rewritten at every start and lives under the exec-root: rename suffices
   await Promise.all([writeJsonAtomic(path.join(bundleDir, 'config.json'), spec, 0o600, { durable: false }), etcWritten]);
   trace.mark('bundle-write');
+  // what config.json holds, for a runtime that takes it from memory instead of reading it back
+  return spec;
 }
 
 async function ensureWorkdir(rootfs: string, workdir: string, uid: number, gid: number): Promise<void> {

@@ -74,3 +74,15 @@ test('image config merge: entrypoint/cmd rules, env override, defaults', () => {
   const reset = mergeImageConfig({ Entrypoint: [''], Cmd: ['ls'] }, image, 'b'.repeat(64));
   assert.deepEqual([reset.Entrypoint, reset.Cmd], [null, ['ls']]);
 });
+
+test('a network namespace of its own gets dockerd\'s sysctls: low ports and ping need no capability; --sysctl wins', () => {
+  const own = buildSpec(inputs(record({ NetworkMode: 'bridge' })));
+  assert.deepEqual(own.linux?.sysctl, { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' });
+  const none = buildSpec({ ...inputs(record({ NetworkMode: 'none', Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '1024' } })), netnsPath: undefined });
+  assert.equal(none.linux?.sysctl?.['net.ipv4.ip_unprivileged_port_start'], '1024');
+  const rootless = buildSpec({ ...inputs(record({ NetworkMode: 'none' })), networkSysctls: 'no-ping' });
+  assert.deepEqual(rootless.linux?.sysctl, { 'net.ipv4.ip_unprivileged_port_start': '0' }, 'no ping range a user namespace cannot map');
+  assert.equal(buildSpec({ ...inputs(record({ NetworkMode: 'bridge' })), networkSysctls: 'none' }).linux?.sysctl, undefined);
+  assert.equal(buildSpec({ ...inputs(record({ NetworkMode: 'host' })), netnsPath: null }).linux?.sysctl, undefined);
+  assert.equal(buildSpec(inputs(record({ NetworkMode: `container:${'b'.repeat(64)}` }))).linux?.sysctl, undefined);
+});

@@ -30,6 +30,12 @@ export interface SpecInputs {
   cgroupsPath: string;
   /** --pid/--ipc/--uts host or container:X, resolved at start; absent: all private */
   shared?: SharedNamespaces;
+  /**
+   * dockerd's network sysctls: 'all' (default); 'no-ping' when berthd runs in a user namespace, whose
+   * unmapped gids ping_group_range cannot name; 'none' for a container with a user namespace of its own,
+   * which may not write the sysctls of the network namespace berthd made for it
+   */
+  networkSysctls?: 'all' | 'no-ping' | 'none';
 }
 
 /** The command line Docker runs: Entrypoint + Cmd, with an init in front for --init. */
@@ -70,7 +76,7 @@ export function buildSpec(inputs: SpecInputs): Spec {
       namespaces: namespaceList(host, inputs.shared ?? {}, inputs.netnsPath),
       cgroupsPath: inputs.cgroupsPath,
       resources,
-      ...(host.Sysctls && Object.keys(host.Sysctls).length > 0 ? { sysctl: { ...host.Sysctls } } : {}),
+      ...withSysctls({ ...defaultNetworkSysctls(host, inputs), ...host.Sysctls }),
       ...(privileged ? {} : {
         maskedPaths: host.MaskedPaths ?? DEFAULT_MASKED_PATHS,
         readonlyPaths: host.ReadonlyPaths ?? DEFAULT_READONLY_PATHS,
@@ -78,6 +84,25 @@ export function buildSpec(inputs: SpecInputs): Spec {
       ...(privileged || security.seccomp === undefined ? {} : { seccomp: security.seccomp }),
     },
   };
+}
+
+/**
+ * What dockerd sets in a network namespace of the container's own (not --network host or
+ * container:X): binding ports below 1024 and ICMP echo sockets need no capability there.
+ * The container's --sysctl values win.
+ */
+function defaultNetworkSysctls(host: ContainerRecord['HostConfig'], inputs: SpecInputs): Record<string, string> {
+  const mode = host.NetworkMode ?? '';
+  const which = inputs.networkSysctls ?? 'all';
+  if (mode === 'host' || mode.startsWith('container:') || inputs.netnsPath === null || which === 'none') return {};
+  return {
+    ...(which === 'no-ping' ? {} : { 'net.ipv4.ping_group_range': '0 2147483647' }),
+    'net.ipv4.ip_unprivileged_port_start': '0',
+  };
+}
+
+function withSysctls(sysctl: Record<string, string>): { sysctl?: Record<string, string> } {
+  return Object.keys(sysctl).length > 0 ? { sysctl } : {};
 }
 
 function containerEnv(record: ContainerRecord, user: ResolvedUser): string[] {
