@@ -50,9 +50,12 @@ export async function resolveUser(root: string, user: string, groupAdd: readonly
   }
   let gid = entry?.gid ?? 0;
   if (groupPart !== undefined && groupPart !== '') gid = lookupGroup(groups, groupPart);
-  const supplementary = new Set<number>();
+  // as runc's GetExecUser under dockerd: the primary group is a supplementary one too, and the
+  // /etc/group memberships count only when no group was named ("uid:gid" means that group alone)
+  const supplementary = new Set<number>([gid]);
   const name = entry?.name;
-  if (name !== undefined) for (const g of groups) if (g.members.includes(name) && g.gid !== gid) supplementary.add(g.gid);
+  const named = groupPart !== undefined && groupPart !== '';
+  if (name !== undefined && !named) for (const g of groups) if (g.members.includes(name)) supplementary.add(g.gid);
   for (const extra of groupAdd) supplementary.add(lookupGroup(groups, extra));
   return { uid, gid, additionalGids: [...supplementary], home: entry?.home ?? '/' };
 }
