@@ -2,6 +2,7 @@
 // sees it exit. For now berthd itself (InProcessMonitor); the interface is what a small
 // out-of-process monitor would implement later so containers outlive the daemon.
 import type { Readable } from 'node:stream';
+import type { Spec } from '../../oci/runtime-spec.js';
 import type { ExitStatus, ProcessHandle, Runtime } from '../../runtime/runtime.js';
 import type { PhaseTimer } from '../../util/phase-timer.js';
 import { JsonFileWriter, type LogOptions } from './logs/json-file.js';
@@ -17,6 +18,8 @@ export interface MonitorStartRequest {
   logOptions: LogOptions;
   /** where the runtime's phases go (debug log) */
   trace?: PhaseTimer;
+  /** the bundle's config.json as it was written (the built-in runtime does not read it back) */
+  spec?: Spec;
 }
 
 export interface MonitoredProcess {
@@ -37,7 +40,9 @@ export class InProcessMonitor implements Monitor {
     const logs = await JsonFileWriter.open(request.logFile, request.logOptions);
     let handle: ProcessHandle;
     try {
-      handle = await request.runtime.create(request.id, request.bundleDir, { stdio: 'pipe', trace: request.trace?.child('runtime.create.') });
+      handle = await request.runtime.create(request.id, request.bundleDir, {
+        stdio: 'pipe', trace: request.trace?.child('runtime.create.'), ...(request.spec ? { spec: request.spec } : {}),
+      });
     } catch (err) {
       await logs.close();
       throw err;

@@ -114,7 +114,15 @@ export class ContainerService {
       try {
         await trace.time('record', async () => {
           await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
-          await this.store.save(record, { durable });
+          const saved = this.store.save(record, { durable });
+          if (durable) {
+            await saved;
+            return;
+          }
+          // an --rm container's create answers once its directory exists: its unsynced record
+          // lands in order before any later write or the removal (the store queues them), and
+          // one a kill -9 cut short is a root without a record, which the start-up sweep removes
+          saved.catch((err: unknown) => this.deps.log.warn(`recording the create of ${shortId(id)}: ${String(err)}`));
         });
       } catch (err) {
         await mounting;
@@ -303,12 +311,12 @@ export class ContainerService {
       trace.mark('rootfs-mount');
       const links = (record.HostConfig.Links ?? []).length > 0
         ? resolveLinks(record, (ref) => this.store.resolve(ref), (id) => this.deps.networks?.sandbox(id)?.settings) : undefined;
-      await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), { ...this.deps.bundle, cgroupsPath: record.CgroupsPath, shared, links, ...(idmap ? { idmap } : {}) },
+      const spec = await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), { ...this.deps.bundle, cgroupsPath: record.CgroupsPath, shared, links, ...(idmap ? { idmap } : {}) },
         this.deps.networks, trace.child('bundle.'));
       trace.reset();
       process = await this.deps.monitor.start({
         id: record.Id, bundleDir, runtime, tty: record.Config.Tty === true, openStdin: record.Config.OpenStdin === true,
-        logFile: this.logPath(record.Id), logOptions, trace,
+        logFile: this.logPath(record.Id), logOptions, trace, spec,
       }, live.hub);
       trace.reset();
     } catch (err) {
