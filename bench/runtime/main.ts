@@ -4,13 +4,17 @@
 // The modes take turns (one run of each per round) so a change in machine load hits all of
 // them alike; medians are compared. `node -e 0` is the start-up floor of any Node command.
 // The in-process runs also report the median of each phase of create/start/delete; they
-// use the runtime as berthd does (the helper spawned from one sealed in-memory copy).
+// use the runtime as berthd does (the helper spawned from one sealed in-memory copy, warm
+// helpers, stdio on pipes that are drained). Then the exit latency: a container prints
+// CLOCK_MONOTONIC as its last act (probe clock) and the time until the in-process handle's
+// exit settles is measured (the kernel's exit and reaping, the shim's report, the event loop).
 // crun needs hugetlb out of the empty cgroup2 on a hybrid host: see hugetlb.ts.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createBuiltinRuntime } from '../../src/runtime/factory.js';
+import type { ProcessHandle } from '../../src/runtime/runtime.js';
 import { PhaseTimer } from '../../src/util/phase-timer.js';
 import { makeBundle, removeTemplate } from '../../test/runtime/bundle.js';
 import { REPO_ROOT } from '../../test/support/busybox-rootfs.js';
@@ -22,6 +26,13 @@ const bundle = await makeBundle('bench', ['/bin/true'], (spec) => {
   // a plain `true` bundle: no terminal, default namespaces and mounts as `runc spec` makes them
   spec.hostname = 'bench';
 });
+
+function drain(handle: ProcessHandle): void {
+  if (handle.io.kind !== 'pipes') return;
+  handle.io.stdin.end();
+  handle.io.stdout.resume();
+  handle.io.stderr.resume();
+}
 
 interface Mode { name: string; once(i: number): Promise<void> | void; samples: number[]; note?: string; firstMs?: number }
 
@@ -46,6 +57,28 @@ const recordPhase = (phase: string, ms: number): void => {
   phases.set(phase, list);
 };
 
+const clockBundle = await makeBundle('bench-exit', ['/bin/probe', 'clock']);
+const exitLatencies: number[] = [];
+
+/** ms from the container's last act (printing CLOCK_MONOTONIC) to its handle's exit settling */
+async function exitLatency(id: string): Promise<number> {
+  const handle = await runtime.create(id, clockBundle.dir, { stdio: 'pipe' });
+  if (handle.io.kind !== 'pipes') throw new Error('the exit probe needs pipes');
+  handle.io.stdin.end();
+  handle.io.stderr.resume();
+  const chunks: Buffer[] = [];
+  handle.io.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise((resolve) => { if (handle.io.kind === 'pipes') handle.io.stdout.on('end', resolve); });
+  await runtime.start(id);
+  await handle.exit;
+  const known = process.hrtime.bigint(); // CLOCK_MONOTONIC as the probe's
+  await runtime.delete(id);
+  await ended; // the output may be read after the exit message
+  const printed = BigInt(Buffer.concat(chunks).toString().trim() || '0');
+  if (printed === 0n) throw new Error('the exit probe printed nothing');
+  return Number(known - printed) / 1e6;
+}
+
 const hugetlb = mountHugetlbV1();
 const nodeFloorEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_EXTRA_CA_CERTS'));
 const runtime = createBuiltinRuntime({ root: path.join(work, 'berth'), sealedHelper: true });
@@ -55,7 +88,8 @@ const modes: Mode[] = [
     once: async (i) => {
       const id = `berth-bench-api-${i + 1}`;
       const trace = new PhaseTimer(i < 0 ? () => undefined : recordPhase);
-      const handle = await runtime.create(id, bundle.dir, { stdio: 'null', trace: trace.child('create.') });
+      const handle = await runtime.create(id, bundle.dir, { stdio: 'pipe', trace: trace.child('create.') });
+      drain(handle);
       await runtime.start(id, { trace: trace.child('start.') });
       trace.reset(); // the child timers above do not move this timer's clock
       const status = await handle.exit;
@@ -92,7 +126,9 @@ try {
       mode.samples.push(performance.now() - start);
     }
   }
+  for (let i = 0; i < Math.max(10, iterations / 2); i++) exitLatencies.push(await exitLatency(`berth-bench-exit-${i + 1}`));
 } finally {
+  await clockBundle.remove();
   await bundle.remove();
   await removeTemplate();
   await rm(work, { recursive: true, force: true });
@@ -114,3 +150,6 @@ console.log(`  berth-runtime run / runc run: ${ratio('berth-runtime run', 'runc 
 const first = modes.find((m) => m.name === 'berth-runtime run')?.firstMs;
 if (first !== undefined) console.log(`  berth-runtime run, first call (starts its resident server): ${first.toFixed(1)} ms`);
 console.log(`  in-process phases (median ms): ${[...phases].map(([name, values]) => `${name} ${median(values).toFixed(1)}`).join(', ')}`);
+if (exitLatencies.length > 0) {
+  console.log(`  exit latency, container's last act -> in-process exit known: median ${median(exitLatencies).toFixed(2)} ms over ${exitLatencies.length}`);
+}

@@ -1,7 +1,8 @@
 /* berth-probe: a tiny static program run inside test containers. It answers one
  * question per invocation so tests need no image:
  *   pid | hostname | exit N | cat FILE | id | tty | mkdir PATH | write PATH
- *   alloc MB | fork N | signal SIG | sleep SECONDS | ns NAME
+ *   alloc MB | fork N | signal SIG | sleep SECONDS | ns NAME | clock
+ * (clock: CLOCK_MONOTONIC in ns, printed just before exiting: benches time the exit from it)
  * Failures of the probed operation print "errno N NAME" and exit 0, so tests can
  * compare the errno; a misuse of the probe exits 2. */
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int cat(const char *path) {
@@ -88,6 +90,12 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(q, "id")) return id();
   if (!strcmp(q, "tty")) return tty();
+  if (!strcmp(q, "clock")) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    printf("%lld\n", (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+    return 0;
+  }
   if (!arg) { fprintf(stderr, "probe: %s needs an argument\n", q); return 2; }
   if (!strcmp(q, "exit")) return atoi(arg);
   if (!strcmp(q, "cat")) return cat(arg);

@@ -81,11 +81,22 @@ static int open_fifo(struct child_ctx *ctx, const char *path) {
   return ctx->fifofd < 0 ? fail("open_exec_fifo", path) : 0;
 }
 
+/* SHIM_WAIT: the shim writes 'G' to the clone's socket pair once the process sits in its cgroup */
+static int shim_wait_go(int sock) {
+  char c = 0;
+  ssize_t n;
+  while ((n = read(sock, &c, 1)) < 0 && errno == EINTR) {}
+  if (n == 1 && c == 'G') return 0;
+  errno = n == 0 ? EPIPE : n == 1 ? EPROTO : errno;
+  return fail("shim_wait", NULL);
+}
+
 static int run_child_op(struct child_ctx *ctx, const struct op *op) {
   switch (op->code) {
   case OP_SETNS: return op_setns(op);
   case OP_UNSHARE: return op_unshare(op);
   case OP_SYNC_WAIT: return sync_wait_go();
+  case OP_SHIM_WAIT: return shim_wait_go(ctx->ttysock);
   case OP_HOOK_WAIT:
     sync_send(MSG_HOOKS, 0, 0, NULL, NULL);
     return sync_wait_go();
@@ -226,6 +237,7 @@ static void write_exit_file(const char *path, int code, int sig) {
 struct shim_opts {
   const char *exit_file, *console_socket;
   int relay, terminal, subreaper;
+  int shim_go; /* the container process waits at SHIM_WAIT for the shim's 'G' */
   long cgroup_join; /* index of the CGROUP_JOIN op, or -1 */
 };
 
@@ -304,6 +316,7 @@ int main(int argc, char **argv) {
     else if (op->code == OP_TERMINAL) opts.terminal = 1;
     else if (op->code == OP_SUBREAPER) opts.subreaper = 1;
     else if (op->code == OP_CGROUP_JOIN) opts.cgroup_join = (long)i;
+    else if (op->code == OP_SHIM_WAIT) opts.shim_go = 1;
   }
   if (opts.subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) { fail("subreaper", NULL); report_failure(0); }
   /* the sync channel never leaks into the programs we exec; the shim keeps it */
@@ -335,6 +348,11 @@ int main(int argc, char **argv) {
       if (opts.cgroup_join >= 0 && join_cgroups(&plan.ops[opts.cgroup_join], pid) < 0) {
         kill(pid, SIGKILL);
         report_failure((size_t)opts.cgroup_join);
+      }
+      if (opts.shim_go && write(pair[0], "G", 1) != 1) {
+        fail("shim_go", NULL);
+        kill(pid, SIGKILL);
+        report_failure(i);
       }
       if (!opts.terminal) close(pair[0]);
       close(pair[1]);

@@ -44,7 +44,8 @@
 #define OP_IDMAP_TREE 39
 #define OP_IDMAP_ATTACH 40
 #define OP_CGROUP_JOIN 41
-#define OP_MAX 41
+#define OP_SHIM_WAIT 42
+#define OP_MAX 42
 static const char *const plan_op_names[] = {
   [0] = "none",
   [1] = "clone",
@@ -88,6 +89,7 @@ static const char *const plan_op_names[] = {
   [39] = "idmap_tree",
   [40] = "idmap_attach",
   [41] = "cgroup_join",
+  [42] = "shim_wait",
 };
 
 #define MSG_PID 1

@@ -13,7 +13,7 @@ import type { PlanOp } from '../sys/plan-writer.js';
 import type { CgroupHandle, CgroupManager } from './cgroups/manager.js';
 import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
 import { signalName, signalNumber } from './linux-constants.js';
-import { buildCreatePlan, buildExecPlan, runningInUserNamespace } from './plan.js';
+import { buildCreatePlan, buildExecPlan, runningInUserNamespace, writesIdMaps } from './plan.js';
 import type { ContainerProcessInfo, DeleteOptions, ExitStatus, IoOptions, KillOptions, ProcessHandle, ProcessIo, Runtime, TraceOptions } from './runtime.js';
 import { silentTimer, type PhaseTimer } from '../util/phase-timer.js';
 import { DEFAULT_RUNTIME_ROOT, processStartTime, StateStore, type ContainerRecord } from './state-store.js';
@@ -127,9 +127,11 @@ export class BuiltinRuntime implements Runtime {
       // the shim has placed the process in its cgroup (CGROUP_JOIN) before it reports the pid
       const pid = await session.pid;
       trace.mark('helper');
-      await writeIdMappings(spec, pid);
       // the container sets itself up while its state is written: nothing of it depends on the record
-      session.go();
+      if (writesIdMaps(spec)) {
+        await writeIdMappings(spec, pid);
+        session.go(); // it waits at SYNC_WAIT; otherwise the shim let it go on (SHIM_WAIT)
+      }
       const record: ContainerRecord = {
         id, ociVersion: spec.ociVersion, bundle, rootfs, pid, pidStartTime: await processStartTime(pid) ?? '',
         created: new Date().toISOString(), annotations: spec.annotations, cgroupsPath,
@@ -489,8 +491,6 @@ function cgroupProcsFiles(cgroup: CgroupHandle): string[] {
 }
 
 async function writeIdMappings(spec: Spec, pid: number): Promise<void> {
-  const userNs = spec.linux?.namespaces?.find((ns) => ns.type === 'user');
-  if (!userNs || userNs.path) return;
   const format = (maps: Array<{ containerID: number; hostID: number; size: number }> | undefined): string =>
     (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
   try {

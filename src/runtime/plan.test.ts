@@ -35,7 +35,7 @@ async function withRootfs<T>(fn: (rootfs: string) => Promise<T>): Promise<T> {
 const ctx = (rootfs: string) => ({ rootfs, bundleDir: path.dirname(rootfs), fifoPath: '/state/fifo', exitFile: '/state/exit', relayTerminal: true });
 const names = (ops: PlanOp[]): string[] => ops.map((o) => o.op);
 
-test('create plan: clone with the new namespaces, wait, build the root, then the user, then wait for start and exec', async () => {
+test('create plan: clone with the new namespaces, wait for the shim, build the root, then the user, then wait for start and exec', async () => {
   await withRootfs(async (rootfs) => {
     const ops = await buildCreatePlan(spec(), ctx(rootfs));
     const clone = ops.find((o) => o.op === 'CLONE');
@@ -43,7 +43,8 @@ test('create plan: clone with the new namespaces, wait, build the root, then the
     const order = names(ops);
     const at = (name: string): number => order.indexOf(name);
     assert.ok(at('FIFO_OPEN') < at('CLONE'), 'the fifo is opened before clone');
-    assert.ok(at('CLONE') < at('SYNC_WAIT') && at('SYNC_WAIT') < at('ROOTFS'));
+    assert.ok(at('CLONE') < at('SHIM_WAIT') && at('SHIM_WAIT') < at('ROOTFS'), 'no user namespace: the shim lets it go on');
+    assert.equal(at('SYNC_WAIT'), -1);
     assert.ok(at('ROOTFS') < at('PIVOT_ROOT') && at('PIVOT_ROOT') < at('SETHOSTNAME'));
     assert.ok(at('MASK_PATH') > at('PIVOT_ROOT') && at('READONLY_PATH') > at('PIVOT_ROOT'));
     assert.ok(at('CAP_BOUNDING') < at('CREDS') && at('CREDS') < at('CAPS'));
@@ -53,6 +54,16 @@ test('create plan: clone with the new namespaces, wait, build the root, then the
     const execve = ops[ops.length - 1];
     assert.deepEqual(execve?.strs, ['/bin', 'sh', 'PATH=/bin']);
     assert.equal(ops.filter((o) => o.op === 'READONLY_PATH').at(-1)?.strs?.[0], '/', 'readonly root comes last');
+  });
+});
+
+test('a new user namespace waits for TypeScript (its id maps) instead of the shim; one joined by path does not', async () => {
+  await withRootfs(async (rootfs) => {
+    const withMaps = names(await buildCreatePlan(spec((s) => { s.linux!.namespaces!.push({ type: 'user' }); }), ctx(rootfs)));
+    assert.ok(withMaps.indexOf('CLONE') < withMaps.indexOf('SYNC_WAIT') && withMaps.indexOf('SYNC_WAIT') < withMaps.indexOf('ROOTFS'));
+    assert.equal(withMaps.indexOf('SHIM_WAIT'), -1);
+    const joined = names(await buildCreatePlan(spec((s) => { s.linux!.namespaces!.push({ type: 'user', path: '/proc/1/ns/user' }); }), ctx(rootfs)));
+    assert.ok(joined.includes('SHIM_WAIT') && !joined.includes('SYNC_WAIT'));
   });
 });
 

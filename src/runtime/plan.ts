@@ -299,7 +299,12 @@ export async function runningInUserNamespace(): Promise<boolean> {
   return map !== '' && map.trim().split(/\s+/).join(' ') !== '0 0 4294967295';
 }
 
-/** The plan of `create`: clone, wait for TypeScript, build the root, wait for start, exec. */
+/** A new user namespace (not one joined by path): TypeScript writes its uid/gid maps after the clone. */
+export function writesIdMaps(spec: Spec): boolean {
+  return (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'user' && !ns.path);
+}
+
+/** The plan of `create`: clone, wait for the shim (or TypeScript), build the root, wait for start, exec. */
 export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promise<PlanOp[]> {
   const proc = spec.process;
   if (!proc) throw invalidArgument('NO_PROCESS', 'process: config.json has no process to run');
@@ -315,7 +320,9 @@ export async function buildCreatePlan(spec: Spec, ctx: CreatePlanContext): Promi
   ];
   ops.push(...ns.joins);
   if (ns.unshareFlags) ops.push({ op: 'UNSHARE', ints: [ns.unshareFlags] });
-  ops.push({ op: 'SYNC_WAIT' });
+  // TypeScript writes the id maps of a new user namespace while the process waits; without
+  // one it only has to sit in its cgroup, which the shim tells it (no round trip through us)
+  ops.push({ op: writesIdMaps(spec) ? 'SYNC_WAIT' : 'SHIM_WAIT' });
   // with the maps written, become the namespace's root (kuid 0 is unmapped inside it); the
   // change of ids makes /proc/self root's (not dumpable), so oom_score_adj is written before
   if (inUserNs) {

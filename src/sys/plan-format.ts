@@ -15,6 +15,7 @@
 //   MSG_ERROR a=index of the failing op, b=errno; bytes = "<step>\0<path>"
 //   MSG_EXIT  a=exit code, b=signal number (0 if none)
 // TypeScript -> helper: 'G' (go on after SYNC_WAIT), 'R' u16 cols u16 rows (resize pty).
+// The shim -> the container process (the socket pair of the clone): 'G' after CGROUP_JOIN, read at SHIM_WAIT.
 
 export const PLAN_MAGIC = 'BRTHPLN1';
 
@@ -104,6 +105,8 @@ export const PLAN_OPS = {
   IDMAP_ATTACH: 40,
   /** strs: cgroup.procs files; the shim writes the container's pid to each right after CLONE, before MSG_PID */
   CGROUP_JOIN: 41,
+  /** instead of SYNC_WAIT when TypeScript has nothing to do for the new process (no id maps to write): wait for the shim's word that it sits in its cgroup (CGROUP_JOIN done) */
+  SHIM_WAIT: 42,
 } as const;
 
 export type PlanOpName = keyof typeof PLAN_OPS;
