@@ -14,6 +14,7 @@ import type { ResolvedLinks } from './links.js';
 import type { ContainerRecord } from './record.js';
 import { resolveInRoot } from './root-path.js';
 import { resolveUser } from './user.js';
+import { containerDevices } from './devices.js';
 import type { IdMaps } from '../../sys/idmap.js';
 import { chownBindSources, chownedBindSources, mappedIds, prepareUsernsFiles, withUserNamespace } from './user-namespace.js';
 
@@ -70,6 +71,9 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   // settled at once as well: a failure below must not leave it unhandled (it is awaited later)
   etcWritten.catch(() => undefined);
   const volumes = options.resolveVolumes ? await options.resolveVolumes(record, rootfs) : undefined;
+  const host = record.HostConfig;
+  const wantsDevices = host.Privileged === true || (host.Devices?.length ?? 0) > 0 || (host.DeviceCgroupRules?.length ?? 0) > 0;
+  const devices = wantsDevices ? await containerDevices(host) : undefined;
   // link variables come first, so the container's own Env wins a clash (as docker orders them)
   const linkEnv = options.links?.env ?? [];
   const withLinks = linkEnv.length > 0 ? { ...record, Config: { ...record.Config, Env: [...linkEnv, ...(record.Config.Env ?? [])] } } : record;
@@ -77,7 +81,7 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   const built = buildSpec({
     record: volumes ? { ...withLinks, HostConfig: { ...record.HostConfig, ...volumes } } : withLinks, rootfs, user, netnsPath: sandbox.netnsPath, etcFiles, initBinary: options.initBinary,
     defaultSeccomp: options.defaultSeccomp, convertSeccomp: options.convertSeccomp, cgroupsPath: options.cgroupsPath,
-    shared: options.shared, networkSysctls: options.idmap ? 'none' : options.daemonInUserNamespace === true ? 'no-ping' : 'all',
+    shared: options.shared, ...(devices ? { devices } : {}), networkSysctls: options.idmap ? 'none' : options.daemonInUserNamespace === true ? 'no-ping' : 'all',
   });
   const spec = options.idmap ? withUserNamespace(built, options.idmap) : built;
   if (options.idmap) {

@@ -49,7 +49,8 @@ export function defaultMounts(shmSizeBytes: number, privileged: boolean): Mount[
     { destination: '/dev/pts', type: 'devpts', source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysOptions },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    // writable for --privileged, as dockerd clears its read-only flag then
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: privileged ? ['nosuid', 'noexec', 'nodev'] : ['ro', 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm',
       options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${Math.floor(shmSizeBytes / 1024)}k`] },

@@ -5,6 +5,7 @@ import { invalidArgument, BerthError } from '../../errors/berth-error.js';
 import type { LinuxSeccomp, Mount, Spec } from '../../oci/runtime-spec.js';
 import { commandList, type HostConfig, type MountRequest } from './create-request.js';
 import type { ContainerRecord } from './record.js';
+import type { ContainerDevices } from './devices.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_PATH_ENV, DEFAULT_READONLY_PATHS, DEFAULT_SHM_SIZE,
   defaultDeviceRules, defaultMounts, grantableCapabilities } from './oci-defaults.js';
 import { toLinuxResources, toRlimits } from './resources.js';
@@ -36,6 +37,8 @@ export interface SpecInputs {
    * which may not write the sysctls of the network namespace berthd made for it
    */
   networkSysctls?: 'all' | 'no-ping' | 'none';
+  /** --device, --device-cgroup-rule and --privileged's host devices (devices.ts); absent: none */
+  devices?: ContainerDevices;
 }
 
 /** The command line Docker runs: Entrypoint + Cmd, with an init in front for --init. */
@@ -53,7 +56,8 @@ export function buildSpec(inputs: SpecInputs): Spec {
   const caps = capabilities(privileged, host.CapAdd ?? [], host.CapDrop ?? []);
   const security = parseSecurityOpts(host.SecurityOpt ?? [], inputs, caps);
   const shm = host.ShmSize && host.ShmSize > 0 ? host.ShmSize : DEFAULT_SHM_SIZE;
-  const resources = { ...toLinuxResources(host), devices: privileged ? [{ allow: true, access: 'rwm' }] : defaultDeviceRules() };
+  const resources = { ...toLinuxResources(host),
+    devices: privileged ? [{ allow: true, access: 'rwm' }] : [...defaultDeviceRules(), ...inputs.devices?.rules ?? []] };
   return {
     ociVersion: '1.2.0',
     process: {
@@ -75,6 +79,7 @@ export function buildSpec(inputs: SpecInputs): Spec {
     linux: {
       namespaces: namespaceList(host, inputs.shared ?? {}, inputs.netnsPath),
       cgroupsPath: inputs.cgroupsPath,
+      ...(inputs.devices && inputs.devices.devices.length > 0 ? { devices: inputs.devices.devices } : {}),
       resources,
       ...withSysctls({ ...defaultNetworkSysctls(host, inputs), ...host.Sysctls }),
       ...(privileged ? {} : {
