@@ -1,14 +1,15 @@
 // The built-in OCI runtime: a bundle becomes a helper plan (plan.ts), one helper spawn
 // clones the container and stays as its shim; TypeScript writes the id maps and places the
 // pid in its cgroup while the child waits. State lives under <root>/<id> (state-store.ts).
-import { open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { constants as fsConstants, readFileSync, rmSync, statSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { BerthError, conflict, errnoCode, invalidArgument, withCleanup } from '../errors/berth-error.js';
 import { parseRuntimeSpec, type LinuxDeviceCgroup, type LinuxResources, type LinuxSeccomp, type Process, type Spec, type State } from '../oci/runtime-spec.js';
 import { sealedHelperExecutable, startHelper, type HelperSession } from '../sys/helper.js';
 import { HelperPool } from './helper-pool.js';
+import { releaseExecFifo } from './exec-fifo.js';
 import type { PlanOp } from '../sys/plan-writer.js';
 import type { CgroupHandle, CgroupManager } from './cgroups/manager.js';
 import { hasCreateHooks, runHooks, runHooksWarning } from './hooks.js';
@@ -237,28 +238,13 @@ export class BuiltinRuntime implements Runtime {
   /** Open the exec fifo for reading: the container's init is blocked writing to it. */
   private async releaseFifo(record: ContainerRecord): Promise<void> {
     const fifo = this.store.fifoPath(record.id);
-    const reader = open(fifo, fsConstants.O_RDONLY);
-    let settled = false;
-    void reader.finally(() => { settled = true; }).catch(() => undefined);
-    // if init dies before opening its end, unblock our open by opening a writer ourselves
-    while (!settled) {
-      // a cleared timer: a pending one would hold a short-lived caller (berth-runtime start/run) for up to 50 ms
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([reader.then(() => undefined, () => undefined), new Promise<void>((resolve) => { timer = setTimeout(resolve, 50); })]);
-      clearTimeout(timer);
-      if (!settled && !await pidAlive(record.pid, record.pidStartTime)) {
-        const writer = await open(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK).catch(() => undefined);
-        await writer?.close();
-      }
-    }
-    const handle = await reader;
     try {
-      const { bytesRead } = await handle.read(Buffer.alloc(1), 0, 1);
-      if (bytesRead !== 1) throw conflict('CONTAINER_NOT_CREATED', `container ${record.id} exited before it started`);
+      if (!await releaseExecFifo(fifo, async () => await pidAlive(record.pid, record.pidStartTime))) {
+        throw conflict('CONTAINER_NOT_CREATED', `container ${record.id} exited before it started`);
+      }
     } finally {
       // gone before start returns (its absence is what says 'running'); synchronous as the state store's files
       rmSync(fifo, { force: true });
-      await handle.close();
     }
   }
 

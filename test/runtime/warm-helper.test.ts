@@ -34,6 +34,15 @@ async function pooledRuntime(name: string): Promise<BuiltinRuntime> {
   return runtime;
 }
 
+function stateOf(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return 'gone';
+  }
+}
+
 function parentOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
@@ -145,6 +154,8 @@ test('a warm helper killed while it waits is replaced by a fresh spawn; close() 
   assert.equal((await run(runtime, `berth-warm-k1-${token}`, bundle)).exitCode, 7);
   const warm = await warmHelper();
   process.kill(warm, 'SIGKILL');
+  // dead (a zombie, or reaped already) before the create: one dying during it fails it, as a cold helper would
+  for (let i = 0; i < 200 && !/^Z|gone/.test(stateOf(warm)); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   const out = await run(runtime, `berth-warm-k2-${token}`, bundle);
   assert.equal(out.exitCode, 7, out.stderr);
   assert.notEqual(out.shim, warm);
