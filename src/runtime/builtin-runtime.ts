@@ -124,7 +124,7 @@ export class BuiltinRuntime implements Runtime {
         runtimeInUserNamespace: await (this.inUserNamespace ??= runningInUserNamespace()),
       });
       trace.mark('plan');
-      session = this.helpers.start(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false, executable: this.helper(), newNetns: makesNetworkNamespace(spec) });
+      session = await this.helpers.start(plan, { stdio: io.stdio ?? 'pipe', detached: io.detach ?? false, executable: this.helper(), newNetns: makesNetworkNamespace(spec) });
       // the shim has placed the process in its cgroup (CGROUP_JOIN) before it reports the pid
       const pid = await session.pid;
       trace.mark('helper');

@@ -7,7 +7,7 @@
 // With `spareNetns` a warm helper also makes the network namespace the next container
 // will most likely want (a new one, as the last create did): when the plan does not want
 // it, it is closed unused; the prediction decides speed only, never what a container gets.
-import { spawnWarmHelper, startHelper, type HelperSession, type HelperStdio, type WarmHelper } from '../sys/helper.js';
+import { spawnWarmHelper, startHelperAsync, type HelperSession, type HelperStdio, type WarmHelper } from '../sys/helper.js';
 import type { PlanOp } from '../sys/plan-writer.js';
 
 export interface HelperStartOptions {
@@ -45,7 +45,7 @@ export class HelperPool {
   constructor(private readonly size: number, private readonly executable: () => string | undefined) {}
 
   /** A session for `plan`: a warm helper's when one fits, else a freshly spawned one. */
-  start(plan: readonly PlanOp[], options: HelperStartOptions): HelperSession {
+  async start(plan: readonly PlanOp[], options: HelperStartOptions): Promise<HelperSession> {
     this.spareNetns = options.newNetns;
     // creates a warm helper could not serve (e.g. berth-runtime's server: its callers' fds) leave the pool empty
     this.servable = options.stdio === 'pipe' && !options.detached && options.executable === this.executable();
@@ -56,7 +56,7 @@ export class HelperPool {
         helper.discard();
       }
     }
-    return startHelper(plan, { stdio: options.stdio, detached: options.detached, executable: options.executable });
+    return await startHelperAsync(plan, { stdio: options.stdio, detached: options.detached, executable: options.executable });
   }
 
   /** after a create (its container set up, or failed): top the pool up, on a worker thread */

@@ -190,6 +190,30 @@ export function startHelper(plan: readonly PlanOp[], options: SpawnOptions): Hel
 }
 
 /**
+ * startHelper with the spawn on koffi's worker thread: the event loop goes on serving other
+ * requests while the child execs (berthd, containers started side by side).
+ */
+export async function startHelperAsync(plan: readonly PlanOp[], options: SpawnOptions): Promise<HelperSession> {
+  let channels: HelperChannels;
+  let file: string;
+  try {
+    file = options.executable ?? helperPath();
+    channels = openChannels(plan, options.stdio);
+  } catch (cause) {
+    return failedSession(spawnFailure(cause));
+  }
+  try {
+    const pid = await spawnProgramAsync({ file, argv: ['berth-helper'], env: [], fds: channels.childFds, setsid: options.detached ?? false });
+    return openSession({ pid, channels }).session;
+  } catch (cause) {
+    for (const fd of [channels.sync, ...channels.stdio]) if (fd !== undefined) closeFd(fd);
+    return failedSession(spawnFailure(cause));
+  } finally {
+    for (const fd of channels.handedOver) closeFd(fd);
+  }
+}
+
+/**
  * A helper spawned before its container is asked for (pipes for stdio, not detached): it
  * has exec'd and waits for its plan, so a create that takes it skips the spawn.
  */
