@@ -27,6 +27,11 @@ export interface BundleOptions {
   shared?: SharedNamespaces;
   /** the container's user namespace maps (--userns=auto|remap); absent: the host's user namespace */
   idmap?: IdMaps;
+  /**
+   * the caller writes config.json (writeBundleSpec) while a runtime that takes the spec from
+   * memory creates the container; default: written here, before prepareBundle returns
+   */
+  specWrittenByCaller?: boolean;
   /** berthd itself runs in a user namespace (rootless) */
   daemonInUserNamespace?: boolean;
   /** named/anonymous volumes and --volumes-from -> host binds (the volumes service); absent: binds only */
@@ -91,10 +96,15 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   }
   trace.mark('spec');
   // the bundle is rewritten at every start and lives under the exec-root: rename suffices
-  await Promise.all([writeJsonAtomic(path.join(bundleDir, 'config.json'), spec, 0o600, { durable: false }), etcWritten]);
+  await Promise.all([options.specWrittenByCaller === true ? undefined : writeBundleSpec(bundleDir, spec), etcWritten]);
   trace.mark('bundle-write');
   // what config.json holds, for a runtime that takes it from memory instead of reading it back
   return spec;
+}
+
+/** The bundle's config.json (under the exec-root, rewritten at every start: rename suffices). */
+export async function writeBundleSpec(bundleDir: string, spec: Spec): Promise<void> {
+  await writeJsonAtomic(path.join(bundleDir, 'config.json'), spec, 0o600, { durable: false });
 }
 
 async function ensureWorkdir(rootfs: string, workdir: string, uid: number, gid: number): Promise<void> {

@@ -17,7 +17,7 @@ import type { CgroupAccess, ContainerRootfs, ImageLookup, RuntimeSet, SandboxPro
 import { exitedState, runningState, shortId, ZERO_TIME, type ContainerRecord } from './record.js';
 import { checkResources, toLinuxResources } from './resources.js';
 import { resolveLinks } from './links.js';
-import { prepareBundle, type BundleOptions } from './bundle.js';
+import { prepareBundle, writeBundleSpec, type BundleOptions } from './bundle.js';
 import { ContainerStore } from './store.js';
 import { PhaseTimer, formatPhase } from '../../util/phase-timer.js';
 import { parseSignal } from './signals.js';
@@ -311,14 +311,22 @@ export class ContainerService {
       trace.mark('rootfs-mount');
       const links = (record.HostConfig.Links ?? []).length > 0
         ? resolveLinks(record, (ref) => this.store.resolve(ref), (id) => this.deps.networks?.sandbox(id)?.settings) : undefined;
-      const spec = await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), { ...this.deps.bundle, cgroupsPath: record.CgroupsPath, shared, links, ...(idmap ? { idmap } : {}) },
-        this.deps.networks, trace.child('bundle.'));
+      // the built-in runtime takes the spec from memory: config.json is written while it creates
+      // the container (exec reads it, so the start answers once it is written); runc and crun read it
+      const specFromMemory = runtime.name === 'berth';
+      const spec = await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), {
+        ...this.deps.bundle, cgroupsPath: record.CgroupsPath, shared, links, ...(idmap ? { idmap } : {}), specWrittenByCaller: specFromMemory,
+      }, this.deps.networks, trace.child('bundle.'));
       trace.reset();
+      const specWritten = specFromMemory ? writeBundleSpec(bundleDir, spec) : Promise.resolve();
+      // awaited below; a failed start must not leave it unhandled meanwhile
+      specWritten.catch(() => undefined);
       process = await this.deps.monitor.start({
         id: record.Id, bundleDir, runtime, tty: record.Config.Tty === true, openStdin: record.Config.OpenStdin === true,
         logFile: this.logPath(record.Id), logOptions, trace, spec,
       }, live.hub);
       trace.reset();
+      await specWritten;
     } catch (err) {
       await this.cleanupRun(record);
       const message = err instanceof Error ? err.message : String(err);
