@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shapeContainerInspect, shapeImageInspect } from './version-shapes.js';
+import { shapeContainerInspect, shapeDiskUsage, shapeImageInspect } from './version-shapes.js';
 
 const container = {
   Id: 'c1', Config: { Cmd: ['sh'], OnBuild: null },
@@ -39,4 +39,30 @@ test('image inspect: VirtualSize until 1.43, Container* until 1.44, container-on
   const v55 = shapeImageInspect(image, '1.55') as Record<string, unknown>;
   assert.deepEqual(v55['Config'], { Cmd: ['sh'] });
   for (const key of ['Parent', 'Comment', 'Author', 'DockerVersion']) assert.equal(key in v55, false, key);
+});
+
+test('system df: VirtualSize until 1.43, per-type summaries from 1.52, the legacy lists gone from 1.53 (and with verbose)', () => {
+  const df = {
+    LayersSize: 1000,
+    Images: [{ Id: 'a', Size: 600, SharedSize: 0, VirtualSize: 600, Containers: 1 }, { Id: 'b', Size: 300, SharedSize: 0, VirtualSize: 300, Containers: 0 }],
+    Containers: [{ Id: 'c1', State: 'running', SizeRw: 10 }, { Id: 'c2', State: 'exited', SizeRw: 30 }],
+    Volumes: [{ Name: 'v', UsageData: { Size: 50, RefCount: 0 } }],
+    BuildCache: [{ ID: 'x', Size: 7, InUse: false }],
+  };
+  const old = shapeDiskUsage(df, '1.41', false) as { Images: Array<Record<string, unknown>> };
+  assert.equal(old.Images[0]?.['VirtualSize'], 600);
+  const v51 = shapeDiskUsage(df, '1.51', false);
+  assert.equal('ImageUsage' in v51, false);
+  assert.equal('VirtualSize' in ((v51['Images'] as Array<Record<string, unknown>>)[0] ?? {}), false);
+  const v52 = shapeDiskUsage(df, '1.52', false);
+  assert.deepEqual(v52['ImageUsage'], { ActiveCount: 1, TotalCount: 2, Reclaimable: 400, TotalSize: 1000 });
+  assert.deepEqual(v52['ContainerUsage'], { ActiveCount: 1, TotalCount: 2, Reclaimable: 30, TotalSize: 40 });
+  assert.deepEqual(v52['VolumeUsage'], { ActiveCount: 0, TotalCount: 1, Reclaimable: 50, TotalSize: 50 });
+  assert.deepEqual(v52['BuildCacheUsage'], { ActiveCount: 0, TotalCount: 1, Reclaimable: 7, TotalSize: 7 });
+  assert.equal(v52['LayersSize'], 1000, 'both shapes in 1.52');
+  const verbose = shapeDiskUsage(df, '1.52', true);
+  assert.equal('Images' in verbose, false);
+  assert.equal((verbose['ContainerUsage'] as { Items: unknown[] }).Items.length, 2);
+  const v55 = shapeDiskUsage(df, '1.55', false);
+  assert.deepEqual(Object.keys(v55).sort(), ['BuildCacheUsage', 'ContainerUsage', 'ImageUsage', 'VolumeUsage']);
 });

@@ -68,3 +68,55 @@ export function shapeImageInspect(body: unknown, version: string): unknown {
   out['Config'] = config;
   return out;
 }
+
+type UsageKind = 'ImageUsage' | 'ContainerUsage' | 'VolumeUsage' | 'BuildCacheUsage';
+const LEGACY_DF: Record<string, UsageKind> = { Images: 'ImageUsage', Containers: 'ContainerUsage', Volumes: 'VolumeUsage', BuildCache: 'BuildCacheUsage' };
+
+const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0);
+
+/** ActiveCount, TotalCount, Reclaimable, TotalSize of one legacy /system/df list, as dockerd counts them. */
+function usageOf(kind: UsageKind, items: Json[], layersSize: number): Json {
+  const active = (item: Json): boolean => {
+    if (kind === 'ImageUsage') return num(item['Containers']) > 0;
+    if (kind === 'ContainerUsage') return item['State'] === 'running' || item['State'] === 'paused' || item['State'] === 'restarting';
+    if (kind === 'VolumeUsage') return isObject(item['UsageData']) && num(item['UsageData']['RefCount']) > 0;
+    return item['InUse'] === true;
+  };
+  const size = (item: Json): number => {
+    if (kind === 'ImageUsage') return num(item['Size']) - num(item['SharedSize']);
+    if (kind === 'ContainerUsage') return num(item['SizeRw']);
+    if (kind === 'VolumeUsage') return isObject(item['UsageData']) ? num(item['UsageData']['Size']) : 0;
+    return num(item['Size']);
+  };
+  const activeItems = items.filter(active);
+  const total = kind === 'ImageUsage' ? layersSize : items.reduce((sum, item) => sum + size(item), 0);
+  const reclaimable = kind === 'ImageUsage' ? Math.max(0, total - activeItems.reduce((sum, item) => sum + size(item), 0))
+    : items.filter((item) => !active(item)).reduce((sum, item) => sum + size(item), 0);
+  return { ActiveCount: activeItems.length, TotalCount: items.length, Reclaimable: reclaimable, TotalSize: total };
+}
+
+/**
+ * GET /system/df: VirtualSize until 1.43; from 1.52 the per-type usage summaries (their Items with
+ * verbose=1), beside the legacy lists in 1.52 (not when verbose) and instead of them from 1.53.
+ */
+export function shapeDiskUsage(body: Json, version: string, verbose: boolean): Json {
+  const out: Json = { ...body };
+  if (versionAtLeast(version, '1.44') && Array.isArray(out['Images'])) {
+    out['Images'] = out['Images'].map((image: unknown) => {
+      if (!isObject(image)) return image;
+      const { VirtualSize: _virtual, ...rest } = image;
+      return rest;
+    });
+  }
+  if (!versionAtLeast(version, '1.52')) return out;
+  const legacyKept = !verbose && !versionAtLeast(version, '1.53');
+  for (const [legacy, kind] of Object.entries(LEGACY_DF)) {
+    const items = out[legacy];
+    if (!Array.isArray(items)) continue;
+    const list = items.filter(isObject);
+    out[kind] = { ...usageOf(kind, list, num(body['LayersSize'])), ...(verbose ? { Items: list } : {}) };
+    if (!legacyKept) delete out[legacy];
+  }
+  if (!legacyKept) delete out['LayersSize'];
+  return out;
+}

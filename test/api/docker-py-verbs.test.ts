@@ -79,7 +79,8 @@ out['pulled'] = [pulled.id == busybox.id, repo + ':v1' in pulled.tags]
 client.images.remove(repo + ':v1')
 
 df = client.df()
-out['df'] = [df['LayersSize'] > 0, isinstance(df['Containers'], list), isinstance(df['Volumes'], list)]
+# negotiated to the newest version: the per-type summaries only (the legacy lists went in 1.53)
+out['df'] = [df['ImageUsage']['TotalSize'] > 0, df['ImageUsage']['TotalCount'] >= 1, 'LayersSize' not in df]
 info = client.info()
 out['info'] = [info['Images'] >= 1, info['NCPU'] > 0, info['MemTotal'] > 0]
 events = client.events(since=since, until=int(time.time()) + 1, filters={'label': 'pyv=' + token}, decode=True)

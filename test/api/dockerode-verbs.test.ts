@@ -196,6 +196,8 @@ describe('dockerode drives every container and image verb', { skip, timeout: 240
     assert.ok(df.Images.some((i) => i.Containers === 1), 'busybox counts the container');
     assert.ok(df.Containers.some((c) => c.Id === container.id));
     assert.ok(Array.isArray(df.Volumes));
+    const summary = (df as unknown as { ContainerUsage?: { TotalCount: number; ActiveCount: number } }).ContainerUsage;
+    assert.deepEqual(summary && [summary.TotalCount, summary.ActiveCount], [1, 0], 'without a version prefix: 1.52, both shapes');
 
     const info = await docker.info() as { Containers: number; ContainersStopped: number; Images: number; MemTotal: number; NCPU: number; Driver: string; ServerVersion: string };
     assert.equal(info.Containers, 1);

@@ -104,6 +104,11 @@ describe('berthd over raw HTTP', { skip, timeout: 120_000 }, () => {
       .text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal((await events('1.41'))[0]?.['status'], 'create', 'status/id/from until 1.51');
     assert.ok(!('status' in ((await events('1.55'))[0] ?? {})));
+    const df = async (v: string): Promise<Record<string, unknown>> => json(await request('GET', `/v${v}/system/df`));
+    assert.ok('LayersSize' in await df('1.41') && !('ImageUsage' in await df('1.41')));
+    assert.ok('LayersSize' in await df('1.52') && 'ImageUsage' in await df('1.52'));
+    assert.ok(!('LayersSize' in await df('1.55')));
+    assert.equal((await df('1.55') as { ContainerUsage: { TotalCount: number } }).ContainerUsage.TotalCount, 1);
     await dockerOk(daemon, ['rm', id]);
   });
 

@@ -1,6 +1,7 @@
 // /_ping, /version, /info, /events, /system/df, /auth.
 import { z } from 'zod';
 import { API_VERSION_NEWEST, versionLessThan } from '../../api-version.js';
+import { shapeDiskUsage } from '../../version-shapes.js';
 import type { Exchange } from '../../exchange.js';
 import { checkFilterNames } from '../../query.js';
 import type { Route } from '../../router.js';
@@ -36,7 +37,11 @@ export function systemRoutes(backend: SystemBackend): Route[] {
     { method: 'GET', path: '/info', handler: async (ex) => { ex.json(200, await backend.info()); } },
     { method: 'GET', path: '/system/df', handler: async (ex) => {
       const types = ex.query.getAll('type');
-      ex.json(200, await backend.diskUsage(types.length > 0 ? types : ['container', 'image', 'volume', 'build-cache']));
+      const usage = await backend.diskUsage(types.length > 0 ? types : ['container', 'image', 'volume', 'build-cache']);
+      // a request without a version prefix gets 1.52's answer, the legacy lists beside the summaries:
+      // those clients (dockerode's default) read the lists, which 1.53 dropped
+      const explicit = /^\/v\d/.test(ex.req.url ?? '');
+      ex.json(200, shapeDiskUsage(usage, explicit ? ex.apiVersion : '1.52', ex.queryBool('verbose')));
     } },
     { method: 'POST', path: '/auth', handler: async (ex) => {
       const body = await ex.readJson(authSchema, { required: true });
