@@ -97,14 +97,13 @@ export class BuiltinRuntime implements Runtime {
     const seccompProgram = this.compileSeccomp(spec.linux?.seccomp);
     trace.mark('seccomp');
     const dir = await this.store.claim(id);
-    let created = false;
+    let handle: ProcessHandle | undefined;
     try {
-      const handle = await this.createContainer(id, spec, { bundle, rootfs, seccompProgram, dir, io, trace });
-      created = true;
+      handle = await this.createContainer(id, spec, { bundle, rootfs, seccompProgram, dir, io, trace });
       return handle;
     } finally {
-      // the next create's helper is spawned now, off this one's path
-      this.helpers.refill(created);
+      // the next create's helper is spawned off this one's path
+      this.helpers.refill(handle !== undefined, handle?.exit);
     }
   }
 

@@ -1,9 +1,9 @@
 // Warm helpers for a long-lived caller (berthd): berth-helper spawned ahead of the create
 // that needs it, waiting for its plan (sys/helper.ts spawnWarmHelper). posix_spawn, the
 // exec and the helper's start-up cost ~2-4 ms of every create on this machine; a create
-// that finds a warm helper only writes its plan. The pool is refilled after a create is
-// done, off its path. A helper that can serve any create: one with pipes for stdio and
-// not detached (berthd's containers); others are spawned as before.
+// that finds a warm helper only writes its plan. The pool is refilled after a create's
+// container has exited (or run a while), off its path. A warm helper serves creates with
+// pipes for stdio, not detached (berthd's containers); others spawn their own as before.
 // With `spareNetns` a warm helper also makes the network namespace the next container
 // will most likely want (a new one, as the last create did): when the plan does not want
 // it, it is closed unused; the prediction decides speed only, never what a container gets.
@@ -29,6 +29,8 @@ function closeAtExit(pool: HelperPool): void {
   // orphans would be zombies under an init that does not reap (this machine's)
   process.once('exit', () => { for (const open of openPools) open.close(); });
 }
+
+const REFILL_DELAY_MS = 100;
 
 export class HelperPool {
   private readonly warm: WarmHelper[] = [];
@@ -59,15 +61,23 @@ export class HelperPool {
     return await startHelperAsync(plan, { stdio: options.stdio, detached: options.detached, executable: options.executable });
   }
 
-  /** after a create (its container set up, or failed): top the pool up, on a worker thread */
-  refill(createSucceeded: boolean): void {
+  /**
+   * After a create: top the pool up, on a worker thread, once `ran` (the new container's
+   * exit) settles or it has run REFILL_DELAY_MS, whichever comes first: a spawn during the
+   * container's first moments would compete with it for the CPU (2 cores here), where a
+   * short run's exit is what its caller waits for.
+   */
+  refill(createSucceeded: boolean, ran?: Promise<unknown>): void {
     if (createSucceeded) this.broken = false;
     if (this.size === 0 || !this.servable || this.broken || this.refillQueued) return;
     this.refillQueued = true;
-    setImmediate(() => {
+    let timer: NodeJS.Timeout | undefined;
+    const later = new Promise<void>((resolve) => { timer = setTimeout(resolve, ran ? REFILL_DELAY_MS : 0).unref(); });
+    void Promise.race([later, ran?.catch(() => undefined) ?? later]).then(() => {
+      clearTimeout(timer);
       this.refillQueued = false;
       this.topUp();
-    }).unref();
+    });
   }
 
   private topUp(): void {
