@@ -228,6 +228,20 @@ describe('berthd over raw HTTP', { skip, timeout: 120_000 }, () => {
     }
   });
 
+  test('rm -f of a running container: a waiting client gets its exit, events say kill, die, destroy', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const id = await dockerOk(daemon, ['run', '-d', '--label', `rmf=${daemon.token}`, 'busybox', 'sleep', '60']);
+    const waiting = request('POST', `/containers/${id}/wait`);
+    await new Promise((r) => setTimeout(r, 300));
+    await dockerOk(daemon, ['rm', '-f', id]);
+    const waited = await Promise.race([waiting, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000))]);
+    assert.ok(waited, 'the wait answered');
+    assert.equal(json<{ StatusCode: number }>(waited).StatusCode, 137);
+    const events = (await request('GET', `/events?since=${since}&until=${Math.floor(Date.now() / 1000) + 1}&filters=${encodeURIComponent(JSON.stringify({ label: [`rmf=${daemon.token}`] }))}`))
+      .text.trim().split('\n').map((l) => (JSON.parse(l) as { Action: string }).Action);
+    assert.deepEqual(events.filter((a) => a !== 'create' && a !== 'start'), ['kill', 'die', 'destroy']);
+  });
+
   test('an export of a stopped container that the client abandons releases the root it mounted', async () => {
     const id = await dockerOk(daemon, ['create', 'busybox', 'true']);
     const mounted = async (): Promise<boolean> => (await readFile('/proc/self/mountinfo', 'utf8')).includes(id);

@@ -151,11 +151,15 @@ export class ContainerService {
           throw conflict('CONTAINER_RUNNING', `cannot remove container "${current.Name}": container is running: stop the container before removing or force remove`);
         }
         this.cancelRestart(current.Id);
+        this.emit(current, 'kill', { signal: '9' });
         await this.killAndWait(current, 'SIGKILL', 10_000);
-        // the exit handler will find no record: release the run's resources here
+        // the exit handler will find no record: release the run's resources here, and tell what
+        // it would have told (dockerd: kill, die, destroy; a `docker wait` gets the exit)
         const live = this.live.get(current.Id);
         if (live) live.process = undefined;
         await this.cleanupRun(current);
+        this.emit(current, 'die', { exitCode: '137' });
+        live?.exits.emit('exit', 137, '');
       }
       await this.destroy(current);
     });
