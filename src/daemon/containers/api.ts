@@ -82,6 +82,7 @@ export class ContainerApi {
   logs(id: string, request: LogsRequest, signal: AbortSignal): Promise<LogsAnswer> { return containerLogs(this.service, id, request, signal); }
   isTty(id: string): boolean { return this.service.store.resolve(id).Config.Tty === true; }
   attach(id: string, request: AttachRequest, client: AttachClient, signal: AbortSignal): Promise<void> {
+    this.service.emit(this.service.store.resolve(id), 'attach');
     return attachContainer(this.service, id, request, client, signal);
   }
 
@@ -107,6 +108,7 @@ export class ContainerApi {
       const fields = line.trim().split(/\s+/);
       return [...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')];
     }).filter((fields) => pids.has(fields[pidColumn] ?? ''));
+    this.service.emit(record, 'top');
     return { Titles: titles, Processes: processes };
   }
 
@@ -153,7 +155,9 @@ export class ContainerApi {
 
   async exportRootfs(id: string, _signal: AbortSignal): Promise<Readable> {
     const record = this.service.store.resolve(id);
-    return await this.streamWithRootfs(record, (root) => exportRootfs(root));
+    const tar = await this.streamWithRootfs(record, (root) => exportRootfs(root));
+    this.service.emit(record, 'export');
+    return tar;
   }
 
   async archiveStat(id: string, path: string): Promise<PathStat> {
@@ -169,6 +173,7 @@ export class ContainerApi {
       stat = answer.stat;
       return answer.tar;
     });
+    this.service.emit(record, 'archive-path');
     return { stat: stat as PathStat, tar };
   }
 
@@ -176,6 +181,7 @@ export class ContainerApi {
     const record = this.service.store.resolve(id);
     if (record.HostConfig.ReadonlyRootfs) throw conflict('READONLY_ROOTFS', 'container rootfs is marked read-only');
     await this.withRootfs(record, (root) => extractInto(root, path, tar, { copyUIDGID: options.copyUIDGID }));
+    this.service.emit(record, 'extract-to-dir');
   }
 
   async prune(filters: Filters): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
