@@ -2,7 +2,7 @@
 // update over the OCI runtime, with state persisted atomically and recovered at startup.
 // Queries (inspect, list), I/O (logs, attach), exec, archive and stats live beside it.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, conflict, invalidArgument, isBerthError } from '../../errors/berth-error.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
@@ -19,10 +19,12 @@ import { checkResources, toLinuxResources } from './resources.js';
 import { resolveLinks } from './links.js';
 import { prepareBundle, writeBundleSpec, type BundleOptions } from './bundle.js';
 import { ContainerStore } from './store.js';
+import { recoverContainers } from './recovery.js';
+import { RunControl } from './run-control.js';
+import { releaseRun, type RunCleanupOptions } from './run-cleanup.js';
 import { PhaseTimer, formatPhase } from '../../util/phase-timer.js';
-import { parseSignal } from './signals.js';
 import { DEFAULT_SHM_SIZE } from './oci-defaults.js';
-import { mountShareableShm, shmPath, unmountShareableShm } from './shm-mount.js';
+import { mountShareableShm, shmPath } from './shm-mount.js';
 import { checkUserNamespace, type UserNamespaces } from './user-namespace.js';
 import { namespaceDonors, resolveSharedNamespaces, type DonorInfo } from './namespace-modes.js';
 import { healthProbeOf } from './health/config.js';
@@ -71,8 +73,16 @@ export class ContainerService {
   /** --rm roots still being unmounted and deleted after their container was removed */
   private readonly teardowns = new Set<Promise<void>>();
 
+  /** stop, restart, kill, pause, unpause (run-control.ts) */
+  private readonly control: RunControl;
+
   constructor(readonly deps: ContainerServiceDeps) {
     this.store = new ContainerStore(path.join(deps.dataRoot, 'containers'));
+    this.control = new RunControl({
+      store: this.store, lock: this.lock, runtimes: deps.runtimes, runningProcess: (id) => this.runningProcess(id),
+      emit: (record, action, extra) => this.emit(record, action, extra), cancelRestart: (id) => this.cancelRestart(id),
+      startLocked: (record) => this.startLocked(record),
+    });
   }
 
   // ---- create / remove / rename / update ------------------------------------------
@@ -152,7 +162,7 @@ export class ContainerService {
         }
         this.cancelRestart(current.Id);
         this.emit(current, 'kill', { signal: '9' });
-        await this.killAndWait(current, 'SIGKILL', 10_000);
+        await this.control.killAndWait(current, 'SIGKILL', 10_000);
         // the exit handler will find no record: release the run's resources here, and tell what
         // it would have told (dockerd: kill, die, destroy; a `docker wait` gets the exit)
         const live = this.live.get(current.Id);
@@ -480,29 +490,13 @@ export class ContainerService {
     }
   }
 
-  /**
-   * Release what a run held. The network sandbox does not depend on the processes, so it
-   * goes concurrently with the rest; the root is unmounted only once the runtime has
-   * killed and reaped everything in the container.
-   */
-  private async cleanupRun(record: ContainerRecord, trace?: PhaseTimer, options: { keepRootMounted?: boolean; networkOnly?: boolean } = {}): Promise<void> {
-    const runtime = this.deps.runtimes.get(record.Runtime);
+  /** Release what a run held (run-cleanup.ts), its OOM watch first. */
+  private async cleanupRun(record: ContainerRecord, trace?: PhaseTimer, options: RunCleanupOptions = {}): Promise<void> {
     await stopOomWatch(this.live.get(record.Id));
-    const step = async (what: string, work: () => Promise<void>): Promise<void> => {
-      await (trace ? trace.time(what.replace(' ', '-'), work) : work()).catch((err: unknown) => {
-        if (!isBerthError(err, 'not_found')) this.deps.log.warn(`${what} of ${shortId(record.Id)}: ${err instanceof Error ? err.message : String(err)}`);
-      });
-    };
-    await Promise.all([
-      step('network sandbox', async () => { await this.deps.networks?.destroySandbox(record.Id); }),
-      (async () => {
-        if (options.networkOnly) return;
-        await step('runtime delete', () => runtime.delete(record.Id, { force: true, trace: trace?.child('runtime.delete.') }));
-        if (!options.keepRootMounted) await step('rootfs unmount', () => this.unmountRoot(record.Id));
-        // only a shareable container has a host-side /dev/shm; others skip the mountinfo read
-        if (record.HostConfig.IpcMode === 'shareable') await step('shm unmount', () => unmountShareableShm(this.store.dir(record.Id)));
-      })(),
-    ]);
+    await releaseRun({
+      runtimes: this.deps.runtimes, networks: this.deps.networks, warn: (message) => this.deps.log.warn(message),
+      unmountRoot: (id) => this.unmountRoot(id), containerDir: (id) => this.store.dir(id),
+    }, record, trace, options);
   }
 
   /** Phases of one operation on a container, one debug line each (berthd --log-level debug). */
@@ -511,110 +505,23 @@ export class ContainerService {
   }
 
   async stop(idOrName: string, options: { signal?: string; timeoutSeconds?: number } = {}): Promise<void> {
-    const record = this.store.resolve(idOrName);
-    await this.lock.run(record.Id, async () => {
-      const current = this.store.resolve(record.Id);
-      this.cancelRestart(current.Id);
-      if (current.State.Restarting) {
-        await this.store.save({ ...current, ManuallyStopped: true, State: { ...current.State, Status: 'exited', Restarting: false } });
-        return;
-      }
-      if (!current.State.Running) throw new BerthError('not_modified', 'ALREADY_STOPPED', `container ${current.Id} is already stopped`);
-      await this.store.save({ ...current, ManuallyStopped: true });
-      await this.stopLocked(current, options);
-    });
-    // the exit handler queued behind us records the exit (and its die event) before stop answers
-    await this.lock.run(record.Id, async () => undefined);
-    this.emit(record, 'stop');
-  }
-
-  private async stopLocked(record: ContainerRecord, options: { signal?: string; timeoutSeconds?: number }): Promise<void> {
-    const signal = parseSignal(options.signal || record.Config.StopSignal || 'SIGTERM');
-    const timeout = options.timeoutSeconds ?? record.Config.StopTimeout ?? 10;
-    this.emit(record, 'kill', { signal: String(signal.number) });
-    const exited = await this.killAndWait(record, signal.name, timeout < 0 ? undefined : timeout * 1000);
-    if (!exited) {
-      this.emit(record, 'kill', { signal: '9' });
-      await this.killAndWait(record, 'SIGKILL', 30_000);
-    }
-    // the caller emits 'stop' once the exit handler (queued behind this lock) emitted 'die', as dockerd orders them
-  }
-
-  /** Signal the container and wait for its exit; false when it did not exit in time. */
-  private async killAndWait(record: ContainerRecord, signal: string, timeoutMs: number | undefined): Promise<boolean> {
-    const live = this.live.get(record.Id);
-    const process = live?.process;
-    if (!live || !process) return true;
-    const runtime = this.deps.runtimes.get(record.Runtime);
-    if (record.State.Paused) await runtime.resume(record.Id).catch(() => undefined);
-    await runtime.kill(record.Id, signal, { all: signal === 'SIGKILL' }).catch((err: unknown) => {
-      if (!isBerthError(err, 'not_found') && !isBerthError(err, 'conflict')) throw err;
-    });
-    const exited = process.exit.then(() => true);
-    if (timeoutMs === undefined) return await exited;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); });
-    try {
-      return await Promise.race([exited, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await this.control.stop(idOrName, options);
   }
 
   async restart(idOrName: string, options: { signal?: string; timeoutSeconds?: number } = {}): Promise<void> {
-    const record = this.store.resolve(idOrName);
-    let stopped = false;
-    await this.lock.run(record.Id, async () => {
-      const current = this.store.resolve(record.Id);
-      this.cancelRestart(current.Id);
-      stopped = current.State.Running;
-      if (stopped) await this.stopLocked(current, options);
-    });
-    // the exit handler runs under the lock too: start once it has recorded the exit
-    await this.lock.run(record.Id, async () => {
-      if (stopped) this.emit(record, 'stop');
-      const current = this.store.resolve(record.Id);
-      if (current.State.Running) return;
-      await this.startLocked({ ...current, ManuallyStopped: false, State: { ...current.State, Restarting: false } });
-    });
-    this.emit(record, 'restart');
+    await this.control.restart(idOrName, options);
   }
 
   async kill(idOrName: string, signalName: string | undefined): Promise<void> {
-    const record = this.store.resolve(idOrName);
-    if (!record.State.Running) throw conflict('NOT_RUNNING', `cannot kill container: ${idOrName}: container ${record.Id} is not running`);
-    const signal = parseSignal(signalName || 'SIGKILL');
-    const runtime = this.deps.runtimes.get(record.Runtime);
-    if (signal.name === 'SIGKILL' || signal.name === (record.Config.StopSignal ?? 'SIGTERM')) {
-      await this.store.save({ ...record, ManuallyStopped: true });
-    }
-    await runtime.kill(record.Id, signal.name, { all: signal.name === 'SIGKILL' });
-    this.emit(record, 'kill', { signal: String(signal.number) });
+    await this.control.kill(idOrName, signalName);
   }
 
   async pause(idOrName: string): Promise<void> {
-    const record = this.store.resolve(idOrName);
-    await this.lock.run(record.Id, async () => {
-      const current = this.store.resolve(record.Id);
-      if (!current.State.Running) throw conflict('NOT_RUNNING', `container ${current.Id} is not running`);
-      if (current.State.Paused) throw conflict('ALREADY_PAUSED', `container ${current.Id} is already paused`);
-      await this.deps.runtimes.get(current.Runtime).pause(current.Id);
-      const paused = { ...current, State: { ...current.State, Paused: true, Status: 'paused' as const } };
-      await this.store.save(paused);
-      this.emit(paused, 'pause');
-    });
+    await this.control.pause(idOrName);
   }
 
   async unpause(idOrName: string): Promise<void> {
-    const record = this.store.resolve(idOrName);
-    await this.lock.run(record.Id, async () => {
-      const current = this.store.resolve(record.Id);
-      if (!current.State.Paused) throw conflict('NOT_PAUSED', `container ${current.Id} is not paused`);
-      await this.deps.runtimes.get(current.Runtime).resume(current.Id);
-      const running = { ...current, State: { ...current.State, Paused: false, Status: 'running' as const } };
-      await this.store.save(running);
-      this.emit(running, 'unpause');
-    });
+    await this.control.unpause(idOrName);
   }
 
   /** Resolve the wait condition; `signal` ends the wait when the client goes away. */
@@ -677,50 +584,14 @@ export class ContainerService {
 
   // ---- daemon start and shutdown ---------------------------------------------------
 
-  /** Load records; containers that were running when berthd died are marked exited. */
+  /** Load records; containers that were running when berthd died are marked exited (recovery.ts). */
   async recover(): Promise<ContainerRecord[]> {
-    for (const warning of await this.store.load()) this.deps.log.warn(`container ${warning.id}: ${warning.message}`);
-    await this.sweepBundles();
-    const wasRunning: ContainerRecord[] = [];
-    const held = await this.runtimeContainerIds();
-    for (const record of this.store.all()) {
-      this.liveOf(record.Id);
-      // start answers before its running state is written: a record still "created" whose
-      // container the runtime holds was started by a berthd that died before the write landed
-      const startedUnrecorded = record.State.Status === 'created' && held.has(record.Id);
-      const ran = record.State.Running || record.State.Restarting || record.State.Status === 'removing' || startedUnrecorded;
-      if (ran) await this.cleanupRun(record);
-      if (record.HostConfig.AutoRemove && (ran || record.State.Status === 'exited')) {
-        // as dockerd: an --rm container whose run ended while the daemon was away goes now
-        await this.destroy(record).catch((err: unknown) => this.deps.log.warn(`auto-remove of ${shortId(record.Id)}: ${String(err)}`));
-        continue;
-      }
-      if (ran) {
-        wasRunning.push(record);
-        const died = record.State.Running || startedUnrecorded;
-        const exited = { ...record, State: stoppedState(record.State, 255, died ? 'daemon exited while the container was running' : '', false) };
-        await this.store.save(exited);
-      }
-    }
+    const wasRunning = await recoverContainers({
+      store: this.store, runtimes: this.deps.runtimes, execRoot: this.deps.execRoot, warn: (message) => this.deps.log.warn(message),
+      cleanupRun: (record) => this.cleanupRun(record), destroy: (record) => this.destroy(record),
+    });
+    for (const record of this.store.all()) this.liveOf(record.Id);
     return wasRunning;
-  }
-
-  /** Ids of the containers the runtimes hold (a runtime that cannot list counts as holding none). */
-  private async runtimeContainerIds(): Promise<Set<string>> {
-    const ids = new Set<string>();
-    for (const name of this.deps.runtimes.names()) {
-      const states = await this.deps.runtimes.get(name).list().catch(() => []);
-      for (const state of states) ids.add(state.id);
-    }
-    return ids;
-  }
-
-  /** Bundles of containers that no longer exist (an --rm removal deletes its bundle after answering; a crash may cut that short). */
-  private async sweepBundles(): Promise<void> {
-    const bundles = path.join(this.deps.execRoot, 'containers');
-    for (const name of await readdir(bundles).catch(() => [] as string[])) {
-      if (!this.store.get(name)) await rm(path.join(bundles, name), { recursive: true, force: true });
-    }
   }
 
   /** Stop every running container with its stop signal and timeout (daemon shutdown). */
@@ -736,7 +607,7 @@ export class ContainerService {
       return this.unmountIdleRoot(id);
     }));
     await Promise.all(running.map(async (record) => {
-      await this.lock.run(record.Id, () => this.stopLocked(record, {})).catch((err: unknown) =>
+      await this.lock.run(record.Id, () => this.control.stopLocked(record, {})).catch((err: unknown) =>
         this.deps.log.warn(`stopping ${shortId(record.Id)}: ${String(err)}`));
     }));
     // let the exit handlers record the exits
