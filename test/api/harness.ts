@@ -87,6 +87,8 @@ export async function docker(daemon: Berthd, args: string[], input?: string): Pr
     child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
     child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
     child.on('close', (code) => resolve({ stdout, stderr, code: code ?? -1 }));
+    // a command that exits before reading its stdin closes the pipe: EPIPE there is not a failure
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }

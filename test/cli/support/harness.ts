@@ -39,6 +39,8 @@ export async function execFile(file: string, args: string[], options: RunOptions
       clearTimeout(timer);
       resolve({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
+    // a command that exits before reading its stdin closes the pipe: EPIPE there is not a failure
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.input ?? '');
   });
 }
