@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import { BerthError, conflict, invalidArgument } from '../../errors/berth-error.js';
 import type { ContainerConfig as ImageContainerConfig } from '../../oci/image.js';
+import { familiarString, parseNormalizedReference } from '../../oci/reference.js';
 import { runProgram } from '../../sys/exec.js';
 import { archivePath, changesFromDiff, exportRootfs, extractInto, statPath, type PathStat } from './archive.js';
 import { AsyncQueue } from './async-queue.js';
@@ -219,13 +220,19 @@ export class ContainerApi {
       ...(config ?? {}),
     };
     const pause = options.pause && record.State.Running && !record.State.Paused;
+    const imageConfig = applyChanges(base, options.changes);
     if (pause) await this.service.pause(record.Id);
     try {
       const id = await this.withRootfs(record, () => this.committer!.commit({
-        containerId: record.Id, parentImageId: record.Image, config: applyChanges(base, options.changes),
+        containerId: record.Id, parentImageId: record.Image, config: imageConfig,
         ...(options.repo ? { repo: options.repo } : {}), ...(options.tag ? { tag: options.tag } : {}),
         ...(options.comment ? { comment: options.comment } : {}), ...(options.author ? { author: options.author } : {}),
       }));
+      if (options.repo) {
+        // dockerd tags the new image (with its labels, as image events carry them) before the commit event
+        const name = familiarString(parseNormalizedReference(options.tag ? `${options.repo}:${options.tag}` : options.repo));
+        this.service.deps.events.publish('image', 'tag', id, { ...imageConfig.Labels, name });
+      }
       this.service.emit(record, 'commit');
       return { Id: id };
     } finally {

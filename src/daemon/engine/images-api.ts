@@ -84,15 +84,17 @@ export class ImagesApi {
   async tag(name: string, repo: string, tag: string | undefined): Promise<void> {
     const target = tag ? `${repo}:${tag}` : repo;
     await this.images.tag(name, target);
-    const { record } = await this.images.resolve(target);
-    this.events.publish('image', 'tag', record.id, { name: familiarString(parseNormalizedReference(target)) });
+    const { record, config } = await this.images.resolve(target);
+    // as dockerd: an image event carries the image's labels (so `events --filter label=` finds it)
+    this.events.publish('image', 'tag', record.id, { ...config.config?.Labels, name: familiarString(parseNormalizedReference(target)) });
   }
 
   async remove(name: string, options: { force: boolean; noPrune: boolean }): Promise<unknown[]> {
+    const labels = await this.images.resolve(name).then(({ config }) => config.config?.Labels ?? {}, () => ({}));
     const items = await this.images.remove(name, options);
     for (const item of items) {
       const i = item as { Untagged?: string; Deleted?: string };
-      if (i.Untagged) this.events.publish('image', 'untag', i.Untagged, { name: i.Untagged });
+      if (i.Untagged) this.events.publish('image', 'untag', i.Untagged, { ...labels, name: i.Untagged });
       if (i.Deleted) this.events.publish('image', 'delete', i.Deleted, { name: i.Deleted });
     }
     return items;
