@@ -292,8 +292,11 @@ static _Noreturn void run_shim(pid_t child, int ttysock, const struct shim_opts 
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-  write_exit_file(opts->exit_file, code, sig);
+  /* the caller hears first; the file (for callers that are not listening: state, a
+   * detached container) follows, and a caller that listens waits for our exit before it
+   * removes the directory the file is in */
   sync_send(MSG_EXIT, (uint32_t)code, (uint32_t)sig, NULL, NULL);
+  write_exit_file(opts->exit_file, code, sig);
   _exit(code);
 }
 

@@ -38,6 +38,8 @@ export interface BuiltinRuntimeOptions {
 }
 
 const SECCOMP_CACHE_SIZE = 16;
+/** a shim exits right after the container: it is waited for no longer than this by delete */
+const SHIM_EXIT_WAIT_MS = 2000;
 
 interface ContainerCreation {
   bundle: string;
@@ -50,6 +52,13 @@ interface ContainerCreation {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `promise` settled, or `ms` passed (the timer cleared either way: it must not hold a short-lived caller) */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+  clearTimeout(timer);
+}
 
 async function pidAlive(pid: number, startTime: string): Promise<boolean> {
   return await processStartTime(pid) === startTime;
@@ -70,6 +79,8 @@ export class BuiltinRuntime implements Runtime {
   private inUserNamespace: Promise<boolean> | undefined;
 
   private readonly helpers: HelperPool;
+  /** the shims of containers created here, until deleted: their exit file follows MSG_EXIT (native/src/main.c) */
+  private readonly shims = new Map<string, Promise<void>>();
 
   constructor(private readonly options: BuiltinRuntimeOptions) {
     this.store = new StateStore(options.root ?? DEFAULT_RUNTIME_ROOT);
@@ -153,6 +164,7 @@ export class BuiltinRuntime implements Runtime {
       await session.ready;
       trace.mark('container-setup');
       if (io.pidFile) await writeFile(io.pidFile, String(pid));
+      this.shims.set(id, session.closed);
       return this.handleFor(session, pid, spec.process, io);
     }, async () => {
       await this.abandon(session, cgroup, dir);
@@ -186,6 +198,7 @@ export class BuiltinRuntime implements Runtime {
       if (pid) killQuietly(pid, 'SIGKILL');
       session.kill('SIGKILL');
       await session.exit.catch(() => undefined);
+      await session.closed; // its exit file is written after it reports the exit
     }
     if (cgroup) await cgroup.destroy();
     await rm(dir, { recursive: true, force: true });
@@ -308,6 +321,10 @@ export class BuiltinRuntime implements Runtime {
     trace.mark('kill');
     if (cgroup) await cgroup.destroy();
     trace.mark('cgroup');
+    // a shim of ours writes the exit file after reporting the exit: gone before its directory goes
+    const shim = this.shims.get(id);
+    this.shims.delete(id);
+    if (shim) await settledWithin(shim, SHIM_EXIT_WAIT_MS);
     await this.store.remove(id);
     trace.mark('state-remove');
     await runHooksWarning(record.hooks, 'poststop', this.store.toState(record, 'stopped'), options.warn ?? ((message) => { process.emitWarning(message); }));

@@ -61,6 +61,8 @@ export interface HelperSession {
   readonly hookPoint: Promise<void>;
   /** the exit status the shim reported (MSG_EXIT), or derived from the shim's own exit */
   readonly exit: Promise<{ exitCode: number; signal: number }>;
+  /** settles when the sync channel closes: the shim has exited (its last act after MSG_EXIT is the exit file), or detach() */
+  readonly closed: Promise<void>;
   readonly stdin: Writable | null;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
@@ -145,7 +147,7 @@ function failedSession(err: unknown): HelperSession {
   rejected.catch(() => undefined);
   return {
     helperPid: 0, pid: rejected as Promise<number>, ready: rejected as Promise<void>, hookPoint: rejected as Promise<void>,
-    exit: rejected as Promise<{ exitCode: number; signal: number }>, stdin: null, stdout: null, stderr: null,
+    exit: rejected as Promise<{ exitCode: number; signal: number }>, closed: Promise.resolve(), stdin: null, stdout: null, stderr: null,
     go: () => undefined, resize: () => undefined, kill: () => undefined, detach: () => undefined,
   };
 }
@@ -327,8 +329,10 @@ function openSession(spawned: { pid: number; channels: HelperChannels }): { sess
   for (const stream of [stdin, stdout, stderr]) stream?.on('error', () => undefined);
   // the shim holds the sync channel until it exits: its end is the helper's end
   let syncClosed = false;
+  const closed = deferred<void>();
   sync.on('close', () => {
     syncClosed = true;
+    closed.resolve();
     const early = new BerthError('internal', 'HELPER_EXITED', 'berth-helper exited before the container was ready');
     pid.reject(early);
     ready.reject(early);
@@ -344,6 +348,7 @@ function openSession(spawned: { pid: number; channels: HelperChannels }): { sess
     ready: ready.promise,
     hookPoint: hookPoint.promise,
     exit: exit.promise,
+    closed: closed.promise,
     stdin, stdout, stderr,
     go: () => { sync.write('G'); },
     resize: (cols, rows) => {
