@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shapeContainerInspect, shapeDiskUsage, shapeImageInspect } from './version-shapes.js';
+import { shapeContainerInspect, shapeDiskUsage, shapeImageInspect, shapeInfo } from './version-shapes.js';
 
 const container = {
   Id: 'c1', Config: { Cmd: ['sh'], OnBuild: null },
@@ -65,4 +65,15 @@ test('system df: VirtualSize until 1.43, per-type summaries from 1.52, the legac
   assert.equal((verbose['ContainerUsage'] as { Items: unknown[] }).Items.length, 2);
   const v55 = shapeDiskUsage(df, '1.55', false);
   assert.deepEqual(Object.keys(v55).sort(), ['BuildCacheUsage', 'ContainerUsage', 'ImageUsage', 'VolumeUsage']);
+});
+
+test('info: BridgeNf* (false) until 1.49, the nondistributable registry lists until 1.48', () => {
+  const info = { ID: 'x', RegistryConfig: { Mirrors: [], AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null } };
+  const old = shapeInfo(info, '1.41');
+  assert.equal(old['BridgeNfIptables'], false);
+  assert.ok('AllowNondistributableArtifactsCIDRs' in (old['RegistryConfig'] as object));
+  const v49 = shapeInfo(info, '1.49');
+  assert.deepEqual(v49['RegistryConfig'], { Mirrors: [] });
+  assert.equal(v49['BridgeNfIp6tables'], false);
+  assert.equal('BridgeNfIptables' in shapeInfo(info, '1.55'), false);
 });

@@ -120,3 +120,21 @@ export function shapeDiskUsage(body: Json, version: string, verbose: boolean): J
   if (!legacyKept) delete out['LayersSize'];
   return out;
 }
+
+/** GET /info: the fields deprecated and then omitted (RegistryConfig's nondistributable lists from 1.49, BridgeNf* from 1.50). */
+export function shapeInfo(body: Json, version: string): Json {
+  const out: Json = { ...body };
+  if (versionAtLeast(version, '1.49') && isObject(out['RegistryConfig'])) {
+    const { AllowNondistributableArtifactsCIDRs: _cidrs, AllowNondistributableArtifactsHostnames: _hosts, ...registry } = out['RegistryConfig'];
+    out['RegistryConfig'] = registry;
+  }
+  if (versionAtLeast(version, '1.50')) {
+    delete out['BridgeNfIptables'];
+    delete out['BridgeNfIp6tables'];
+  } else {
+    // always false since 1.48 (the module is loaded when a network needs it)
+    out['BridgeNfIptables'] ??= false;
+    out['BridgeNfIp6tables'] ??= false;
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 // /_ping, /version, /info, /events, /system/df, /auth.
 import { z } from 'zod';
 import { API_VERSION_NEWEST, versionLessThan } from '../../api-version.js';
-import { shapeDiskUsage } from '../../version-shapes.js';
+import { shapeDiskUsage, shapeInfo } from '../../version-shapes.js';
 import type { Exchange } from '../../exchange.js';
 import { checkFilterNames } from '../../query.js';
 import type { Route } from '../../router.js';
@@ -34,7 +34,7 @@ export function systemRoutes(backend: SystemBackend): Route[] {
     { method: 'GET', path: '/_ping', handler: async (ex) => { ping(ex); } },
     { method: 'HEAD', path: '/_ping', handler: async (ex) => { ping(ex); } },
     { method: 'GET', path: '/version', handler: async (ex) => { ex.json(200, backend.version()); } },
-    { method: 'GET', path: '/info', handler: async (ex) => { ex.json(200, await backend.info()); } },
+    { method: 'GET', path: '/info', handler: async (ex) => { ex.json(200, shapeInfo(await backend.info(), ex.apiVersion)); } },
     { method: 'GET', path: '/system/df', handler: async (ex) => {
       const types = ex.query.getAll('type');
       const usage = await backend.diskUsage(types.length > 0 ? types : ['container', 'image', 'volume', 'build-cache']);
