@@ -33,6 +33,7 @@ test('v2: an oom_kill above the last one seen is reported when memory.events cha
     await writeFile(file, events(4, 6));
     await reported;
     assert.equal(reports.length, 2);
+    assert.equal(await watch.killCount(), 4, 'the counter now, as the exit path reads it');
   } finally {
     await watch.close();
   }

@@ -18,6 +18,8 @@ export interface OomSource {
 }
 
 export interface OomWatch {
+  /** the group's oom_kill counter now, through what the watch holds open (the exit path asks) */
+  killCount(): Promise<number>;
   /** stop watching (idempotent) */
   close(): Promise<void>;
 }
@@ -69,7 +71,7 @@ async function watchV2(dir: string, onOom: () => void): Promise<OomWatch> {
   watcher.on('error', () => watcher.close());
   // a kill between the first read and the watch being in place
   await check();
-  return { close: async () => { closed = true; watcher.close(); } };
+  return { killCount: async () => oomKillCount(await readFile(file, 'utf8')), close: async () => { closed = true; watcher.close(); } };
 }
 
 async function watchV1(dir: string, onOom: () => void): Promise<OomWatch> {
@@ -100,5 +102,11 @@ async function watchV1(dir: string, onOom: () => void): Promise<OomWatch> {
     void readFile(control, 'utf8').then(() => { if (!closed) onOom(); }, () => undefined);
   });
   eventfd.stream.on('error', () => { void close(); });
-  return { close };
+  // the control file is open already: one read at offset 0 (a seq_file rereads from the start)
+  const killCount = async (): Promise<number> => {
+    const buffer = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return oomKillCount(buffer.toString('utf8', 0, bytesRead));
+  };
+  return { killCount, close };
 }

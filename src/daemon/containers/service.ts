@@ -445,7 +445,10 @@ export class ContainerService {
 
   /** Did the kernel's OOM killer kill a process of this run (the cgroup's oom_kill counter)? */
   private async oomKilled(record: ContainerRecord): Promise<boolean> {
-    const count = await this.deps.cgroups?.oomKills?.(record.CgroupsPath).catch(() => 0);
+    // through the run's OOM watch where there is one (its file is open), else from the cgroup
+    const watch = await this.live.get(record.Id)?.oomWatch;
+    const watched = watch ? await watch.killCount().catch(() => undefined) : undefined;
+    const count = watched ?? await this.deps.cgroups?.oomKills?.(record.CgroupsPath).catch(() => 0);
     return (count ?? 0) > 0;
   }
 
