@@ -7,13 +7,19 @@ import { constants as fsConstants, openSync, closeSync } from 'node:fs';
 import net from 'node:net';
 
 const ALIVE_POLL_MS = 50;
+/**
+ * An init found dead may have written its byte (and exec'd and exited) before the read end
+ * was polled: timers run before I/O in a loop turn. Its byte is in the pipe then, and read
+ * within this grace; only an init that never wrote is reported dead.
+ */
+const DEAD_GRACE_MS = 20;
 
 /**
  * Release the init waiting on `fifo` and wait for its byte. Resolves true when it came,
  * false when the init died first (before opening its end, or before writing): `alive`
  * is asked every 50 ms meanwhile, since a writer that never opens its end makes no event.
  */
-export async function releaseExecFifo(fifo: string, alive: () => Promise<boolean>): Promise<boolean> {
+export async function releaseExecFifo(fifo: string, alive: () => Promise<boolean>, pollMs = ALIVE_POLL_MS): Promise<boolean> {
   // O_NONBLOCK: the open does not wait for a writer (the init's blocked open is released by it)
   const fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   let reader: net.Socket;
@@ -25,16 +31,23 @@ export async function releaseExecFifo(fifo: string, alive: () => Promise<boolean
   }
   return await new Promise<boolean>((resolve) => {
     let settled = false;
+    let grace: NodeJS.Timeout | undefined;
     const finish = (byteCame: boolean): void => {
       if (settled) return;
       settled = true;
-      clearInterval(poll); // a pending timer would hold a short-lived caller (berth-runtime start/run)
+      // pending timers would hold a short-lived caller (berth-runtime start/run)
+      clearInterval(poll);
+      clearTimeout(grace);
       reader.destroy();
       resolve(byteCame);
     };
     const poll = setInterval(() => {
-      void alive().then((yes) => { if (!yes) finish(false); }, () => undefined);
-    }, ALIVE_POLL_MS);
+      void alive().then((yes) => {
+        if (yes || grace !== undefined) return;
+        clearInterval(poll);
+        grace = setTimeout(() => { finish(false); }, DEAD_GRACE_MS);
+      }, () => undefined);
+    }, pollMs);
     reader.once('data', () => { finish(true); });
     // the init closed its end without writing (it died), or the read failed
     reader.once('end', () => { finish(false); });

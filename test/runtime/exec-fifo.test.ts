@@ -43,6 +43,16 @@ test('a writer already blocked in its open, and one that opens later, release it
   assert.equal(await released, true);
 });
 
+test('an init that wrote its byte and is gone before the liveness poll sees the byte: released, not dead', async () => {
+  for (let i = 0; i < 5; i++) {
+    const quick = await fifo(`quick-${i}`);
+    spawn('sh', ['-c', `printf 0 > ${quick}`], { stdio: 'ignore' });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // blocked in its open by now
+    // polled at once, and already "dead": the byte in the pipe decides
+    assert.equal(await releaseExecFifo(quick, async () => false, 0), true);
+  }
+});
+
 test('a writer that closes without writing is reported, as is one that never opens and is gone', async () => {
   const silent = await fifo('silent');
   const released = releaseExecFifo(silent, alwaysAlive);
