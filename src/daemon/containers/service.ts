@@ -2,7 +2,7 @@
 // update over the OCI runtime, with state persisted atomically and recovered at startup.
 // Queries (inspect, list), I/O (logs, attach), exec, archive and stats live beside it.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, conflict, invalidArgument, isBerthError } from '../../errors/berth-error.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
@@ -123,15 +123,15 @@ export class ContainerService {
       live.rootMounting = mounting;
       try {
         await trace.time('record', async () => {
-          await mkdir(this.store.dir(id), { recursive: true, mode: 0o710 });
-          const saved = this.store.save(record, { durable });
+          const saved = this.store.add(record, { durable });
           if (durable) {
             await saved;
             return;
           }
-          // an --rm container's create answers once its directory exists: its unsynced record
-          // lands in order before any later write or the removal (the store queues them), and
-          // one a kill -9 cut short is a root without a record, which the start-up sweep removes
+          // an --rm container's create answers at once: its directory and unsynced record land
+          // in order before any later write or the removal (the store queues them; start waits
+          // for them), and one a kill -9 cut short is a root without a record, which the
+          // start-up sweep removes
           saved.catch((err: unknown) => this.deps.log.warn(`recording the create of ${shortId(id)}: ${String(err)}`));
         });
       } catch (err) {
@@ -308,6 +308,8 @@ export class ContainerService {
     const trace = this.timer(record.Id, 'start');
     let process: MonitoredProcess;
     try {
+      // the directory an --rm create did not wait for (the /etc files and the log go there)
+      await this.store.written(record.Id);
       const shared = resolveSharedNamespaces(record.HostConfig, (target) => this.donorInfo(target));
       if (record.HostConfig.IpcMode === 'shareable') {
         shared.shmSource = await mountShareableShm(this.store.dir(record.Id), record.HostConfig.ShmSize || DEFAULT_SHM_SIZE);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ContainerStore } from './store.js';
@@ -104,6 +104,29 @@ test('saves nobody waited for land in order, and never after the removal that fo
     await Promise.all(purges);
     assert.deepEqual(await readdir(dir), [], 'nothing revived the removed record');
     assert.equal(store.get(id), undefined);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('add makes the directory (0710) and the record in the queue: a removal right after leaves nothing', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-store-'));
+  try {
+    const store = new ContainerStore(dir);
+    await store.load();
+    const id = 'ab' + '7'.repeat(62);
+    const adding = store.add(rec(id, '/new'), { durable: false });
+    assert.equal(store.resolve('new').Id, id, 'known at once, before the disk has it');
+    await adding;
+    assert.equal((await stat(path.join(dir, id))).mode & 0o777, 0o710);
+    const reloaded = new ContainerStore(dir);
+    await reloaded.load();
+    assert.equal(reloaded.get(id)?.Name, '/new');
+    const other = 'ab' + '8'.repeat(62);
+    const late = store.add(rec(other, '/gone'), { durable: false });
+    await store.remove(rec(other, '/gone'));
+    await late;
+    assert.deepEqual(await readdir(dir), [id], 'the removed container\'s directory was not made after its removal');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -135,6 +135,17 @@ export class ContainerStore {
     });
   }
 
+  /** A new container: its directory (0710) and record, queued as every later write is. */
+  async add(record: ContainerRecord, options: AtomicWriteOptions = {}): Promise<void> {
+    this.byId.set(record.Id, record);
+    this.byName.set(record.Name, record.Id);
+    await this.queue(record.Id, async () => {
+      if (this.byId.get(record.Id) === undefined) return;
+      await mkdir(this.dir(record.Id), { recursive: true, mode: 0o710 });
+      await writeJsonAtomic(path.join(this.dir(record.Id), 'config.v2.json'), record, 0o600, options);
+    });
+  }
+
   /**
    * Run a disk change of one container after its earlier ones: a save the caller did not wait
    * for (the running state, written after start answers) lands before a later save or the
