@@ -4,15 +4,13 @@
 // The script prints one JSON object the test checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { requires } from '../support/requirements.js';
+import { dockerPyMissing, runPython } from './docker-py.js';
 import { useBerthdWithBusybox, type Berthd } from './harness.js';
 import { startRegistry } from './registry.js';
 
-const PYTHON = '/usr/bin/python3';
-const skip = requires('root', 'registry') || (existsSync('/usr/lib/python3/dist-packages/docker') ? false : 'needs python3-docker (scripts/setup installs it)');
+const skip = requires('root', 'registry') || dockerPyMissing;
 let daemon: Berthd;
 useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
@@ -89,23 +87,11 @@ client.close()
 print(json.dumps(out))
 `;
 
-async function python(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', SCRIPT, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
-  });
-}
 
 test('docker-py: lifecycle verbs, archives, commit, export, images, push/pull, df, info, events', { skip }, async () => {
   const registry = await startRegistry(path.join(daemon.dir, 'registry'));
   try {
-    const result = await python([`unix://${daemon.socket}`, daemon.token, registry.address],
+    const result = await runPython(SCRIPT, [`unix://${daemon.socket}`, daemon.token, registry.address],
       { ...process.env, DOCKER_CONFIG: daemon.env['DOCKER_CONFIG'] });
     assert.equal(result.code, 0, result.stderr);
     const out = JSON.parse(result.stdout) as Record<string, unknown>;

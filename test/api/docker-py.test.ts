@@ -3,13 +3,11 @@
 // remove), volumes and networks. The script prints one JSON object the test checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { requires } from '../support/requirements.js';
+import { dockerPyMissing, runPython } from './docker-py.js';
 import { useBerthdWithBusybox, type Berthd } from './harness.js';
 
-const PYTHON = '/usr/bin/python3';
-const skip = requires('root') || (existsSync('/usr/lib/python3/dist-packages/docker') ? false : 'needs python3-docker (scripts/setup installs it)');
+const skip = requires('root') || dockerPyMissing;
 let daemon: Berthd;
 useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
 
@@ -62,18 +60,6 @@ client.close()
 print(json.dumps(out))
 `;
 
-async function python(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', SCRIPT, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
-  });
-}
 
 interface PyResult {
   ping: boolean; api: string; negotiated: string; tags: string[]; status: string; logs: string; exec: [number, string];
@@ -82,7 +68,7 @@ interface PyResult {
 }
 
 test('docker-py drives berthd: ping, version, images, containers, exec, volumes, networks', { skip }, async () => {
-  const result = await python([`unix://${daemon.socket}`, daemon.token], { ...process.env, DOCKER_CONFIG: daemon.env['DOCKER_CONFIG'] });
+  const result = await runPython(SCRIPT, [`unix://${daemon.socket}`, daemon.token], { ...process.env, DOCKER_CONFIG: daemon.env['DOCKER_CONFIG'] });
   assert.equal(result.code, 0, result.stderr);
   const out = JSON.parse(result.stdout) as PyResult;
   assert.equal(out.ping, true);
