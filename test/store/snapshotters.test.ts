@@ -89,6 +89,17 @@ function suite(name: string, make: (root: string) => Snapshotter, skip: string |
       assert.deepEqual(await mountPointsUnder(base), [], 'no mounts left');
       for (const l of [c3, c2, c1]) await snapshotter.removeLayer(l);
       assert.deepEqual(await snapshotter.listLayers(), []);
+
+      // a chain mounted before (overlay keeps its lower dirs) is read anew once its layers went
+      await assert.rejects(snapshotter.prepare(`${key}-gone`, c2), /is not unpacked/);
+      await snapshotter.remove(`${key}-gone`);
+      await snapshotter.unpackLayer(c1, undefined, diffIds[0]!, [layer1][Symbol.iterator]() as never);
+      await snapshotter.unpackLayer(c2, c1, diffIds[1]!, [layer2][Symbol.iterator]() as never);
+      const again = await snapshotter.prepare(`${key}-again`, c2);
+      assert.ok((await tree(again.root)).includes('d/y 644 0:0 Y'), 'the chain unpacked again is mounted');
+      await snapshotter.remove(`${key}-again`);
+      for (const l of [c2, c1]) await snapshotter.removeLayer(l);
+      assert.deepEqual(await mountPointsUnder(base), [], 'no mounts left');
     } finally {
       for (const m of await mountPointsUnder(base)) await import('../../src/sys/fs-native.js').then((n) => n.umount(m, n.MNT_DETACH));
       await rm(base, { recursive: true, force: true });

@@ -24,6 +24,9 @@ import { storeLayerTar, unpackLayers } from './layers.js';
 import type { PushStore } from './push.js';
 import type { IdMaps } from '../../sys/idmap.js';
 
+/** images whose unpacked chain is kept (ImageService.unpackedImages; ~100 bytes each) */
+const MAX_CACHED_IMAGES = 1024;
+
 export interface ImageUser {
   containerId: string;
   running: boolean;
@@ -60,6 +63,18 @@ export class ImageService {
   readonly platform: Platform;
   readonly tmpDir: string;
   private readonly configCache = new Map<Digest, ImageConfig>();
+  /**
+   * Images found unpacked: id -> top chain ID, with the snapshotter's layerRemovals count at
+   * the time. Every container create mounts its image's chain; this spares it reading and
+   * re-hashing the manifest and checking each layer. Blobs are verified on write and not
+   * trusted on read: what is kept here was verified when first read (manifest digest, config
+   * digest, each layer's diff ID at unpack) and is kept only while this daemon runs. An image's
+   * chain follows from its config (its id), so only a removal of the image or of a layer ends
+   * an entry.
+   */
+  private readonly unpackedImages = new Map<Digest, { top: Digest | undefined; layerRemovals: number }>();
+  /** grows with every image removal: an unpack that saw one happen is not kept */
+  private imageRemovals = 0;
   private imageUsers: (imageId: Digest) => Promise<ImageUser[]>;
 
   constructor(options: ImageServiceOptions) {
@@ -289,10 +304,19 @@ export class ImageService {
 
   /** Unpack an image's layers (no-op for those present); returns the top chain ID. */
   async unpack(id: Digest): Promise<Digest | undefined> {
+    const known = this.unpackedImages.get(id);
+    if (known !== undefined && known.layerRemovals === this.snapshotter.layerRemovals) return known.top;
+    const layerRemovals = this.snapshotter.layerRemovals;
+    const imageRemovals = this.imageRemovals;
     const record = await this.metadata.getImage(id);
     const manifest = await this.readManifest(record.manifest);
     const config = await this.readConfig(id);
-    return await unpackLayers(this.content, this.snapshotter, manifest.layers, config.rootfs.diff_ids);
+    const top = await unpackLayers(this.content, this.snapshotter, manifest.layers, config.rootfs.diff_ids);
+    if (layerRemovals === this.snapshotter.layerRemovals && imageRemovals === this.imageRemovals) {
+      if (this.unpackedImages.size >= MAX_CACHED_IMAGES) this.unpackedImages.clear();
+      this.unpackedImages.set(id, { top, layerRemovals });
+    }
+    return top;
   }
 
   /** The manifest for our platform behind a name's target (an index or a manifest). */
@@ -338,6 +362,8 @@ export class ImageService {
     await this.metadata.updateNames(new Map(allNames.map((n) => [n, undefined])));
     for (const n of allNames) result.push({ Untagged: familiarString(parseReference(n)) });
     if (users.length > 0) return result; // forced untag of an image a stopped container uses: keep it, dangling
+    this.imageRemovals++;
+    this.unpackedImages.delete(id);
     await this.metadata.deleteImage(id);
     this.configCache.delete(id);
     result.push({ Deleted: id });

@@ -16,6 +16,7 @@ function fakeSnapshotter(layers: LayerInfo[], active: ActiveSnapshot[]): Snapsho
   const fail = async (): Promise<never> => { throw new Error('not used'); };
   return {
     driver: 'native', removed,
+    get layerRemovals() { return removed.length; },
     listLayers: async () => layers.filter((l) => !removed.includes(l.chainId)),
     listActive: async () => active,
     removeLayer: async (c) => { removed.push(c); },

@@ -30,6 +30,13 @@ export abstract class LayerDirectoryStore implements LayerStore {
   /** worker threads unpacking blob files (started on first use) */
   private unpackPool: UnpackPool | undefined;
 
+  /** see LayerStore.layerRemovals; bumped before a removal starts, so a chain read during one is not kept */
+  protected removals = 0;
+
+  get layerRemovals(): number {
+    return this.removals;
+  }
+
   /** tmpDir made and marked (once per store; a sweep removes it) */
   private workRootReady: Promise<void> | undefined;
 
@@ -159,6 +166,7 @@ export abstract class LayerDirectoryStore implements LayerStore {
   }
 
   async removeLayer(chainId: Digest): Promise<void> {
+    this.removals++;
     const dir = this.layerDir(chainId);
     // rename first so a crash never leaves a half-deleted layer that looks whole
     const doomed = path.join(this.tmpDir, `removed-${digestHex(chainId).slice(0, 16)}-${randomBytes(4).toString('hex')}`);

@@ -18,10 +18,15 @@ import { overlayNeedsUserXattr, TRUSTED_OPAQUE_XATTR, USER_OPAQUE_XATTR } from '
 import type { IdMaps } from '../../sys/idmap.js';
 
 const MAX_MOUNT_DATA = 4000;
+/** layer chains whose lower dirs are kept (a few hundred bytes each) */
+const MAX_CACHED_CHAINS = 1024;
 
 export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshotter {
   readonly driver = 'overlay' as const;
   protected readonly whiteouts = 'overlay' as const;
+
+  /** lower dirs by top chain ID, with the layerRemovals count they were read at */
+  private readonly lowerChains = new Map<Digest, { dirs: readonly string[]; removals: number }>();
 
   /** idmapped clones of the layers per id map, reused by every container that gets that map */
   private readonly idmappedLayers: IdmappedLayerPool;
@@ -57,8 +62,24 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     return link;
   }
 
-  /** The lower dirs for a chain, top first, as overlay wants them. */
-  private async lowerDirs(parent: Digest | undefined): Promise<string[]> {
+  /**
+   * The lower dirs for a chain, top first, as overlay wants them. Kept per chain: every create
+   * of a container mounts one, and a layer once in place changes only by its removal
+   * (layerRemovals), so a chain read while no layer was removed stays true.
+   */
+  private async lowerDirs(parent: Digest | undefined): Promise<readonly string[]> {
+    const known = parent === undefined ? undefined : this.lowerChains.get(parent);
+    if (known !== undefined && known.removals === this.removals) return known.dirs;
+    const removals = this.removals;
+    const dirs = await this.readLowerDirs(parent);
+    if (parent !== undefined && removals === this.removals) {
+      if (this.lowerChains.size >= MAX_CACHED_CHAINS) this.lowerChains.clear();
+      this.lowerChains.set(parent, { dirs, removals });
+    }
+    return dirs;
+  }
+
+  private async readLowerDirs(parent: Digest | undefined): Promise<string[]> {
     const dirs: string[] = [];
     for (let chainId = parent; chainId !== undefined;) {
       const info = await this.layerInfo(chainId);
@@ -76,12 +97,12 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
 
   async prepare(key: string, parent: Digest | undefined, options: PrepareOptions = {}): Promise<ActiveSnapshot> {
     const dir = this.activeDir(key);
-    const existing = await this.readActive(key).catch(() => undefined);
+    // the directory made first: a new key (every container create) needs no record read
+    const existing = await makeDirectory(dir) ? undefined : await this.readActive(key).catch(() => undefined);
     if (existing !== undefined && existing.parent !== parent) {
       throw invalidArgument('SNAPSHOT_EXISTS', `snapshot ${key} exists with another parent (${existing.parent ?? 'none'})`);
     }
     const merged = path.join(dir, 'merged');
-    await mkdir(dir, { recursive: true, mode: 0o755 });
     await Promise.all(['upper', 'work', 'merged'].map((sub) => mkdir(path.join(dir, sub), { recursive: true, mode: 0o755 })));
     const snapshot: ActiveSnapshot = existing ?? { key, root: merged, createdAt: Date.now(), ...(parent !== undefined ? { parent } : {}),
       ...(options.idmap ? { idmap: options.idmap } : {}) };
@@ -187,6 +208,8 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
   }
 
   override async removeLayer(chainId: Digest): Promise<void> {
+    // counted before the short link goes: a chain read meanwhile is not kept
+    this.removals++;
     const short = digestHex(chainId).slice(0, 24);
     await rm(path.join(this.root, 'l', short), { force: true });
     await this.idmappedLayers.removeLayer(short);
@@ -208,6 +231,19 @@ export async function mountPoints(): Promise<string[]> {
 export async function mountPointsUnder(prefix: string): Promise<string[]> {
   // deepest first, so nested mounts come off before their parents
   return (await mountPoints()).filter((m) => m.startsWith(prefix)).sort((a, b) => b.length - a.length);
+}
+
+/** mkdir (0755, parents as needed); false when it was there already. */
+async function makeDirectory(dir: string): Promise<boolean> {
+  try {
+    await mkdir(dir, { mode: 0o755 });
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST') return false;
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  // the parent is missing (the first root of a store): made with it
+  return await mkdir(dir, { recursive: true, mode: 0o755 }) !== undefined;
 }
 
 async function isMountPoint(dir: string): Promise<boolean> {

@@ -36,6 +36,11 @@ export interface LayerStore {
     options?: UnpackLayerOptions): Promise<LayerInfo>;
   listLayers(): Promise<LayerInfo[]>;
   removeLayer(chainId: Digest): Promise<void>;
+  /**
+   * Grows with every layer removal since the store was opened (layers are immutable and only
+   * this store removes them): whatever was found unpacked while it stayed the same still is.
+   */
+  readonly layerRemovals: number;
 }
 
 /**
