@@ -2,9 +2,10 @@
 // `durable: false` keeps the atomic rename (a reader or a kill -9 never sees half a file)
 // but skips both fsyncs: for state that a reboot makes meaningless anyway (runtime state
 // under /run describing processes that a power loss kills too).
-import { open, rename, mkdir, unlink } from 'node:fs/promises';
+import { open, rename, mkdir, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { errnoCode } from '../errors/berth-error.js';
 
 export interface AtomicWriteOptions {
   /** fsync the file and its directory (default true) */
@@ -14,9 +15,8 @@ export interface AtomicWriteOptions {
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644, options: AtomicWriteOptions = {}): Promise<void> {
   const durable = options.durable ?? true;
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'w', mode);
+  const handle = await openInDirectory(dir, temp, mode);
   try {
     await handle.writeFile(data);
     if (durable) await handle.sync();
@@ -28,6 +28,17 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   await handle.close();
   await rename(temp, file);
   if (durable) await syncDirectory(dir);
+}
+
+/** Open a new file; its directory is made only when missing (the directory is there for almost every write). */
+async function openInDirectory(dir: string, file: string, mode: number): Promise<FileHandle> {
+  try {
+    return await open(file, 'w', mode);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  await mkdir(dir, { recursive: true });
+  return await open(file, 'w', mode);
 }
 
 export async function writeJsonAtomic(file: string, value: unknown, mode = 0o644, options: AtomicWriteOptions = {}): Promise<void> {
