@@ -86,6 +86,7 @@ function suite(name: string, make: (root: string) => Snapshotter, skip: string |
       await snapshotter.remove(key);
       await snapshotter.remove(`${key}-check`);
       assert.deepEqual(await snapshotter.listActive(), []);
+      assert.deepEqual(await readdir(path.join(base, 'snapshots', 'active')), [], 'the roots\' directories are gone');
       assert.deepEqual(await mountPointsUnder(base), [], 'no mounts left');
       for (const l of [c3, c2, c1]) await snapshotter.removeLayer(l);
       assert.deepEqual(await snapshotter.listLayers(), []);

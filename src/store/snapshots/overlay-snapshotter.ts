@@ -2,7 +2,7 @@
 // that many layers fit in one page of mount options) below, the container's own upper and
 // work dirs above. Every mount's source is "berth-<key>" and its target lies under
 // <root>/active, so leftovers are found in /proc/self/mountinfo and swept after a crash.
-import { mkdir, readFile, readdir, rm, stat, symlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, rmdir, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, invalidArgument } from '../../errors/berth-error.js';
 import { digestHex, type Digest } from '../../oci/digest.js';
@@ -25,6 +25,8 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
   readonly driver = 'overlay' as const;
   protected readonly whiteouts = 'overlay' as const;
 
+  /** keys whose root this process mounted and has not unmounted */
+  private readonly mountedKeys = new Set<string>();
   /** lower dirs by top chain ID, with the layerRemovals count they were read at */
   private readonly lowerChains = new Map<Digest, { dirs: readonly string[]; removals: number }>();
 
@@ -115,6 +117,7 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
       const lowers = await this.lowerDirs(parent);
       if (options.idmap) await this.mountIdmapped(key, dir, lowers, options.idmap);
       else this.mountOverlay(key, dir, lowers);
+      this.mountedKeys.add(key);
     }
     return snapshot;
   }
@@ -159,13 +162,18 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     const merged = path.join(this.activeDir(key), 'merged');
     // on koffi's worker thread: an overlay's umount waits out RCU grace periods in the kernel
     // (10-30 ms here), which would stall every request in flight; a failure is retried here
-    // for its errno
+    // for its errno. A root this process mounted needs no mountinfo read to know it is mounted
+    // (sweep() unmounted those of earlier runs); only a failed umount asks whether it still is
+    if (this.mountedKeys.delete(key)) {
+      if (!(await unmountDetached(merged)) && await isMountPoint(merged)) umount(merged, MNT_DETACH);
+      return;
+    }
     if (await isMountPoint(merged) && !(await unmountDetached(merged))) umount(merged, MNT_DETACH);
   }
 
   async remove(key: string): Promise<void> {
     await this.unmount(key);
-    await rm(this.activeDir(key), { recursive: true, force: true });
+    await removeActiveDirectory(this.activeDir(key));
   }
 
   async listActive(): Promise<ActiveSnapshot[]> {
@@ -231,6 +239,26 @@ export async function mountPoints(): Promise<string[]> {
 export async function mountPointsUnder(prefix: string): Promise<string[]> {
   // deepest first, so nested mounts come off before their parents
   return (await mountPoints()).filter((m) => m.startsWith(prefix)).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * An unmounted root's directory, by its known layout (a third of the calls rm -r makes to
+ * find it out): the record first, so a crash midway leaves a directory sweep() removes;
+ * anything unexpected (overlay's work entries, a missing part) falls back to rm -r.
+ */
+async function removeActiveDirectory(dir: string): Promise<void> {
+  const removed = await unlink(path.join(dir, ACTIVE_RECORD)).then(async () => {
+    // all settled before any fallback: rm -r must not race a removal still on its way
+    const parts = await Promise.allSettled([
+      rmdir(path.join(dir, 'merged')),
+      rmdir(path.join(dir, 'work', 'work')).then(() => rmdir(path.join(dir, 'work'))),
+      rm(path.join(dir, 'upper'), { recursive: true, force: true }),
+    ]);
+    if (parts.some((p) => p.status === 'rejected')) return false;
+    await rmdir(dir);
+    return true;
+  }).catch(() => false);
+  if (!removed) await rm(dir, { recursive: true, force: true });
 }
 
 /** mkdir (0755, parents as needed); false when it was there already. */
