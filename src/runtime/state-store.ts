@@ -69,14 +69,24 @@ export class StateStore {
   /** Claim the directory for a new container; conflict when the id is taken. */
   async claim(id: string): Promise<string> {
     const dir = this.dir(id);
-    mkdirSync(this.root, { recursive: true, mode: 0o711 });
-    try {
-      mkdirSync(dir, { mode: 0o711 });
-    } catch (err) {
-      if (errnoCode(err) === 'EEXIST') throw conflict('CONTAINER_EXISTS', `container ${id} already exists`);
-      throw err;
+    // the root exists but for the first container (or after its removal): made only then
+    if (!this.makeDirectory(dir)) {
+      mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      this.makeDirectory(dir, true);
     }
     return dir;
+  }
+
+  /** false when the root is missing (unless `rootMade`); conflict when the id is taken */
+  private makeDirectory(dir: string, rootMade = false): boolean {
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+      return true;
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') throw conflict('CONTAINER_EXISTS', `container ${path.basename(dir)} already exists`);
+      if (errnoCode(err) === 'ENOENT' && !rootMade) return false;
+      throw err;
+    }
   }
 
   async save(record: ContainerRecord): Promise<void> {
@@ -110,6 +120,9 @@ export class StateStore {
   }
 
   private exitNow(id: string): RecordedExit | undefined {
+    // the common answer (no exit yet) without a thrown ENOENT: the error and its stack
+    // cost more than the read
+    if (!existsSync(this.exitPath(id))) return undefined;
     try {
       const parsed = exitSchema.safeParse(JSON.parse(readFileSync(this.exitPath(id), 'utf8')));
       return parsed.success ? parsed.data : undefined;

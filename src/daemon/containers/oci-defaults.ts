@@ -24,6 +24,14 @@ export const ALL_CAPABILITIES = [
  * /proc/self/status). "ALL" and --privileged mean these; asking for more would fail.
  */
 export function grantableCapabilities(): string[] {
+  // a process's bounding set only ever shrinks, and berthd never drops from it: read it once
+  grantable ??= readGrantableCapabilities();
+  return [...grantable];
+}
+
+let grantable: readonly string[] | undefined;
+
+function readGrantableCapabilities(): string[] {
   let mask = (1n << BigInt(ALL_CAPABILITIES.length)) - 1n;
   try {
     const line = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
