@@ -10,7 +10,27 @@ export interface Logger {
   error(message: string): void;
 }
 
-export function createLogger(level: Level, write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
+/**
+ * stderr, one write per event-loop turn: stderr on a pipe is written synchronously, and a
+ * run's ~30 debug lines were ~30 write(2) calls (each waking the reader) on berthd's loop.
+ * What is pending is written at exit too; a kill -9 loses at most one turn's lines.
+ */
+export function batchedStderr(): (line: string) => void {
+  let pending = '';
+  const flush = (): void => {
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    process.stderr.write(text);
+  };
+  process.once('exit', flush);
+  return (line) => {
+    if (pending === '') setImmediate(flush);
+    pending += line;
+  };
+}
+
+export function createLogger(level: Level, write: (line: string) => void = batchedStderr()): Logger {
   const at = (l: Level) => (message: string): void => {
     if (ORDER[l] >= ORDER[level]) write(`time="${new Date().toISOString()}" level=${l} msg=${JSON.stringify(message)}\n`);
   };
