@@ -6,11 +6,11 @@
 // of page cache work, where a thread pool round trip costs more than the call (the state
 // phases of bench/runtime were ~8 ms of a 30 ms run, nearly all of it round trips).
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { conflict, errnoCode, invalidArgument, notFound } from '../errors/berth-error.js';
 import { hooksSchema, namespaceTypes, type ContainerStatus, type State } from '../oci/runtime-spec.js';
+import { removeTree } from '../util/remove-tree.js';
 
 export const DEFAULT_RUNTIME_ROOT = '/run/berth/runtime';
 
@@ -154,12 +154,12 @@ export class StateStore {
   }
 
   /**
-   * On the thread pool, unlike the rest: the rmdir of the directory waits for the journal
+   * On the thread pool (removeTree), unlike the rest: the rmdir of the directory waits for the journal
    * where the root is not on tmpfs (/run is ext4 on some hosts: ~3 ms per delete measured
    * under load, the event loop held meanwhile), and nothing waits for a delete's end but
    * its own caller.
    */
   async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    await removeTree(this.dir(id));
   }
 }

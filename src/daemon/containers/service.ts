@@ -23,6 +23,7 @@ import { recoverContainers } from './recovery.js';
 import { RunControl } from './run-control.js';
 import { releaseRun, type RunCleanupOptions } from './run-cleanup.js';
 import { PhaseTimer, formatPhase } from '../../util/phase-timer.js';
+import { removeTree } from '../../util/remove-tree.js';
 import { DEFAULT_SHM_SIZE } from './oci-defaults.js';
 import { mountShareableShm, shmPath } from './shm-mount.js';
 import { checkUserNamespace, type UserNamespaces } from './user-namespace.js';
@@ -201,7 +202,7 @@ export class ContainerService {
       await this.deps.rootfs.remove(record.Id);
       await this.deps.userns?.release(record.Id);
     };
-    const removeBundle = (): Promise<void> => rm(this.bundleDir(record.Id), { recursive: true, force: true });
+    const removeBundle = (): Promise<void> => removeTree(this.bundleDir(record.Id));
     // deferred, the record's directory is renamed away (its deletion follows) and the bundle
     // goes with the root: recover() sweeps the bundles of containers that do not exist
     const purges: Array<Promise<void>> = [];

@@ -7,6 +7,7 @@ import { ZodError } from 'zod';
 import { BerthError, conflict, errnoCode, invalidArgument, notFound } from '../../errors/berth-error.js';
 import { writeJsonAtomic, type AtomicWriteOptions } from '../../util/atomic-file.js';
 import { setAside } from '../../util/set-aside.js';
+import { removeTree } from '../../util/remove-tree.js';
 import { recordSchema, type ContainerRecord } from './record.js';
 
 /** directories of removed containers still being deleted: <root>/.removed-<id>-<random> */
@@ -179,7 +180,7 @@ export class ContainerStore {
     this.releaseName(record.Name, record.Id);
     await this.queue(record.Id, async () => {
       if (!options.purgeLater) {
-        await rm(this.dir(record.Id), { recursive: true, force: true });
+        await removeTree(this.dir(record.Id));
         return;
       }
       const doomed = path.join(this.root, `${REMOVED_PREFIX}${record.Id}-${randomBytes(4).toString('hex')}`);
@@ -189,7 +190,7 @@ export class ContainerStore {
         if (errnoCode(err) === 'ENOENT') return;
         throw err;
       }
-      options.purgeLater(rm(doomed, { recursive: true, force: true }));
+      options.purgeLater(removeTree(doomed));
     });
   }
 }
