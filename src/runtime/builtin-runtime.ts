@@ -2,7 +2,7 @@
 // clones the container and stays as its shim; TypeScript writes the id maps and places the
 // pid in its cgroup while the child waits. State lives under <root>/<id> (state-store.ts).
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { BerthError, conflict, errnoCode, invalidArgument, withCleanup } from '../errors/berth-error.js';
@@ -256,7 +256,7 @@ export class BuiltinRuntime implements Runtime {
       }
     } finally {
       // gone before start returns (its absence is what says 'running'); synchronous as the state store's files
-      rmSync(fifo, { force: true });
+      unlinkIfPresent(fifo);
     }
   }
 
@@ -460,6 +460,15 @@ function makesNetworkNamespace(spec: Spec): boolean {
 /** the shim relays a terminal to its stdio when that is ours (pipes) or the caller's fds */
 function relaysTerminal(io: IoOptions): boolean {
   return (io.stdio ?? 'pipe') === 'pipe' || Array.isArray(io.stdio);
+}
+
+/** one unlink (rmSync's force path lstats first) */
+function unlinkIfPresent(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
 }
 
 function killQuietly(pid: number, signal: NodeJS.Signals | number): void {

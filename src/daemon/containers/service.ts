@@ -364,8 +364,11 @@ export class ContainerService {
     // the start answers without waiting for the running state to reach the disk: the store
     // writes it in order with the container's later changes (the exit's, the removal). A kill -9
     // in the few ms before it lands leaves the record of a created container (the start-up
-    // sweep of the runtime's state kills its process)
-    void this.store.save(running, { durable: false }).catch((err: unknown) =>
+    // sweep of the runtime's state kills its process). An --rm container's running state is
+    // not written at all: its record goes with its run, and after a crash recover() knows a
+    // started one by its runtime state (kept until the record is removed) and removes it
+    if (record.HostConfig.AutoRemove === true) this.store.remember(running);
+    else void this.store.save(running, { durable: false }).catch((err: unknown) =>
       this.deps.log.warn(`recording the start of ${shortId(record.Id)}: ${String(err)}`));
     trace.total();
     this.emit(running, 'start');
