@@ -61,8 +61,10 @@ test('after create the process exists but the program has not started; start run
   assert.ok(!existsSync(path.join(bundle.dir, 'out/marker')), 'the program must not run before start');
   assert.deepEqual((await rt.runtime.list()).map((s) => s.id), [id]);
   await rt.runtime.start(id);
-  for (let i = 0; i < 200 && !existsSync(path.join(bundle.dir, 'out/marker')); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(readFileSync(path.join(bundle.dir, 'out/marker'), 'utf8'), 'started\n');
+  // the shell creates the file before it writes the line: wait for the line, not the file
+  const marker = (): string => (existsSync(path.join(bundle.dir, 'out/marker')) ? readFileSync(path.join(bundle.dir, 'out/marker'), 'utf8') : '');
+  for (let i = 0; i < 200 && marker() !== 'started\n'; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(marker(), 'started\n');
   assert.equal((await rt.runtime.state(id)).status, 'running');
   await assert.rejects(rt.runtime.delete(id), /running/);
   await rt.runtime.kill(id, 9);
