@@ -1,7 +1,7 @@
 // The built-in OCI runtime: a bundle becomes a helper plan (plan.ts), one helper spawn
 // clones the container and stays as its shim; TypeScript writes the id maps and places the
 // pid in its cgroup while the child waits. State lives under <root>/<id> (state-store.ts).
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { readFileSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
@@ -201,7 +201,7 @@ export class BuiltinRuntime implements Runtime {
       await session.closed; // its exit file is written after it reports the exit
     }
     if (cgroup) await cgroup.destroy();
-    await rm(dir, { recursive: true, force: true });
+    await this.store.remove(path.basename(dir));
   }
 
   private handleFor(session: HelperSession, pid: number, proc: Process | undefined, io: IoOptions): ProcessHandle {

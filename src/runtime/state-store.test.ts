@@ -38,3 +38,29 @@ test('exit is undefined until the shim writes exit.json, then read and validated
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('load answers a record this store saved, and not found once its file is gone, whoever removed it', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-state-store-'));
+  try {
+    const store = new StateStore(dir);
+    await store.claim('c2');
+    const record = {
+      id: 'c2', ociVersion: '1.2.0', bundle: '/b', rootfs: '/b/rootfs', pid: 1, pidStartTime: '1', created: new Date(0).toISOString(),
+      cgroupsPath: '/berth/c2', namespaces: ['pid' as const],
+    };
+    await store.save(record);
+    assert.deepEqual(await store.load('c2'), record);
+    // another process (a second runtime on the same root) deletes the container
+    await rm(store.dir('c2'), { recursive: true });
+    await assert.rejects(store.load('c2'), (err: unknown) => err instanceof BerthError && err.code === 'NO_SUCH_CONTAINER');
+    // a record changed on disk by another writer is read and validated again
+    await store.claim('c2');
+    await store.save(record);
+    await store.remove('c2');
+    await store.claim('c2');
+    writeFileSync(path.join(store.dir('c2'), 'state.json'), '{"id":"c2"}');
+    await assert.rejects(store.load('c2'), (err: unknown) => err instanceof BerthError && err.code === 'CORRUPT_STATE');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

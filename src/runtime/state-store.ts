@@ -56,6 +56,12 @@ export function processStartTimeNow(pid: number): string | undefined {
 }
 
 export class StateStore {
+  /**
+   * The records this store wrote, so a load does not read, parse and validate them again;
+   * a load still checks that the file is there (another process may have deleted it)
+   */
+  private readonly written = new Map<string, ContainerRecord>();
+
   constructor(readonly root: string) {}
 
   dir(id: string): string {
@@ -69,6 +75,7 @@ export class StateStore {
   /** Claim the directory for a new container; conflict when the id is taken. */
   async claim(id: string): Promise<string> {
     const dir = this.dir(id);
+    this.written.delete(id);
     // the root exists but for the first container (or after its removal): made only then
     if (!this.makeDirectory(dir)) {
       mkdirSync(this.root, { recursive: true, mode: 0o711 });
@@ -100,9 +107,15 @@ export class StateStore {
       rmSync(temp, { force: true });
       throw err;
     }
+    this.written.set(record.id, record);
   }
 
   async load(id: string): Promise<ContainerRecord> {
+    const known = this.written.get(id);
+    if (known !== undefined) {
+      if (existsSync(path.join(this.dir(id), 'state.json'))) return known;
+      this.written.delete(id);
+    }
     let text: string;
     try {
       text = readFileSync(path.join(this.dir(id), 'state.json'), 'utf8');
@@ -160,6 +173,7 @@ export class StateStore {
    * its own caller.
    */
   async remove(id: string): Promise<void> {
+    this.written.delete(id);
     await removeTree(this.dir(id));
   }
 }
