@@ -18,6 +18,7 @@ import { buildCreatePlan, buildExecPlan, runningInUserNamespace, writesIdMaps } 
 import type { ContainerProcessInfo, DeleteOptions, ExitStatus, IoOptions, KillOptions, ProcessHandle, ProcessIo, Runtime, TraceOptions } from './runtime.js';
 import { silentTimer, type PhaseTimer } from '../util/phase-timer.js';
 import { DEFAULT_RUNTIME_ROOT, processStartTime, StateStore, type ContainerRecord } from './state-store.js';
+import { BoundedMap } from '../util/bounded-map.js';
 
 /** Compiles a seccomp section to BPF (engineer B's runtime/seccomp/compile.ts). */
 export type SeccompCompiler = (seccomp: LinuxSeccomp) => Buffer;
@@ -73,7 +74,7 @@ export class BuiltinRuntime implements Runtime {
   readonly store: StateStore;
   private managerPromise: Promise<CgroupManager> | undefined;
   /** compiled BPF by profile (its JSON text), oldest first */
-  private readonly seccompCache = new Map<string, Buffer>();
+  private readonly seccompCache = new BoundedMap<string, Buffer>(SECCOMP_CACHE_SIZE);
   private helperExecutable: string | undefined;
   /** whether this process runs in a user namespace: fixed for its life, read once */
   private inUserNamespace: Promise<boolean> | undefined;
@@ -186,7 +187,6 @@ export class BuiltinRuntime implements Runtime {
     const cached = this.seccompCache.get(key);
     if (cached) return cached;
     const program = this.options.compileSeccomp(seccomp);
-    if (this.seccompCache.size >= SECCOMP_CACHE_SIZE) this.seccompCache.delete(this.seccompCache.keys().next().value ?? '');
     this.seccompCache.set(key, program);
     return program;
   }

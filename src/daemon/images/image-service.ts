@@ -23,6 +23,7 @@ import { toHistory, toInspect, toSummary, type DeleteResponseItem, type HistoryI
 import { storeLayerTar, unpackLayers } from './layers.js';
 import type { PushStore } from './push.js';
 import type { IdMaps } from '../../sys/idmap.js';
+import { BoundedMap } from '../../util/bounded-map.js';
 
 /** images whose unpacked chain is kept (ImageService.unpackedImages; ~100 bytes each) */
 const MAX_CACHED_IMAGES = 1024;
@@ -72,7 +73,7 @@ export class ImageService {
    * chain follows from its config (its id), so only a removal of the image or of a layer ends
    * an entry.
    */
-  private readonly unpackedImages = new Map<Digest, { top: Digest | undefined; layerRemovals: number }>();
+  private readonly unpackedImages = new BoundedMap<Digest, { top: Digest | undefined; layerRemovals: number }>(MAX_CACHED_IMAGES);
   /** grows with every image removal: an unpack that saw one happen is not kept */
   private imageRemovals = 0;
   private imageUsers: (imageId: Digest) => Promise<ImageUser[]>;
@@ -313,7 +314,6 @@ export class ImageService {
     const config = await this.readConfig(id);
     const top = await unpackLayers(this.content, this.snapshotter, manifest.layers, config.rootfs.diff_ids);
     if (layerRemovals === this.snapshotter.layerRemovals && imageRemovals === this.imageRemovals) {
-      if (this.unpackedImages.size >= MAX_CACHED_IMAGES) this.unpackedImages.clear();
       this.unpackedImages.set(id, { top, layerRemovals });
     }
     return top;

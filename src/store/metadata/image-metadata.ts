@@ -9,6 +9,7 @@ import { errnoCode, notFound } from '../../errors/berth-error.js';
 import { digestHex, isDigest, type Digest } from '../../oci/digest.js';
 import { descriptorSchema, validate } from '../../oci/image.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
+import { BoundedMap } from '../../util/bounded-map.js';
 
 const digest = z.string().refine(isDigest, { message: 'not a digest' }).transform((s) => s as Digest);
 
@@ -61,7 +62,7 @@ export class ImageMetadataStore {
   private readonly lock = new Mutex();
   private names: Record<string, Digest> | undefined;
   /** image records as last read or written here, by id */
-  private readonly records = new Map<Digest, ImageRecord>();
+  private readonly records = new BoundedMap<Digest, ImageRecord>(MAX_CACHED_RECORDS);
   /** counts puts and deletes: a read that saw one happen meanwhile is not kept */
   private generation = 0;
 
@@ -91,8 +92,6 @@ export class ImageMetadataStore {
   }
 
   private remember(record: ImageRecord): void {
-    const oldest = this.records.keys().next();
-    if (this.records.size >= MAX_CACHED_RECORDS && oldest.done !== true) this.records.delete(oldest.value);
     this.records.set(record.id, record);
   }
 

@@ -16,6 +16,7 @@ import { cannotIdmap, ownByMappedRoot, probeIdmappedMounts, shiftedCopy, unmapOw
 import { IdmappedLayerPool, sweepLayerPool } from './idmapped-layer-pool.js';
 import { overlayNeedsUserXattr, TRUSTED_OPAQUE_XATTR, USER_OPAQUE_XATTR } from './overlay-xattrs.js';
 import type { IdMaps } from '../../sys/idmap.js';
+import { BoundedMap } from '../../util/bounded-map.js';
 
 const MAX_MOUNT_DATA = 4000;
 /** layer chains whose lower dirs are kept (a few hundred bytes each) */
@@ -28,7 +29,7 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
   /** keys whose root this process mounted and has not unmounted */
   private readonly mountedKeys = new Set<string>();
   /** lower dirs by top chain ID, with the layerRemovals count they were read at */
-  private readonly lowerChains = new Map<Digest, { dirs: readonly string[]; removals: number }>();
+  private readonly lowerChains = new BoundedMap<Digest, { dirs: readonly string[]; removals: number }>(MAX_CACHED_CHAINS);
 
   /** idmapped clones of the layers per id map, reused by every container that gets that map */
   private readonly idmappedLayers: IdmappedLayerPool;
@@ -75,7 +76,6 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     const removals = this.removals;
     const dirs = await this.readLowerDirs(parent);
     if (parent !== undefined && removals === this.removals) {
-      if (this.lowerChains.size >= MAX_CACHED_CHAINS) this.lowerChains.clear();
       this.lowerChains.set(parent, { dirs, removals });
     }
     return dirs;
