@@ -1,7 +1,7 @@
 // The built-in OCI runtime: a bundle becomes a helper plan (plan.ts), one helper spawn
 // clones the container and stays as its shim; TypeScript writes the id maps and places the
 // pid in its cgroup while the child waits. State lives under <root>/<id> (state-store.ts).
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { readFileSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
@@ -41,6 +41,8 @@ export interface BuiltinRuntimeOptions {
 const SECCOMP_CACHE_SIZE = 16;
 /** a shim exits right after the container: it is waited for no longer than this by delete */
 const SHIM_EXIT_WAIT_MS = 2000;
+/** where a container goes whose spec names no cgroupsPath (berthd always names one) */
+const DEFAULT_CGROUP_PARENT = '/berth';
 
 interface ContainerCreation {
   bundle: string;
@@ -122,7 +124,8 @@ export class BuiltinRuntime implements Runtime {
   /** create() once the spec is read and the state dir claimed: cgroup, plan, helper, state */
   private async createContainer(id: string, spec: Spec, c: ContainerCreation): Promise<ProcessHandle> {
     const { bundle, rootfs, seccompProgram, dir, io, trace } = c;
-    const cgroupsPath = spec.linux?.cgroupsPath ?? `/berth/${id}`;
+    const cgroupsPathDefaulted = spec.linux?.cgroupsPath === undefined;
+    const cgroupsPath = spec.linux?.cgroupsPath ?? `${DEFAULT_CGROUP_PARENT}/${id}`;
     let cgroup: CgroupHandle | undefined;
     let session: HelperSession | undefined;
     return await withCleanup(async () => {
@@ -147,6 +150,7 @@ export class BuiltinRuntime implements Runtime {
       const record: ContainerRecord = {
         id, ociVersion: spec.ociVersion, bundle, rootfs, pid, pidStartTime: await processStartTime(pid) ?? '',
         created: new Date().toISOString(), annotations: spec.annotations, cgroupsPath,
+        ...(cgroupsPathDefaulted ? { cgroupsPathDefaulted } : {}),
         namespaces: (spec.linux?.namespaces ?? []).map((ns) => ns.type), hooks: spec.hooks,
       };
       await this.store.save(record);
@@ -320,6 +324,7 @@ export class BuiltinRuntime implements Runtime {
     for (let i = 0; i < 200 && await pidAlive(record.pid, record.pidStartTime); i++) await sleep(10);
     trace.mark('kill');
     if (cgroup) await cgroup.destroy();
+    if (record.cgroupsPathDefaulted) await this.removeDefaultParentIfEmpty();
     trace.mark('cgroup');
     // a shim of ours writes the exit file after reporting the exit: gone before its directory goes
     const shim = this.shims.get(id);
@@ -328,6 +333,16 @@ export class BuiltinRuntime implements Runtime {
     await this.store.remove(id);
     trace.mark('state-remove');
     await runHooksWarning(record.hooks, 'poststop', this.store.toState(record, 'stopped'), options.warn ?? ((message) => { process.emitWarning(message); }));
+  }
+
+  /**
+   * The parent this runtime made for specs without a cgroupsPath goes with its last container,
+   * as runc leaves nothing behind; rmdir fails while another container is in it, and a create
+   * racing this rmdir makes the parent again (makeDirectories).
+   */
+  private async removeDefaultParentIfEmpty(): Promise<void> {
+    const dirs = await (await this.cgroups()).directoriesOf(DEFAULT_CGROUP_PARENT).catch(() => ({}));
+    await Promise.all(Object.values(dirs).map((dir) => rmdir(dir).catch(() => undefined)));
   }
 
   async exec(id: string, proc: Process, io: IoOptions = {}): Promise<ProcessHandle> {

@@ -25,6 +25,8 @@ const recordSchema = z.object({
   created: z.string(),
   annotations: z.record(z.string()).optional(),
   cgroupsPath: z.string(),
+  /** the spec named no cgroupsPath: the runtime put it under its own parent, removed when empty at delete */
+  cgroupsPathDefaulted: z.boolean().optional(),
   namespaces: z.array(z.enum(namespaceTypes)),
   hooks: hooksSchema.optional(),
 });

@@ -2,7 +2,7 @@
 // signals, the create/start split, kill and delete, list; nothing left behind.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { requires } from '../support/requirements.js';
@@ -17,6 +17,7 @@ test('init is pid 1 in its own pid namespace and sees the configured hostname', 
   const rt = await rtPromise;
   const id = `berth-pid-${token}`;
   const bundle = await makeBundle(token, ['/bin/sh', '-c', 'echo $$; probe hostname; probe ns pid'], (s) => { s.hostname = `berth-${token}`; });
+  const parentsBefore = defaultParentDirs();
   const out = await rt.run(id, bundle);
   const [pid, hostname, pidNs] = out.stdout.trim().split('\n');
   assert.equal(pid, '1');
@@ -24,8 +25,15 @@ test('init is pid 1 in its own pid namespace and sees the configured hostname', 
   assert.match(pidNs ?? '', /^pid:\[\d+\]$/);
   assert.notEqual(pidNs, readlinkSync('/proc/self/ns/pid'));
   rt.assertNoLeaks(id);
+  // the spec names no cgroupsPath: the parent the runtime made for it goes with its last container
+  assert.deepEqual(defaultParentDirs().filter((dir) => !parentsBefore.includes(dir)), [], 'the runtime\'s default cgroup parent left behind');
   await bundle.remove();
 });
+
+/** the runtime's default cgroup parent (/berth) in each v1 hierarchy or the v2 root */
+function defaultParentDirs(): string[] {
+  return readdirSync('/sys/fs/cgroup').map((c) => path.join('/sys/fs/cgroup', c, 'berth')).filter((d) => existsSync(d));
+}
 
 test('exit codes and signals come back as the process ended', { skip: requires('root') }, async () => {
   const rt = await rtPromise;

@@ -137,6 +137,18 @@ export function makeDirectories(dir: string): string[] {
   if (first === 'made') return [dir];
   if (first === 'exists') return [];
   const made: string[] = [];
+  // a parent removed under us (a runtime deleting the last container of its default parent)
+  // is made again; a parent that keeps vanishing is an error naming it
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const vanished = makeMissing(dir, made);
+    if (vanished === undefined) return made;
+    if (attempt === 2) throw createFailed(vanished, Object.assign(new Error('parent vanished'), { code: 'ENOENT' }));
+  }
+  return made;
+}
+
+/** mkdir each missing directory down to `dir`, appending those made; the one whose parent vanished */
+function makeMissing(dir: string, made: string[]): string | undefined {
   const missing: string[] = [];
   let current = dir;
   while (!isDirectory(current)) {
@@ -147,11 +159,10 @@ export function makeDirectories(dir: string): string[] {
   }
   for (const target of missing) {
     const result = tryMkdir(target);
-    if (result === 'made') made.push(target);
-    // a parent removed under us (a concurrent destroy): say which directory could not be made
-    if (result === 'no-parent') throw createFailed(target, Object.assign(new Error('parent vanished'), { code: 'ENOENT' }));
+    if (result === 'made' && !made.includes(target)) made.push(target);
+    if (result === 'no-parent') return target;
   }
-  return made;
+  return undefined;
 }
 
 /** 'no-parent' when a directory above `dir` is missing; other failures throw naming `dir`. */
