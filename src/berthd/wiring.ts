@@ -121,6 +121,8 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
     warn: (message) => log.warn(message),
   });
   await volumes.load();
+  // dockerd reports a container's volumes unmounted after its die
+  events.follow((e) => { if (e.Type === 'container') volumes.containerEvent(e.Action, e.Actor.ID); });
   const userns = await UsernsService.open({ dataRoot: config.dataRoot, ...(config.usernsRemap !== undefined ? { remap: config.usernsRemap } : {}),
     files: { subuid: config.subuidFile, subgid: config.subgidFile } });
   const layerSharing = await images.snapshotter.probeIdmap?.().catch((err: unknown) => { log.warn(`idmapped mounts: ${String(err)}`); return undefined; });
@@ -129,6 +131,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
     monitor: new InProcessMonitor(), events, log, networks, cgroupParent: config.cgroupParent,
     ...(platform.containerCgroups ? { cgroups: cgroupAccess(cgroups) } : {}),
     resourceWarnings: (hostConfig) => platform.resourceWarnings(hostConfig), userns,
+    removeAnonymousVolumes: (id) => volumes.removeAnonymousOf(id),
     logOptions: parseLogOptions(config.logOpts),
     bundle: {
       initBinary: await firstExisting(['/usr/bin/tini-static', '/usr/bin/docker-init']),

@@ -26,3 +26,14 @@ test('filters by container name, label and event', () => {
   assert.ok(!matchesEvent(event, new Map([['label', ['tier=back']]])));
   assert.ok(!matchesEvent(event, new Map([['container', ['db']]])));
 });
+
+test('events a follower derives from one reach subscribers after it', () => {
+  const bus = new EventBus();
+  bus.follow((e) => { if (e.Type === 'container' && e.Action === 'die') bus.publish('volume', 'unmount', 'v1', { container: e.Actor.ID }); });
+  const seen: string[] = [];
+  // subscribed after the follower: still sees die first
+  bus.subscribe(new Map(), undefined, (e) => seen.push(`${e.Type} ${e.Action}`));
+  bus.publish('container', 'die', 'abc');
+  bus.publish('container', 'destroy', 'abc');
+  assert.deepEqual(seen, ['container die', 'volume unmount', 'container destroy']);
+});

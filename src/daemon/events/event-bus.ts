@@ -29,6 +29,7 @@ const HISTORY = 1024;
 export class EventBus {
   private readonly history: DockerEvent[] = [];
   private readonly listeners = new Set<(event: DockerEvent) => void>();
+  private readonly followers: Array<(event: DockerEvent) => void> = [];
 
   publish(type: EventType, action: string, id: string, attributes: Record<string, string> = {}): DockerEvent {
     const nanos = BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n;
@@ -48,7 +49,16 @@ export class EventBus {
     this.history.push(event);
     if (this.history.length > HISTORY) this.history.shift();
     for (const listener of this.listeners) listener(event);
+    for (const follower of this.followers) follower(event);
     return event;
+  }
+
+  /**
+   * Events that follow from another (a container's `die` -> its volumes' `unmount`): `derive`
+   * runs once every subscriber has seen the event, so what it publishes reaches them after it.
+   */
+  follow(derive: (event: DockerEvent) => void): void {
+    this.followers.push(derive);
   }
 
   /**

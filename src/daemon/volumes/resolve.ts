@@ -105,6 +105,17 @@ export interface ResolveContext {
   store: VolumeStore;
   /** finds another container for --volumes-from (throws not found) */
   lookup: (idOrName: string) => ContainerView;
+  /** a volume the container refers to was made now (docker's volume `create` event) */
+  onCreated?: (name: string) => void;
+  /** a volume is mounted into the container, its own or another's by --volumes-from (`mount`) */
+  onMounted?: (mount: VolumeMount) => void;
+}
+
+/** One volume at one place in a container. */
+export interface VolumeMount {
+  name: string;
+  destination: string;
+  readOnly: boolean;
 }
 
 /**
@@ -115,12 +126,15 @@ export async function resolveMounts<M extends MountLike>(ctx: ResolveContext, co
   rootfs: string | undefined, depth = 0): Promise<ResolvedMounts<M>> {
   const uses = volumeUses(container);
   const byDestination = new Map(uses.map((u) => [u.destination, u]));
+  // only the container being started reports; the --volumes-from donors' are resolved for their paths
+  const report: Pick<ResolveContext, 'onCreated' | 'onMounted'> = depth === 0 ? ctx : {};
   for (const use of uses) {
     if (!ctx.store.has(use.name)) {
       await ctx.store.create(use.name, {
         ...(use.driverOptions ? { DriverOpts: use.driverOptions } : {}),
         Labels: { ...(use.labels ?? {}), ...(use.anonymous ? { 'com.docker.volume.anonymous': '' } : {}) },
       }, use.anonymous ? container.Id : undefined);
+      report.onCreated?.(use.name);
     }
     const mountpoint = await ctx.store.ensureMounted(use.name);
     if (rootfs !== undefined && !use.noCopy) await copyUp(rootfs, use.destination, mountpoint);
@@ -159,6 +173,7 @@ export async function resolveMounts<M extends MountLike>(ctx: ResolveContext, co
       binds.push(`${ctx.store.mountpoint(use.name)}:${use.destination}`);
     }
   }
+  for (const use of uses) report.onMounted?.({ name: use.name, destination: use.destination, readOnly: use.readOnly });
   await addVolumesFrom(ctx, container, binds, depth);
   return { Binds: binds, Mounts: mounts };
 }
@@ -181,8 +196,16 @@ async function addVolumesFrom(ctx: ResolveContext, container: ContainerView, bin
       const opts = options.split(',').filter((o) => o && o !== 'ro' && o !== 'rw');
       const readOnly = mode === 'ro' || (mode === '' && options.split(',').includes('ro'));
       binds.push(`${source}:${destination}:${[readOnly ? 'ro' : 'rw', ...opts].join(',')}`);
+      const volume = depth === 0 ? volumeAt(ctx.store, source) : undefined;
+      if (volume !== undefined) ctx.onMounted?.({ name: volume, destination, readOnly });
     }
   }
+}
+
+/** The volume whose data directory `source` is, if it is one. */
+function volumeAt(store: VolumeStore, source: string): string | undefined {
+  const name = path.basename(path.dirname(source));
+  return store.has(name) && store.mountpoint(name) === source ? name : undefined;
 }
 
 /** docker's copy-up: an empty volume gets the image's files at its destination. */

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { conflict, invalidArgument, isBerthError } from '../../errors/berth-error.js';
 import { runProgram } from '../../sys/exec.js';
-import { resolveMounts, volumeUses, type ContainerView, type MountLike, type ResolvedMounts } from './resolve.js';
+import { resolveMounts, volumeUses, type ContainerView, type MountLike, type ResolvedMounts, type VolumeMount } from './resolve.js';
 import { VolumeStore, type VolumeMeta } from './store.js';
 
 export interface VolumesDeps {
@@ -36,6 +36,8 @@ export interface VolumeJson {
 
 export class VolumesService {
   readonly store: VolumeStore;
+  /** the volumes mounted into each running container (for its `unmount` events) */
+  private readonly mountedIn = new Map<string, VolumeMount[]>();
 
   constructor(private readonly deps: VolumesDeps) {
     this.store = new VolumeStore(deps.root);
@@ -114,9 +116,35 @@ export class VolumesService {
     return out;
   }
 
-  /** Container start: the container's volume references as host binds. */
+  /**
+   * Container start: the container's volume references as host binds. Like dockerd: a
+   * `create` event for each volume made now, then a `mount` event for each volume mounted
+   * (before the container's `start`); its `die` brings the `unmount`s (containerEvent).
+   */
   async resolve<M extends MountLike>(container: ContainerView<M>, rootfs: string): Promise<ResolvedMounts<M>> {
-    return await resolveMounts({ store: this.store, lookup: this.deps.lookup }, container, rootfs);
+    const mounted: VolumeMount[] = [];
+    const resolved = await resolveMounts({
+      store: this.store, lookup: this.deps.lookup, onCreated: (name) => this.deps.onEvent?.('create', name, { driver: 'local' }),
+      onMounted: (mount) => mounted.push(mount),
+    }, container, rootfs);
+    if (mounted.length > 0) this.mountedIn.set(container.Id, mounted);
+    else this.mountedIn.delete(container.Id);
+    for (const mount of mounted) {
+      this.deps.onEvent?.('mount', mount.name, {
+        container: container.Id, destination: mount.destination, driver: 'local', propagation: '', 'read/write': String(!mount.readOnly),
+      });
+    }
+    return resolved;
+  }
+
+  /** A container's run ended (`die`): its volumes are unmounted, as dockerd reports it; removed: forgotten. */
+  containerEvent(action: string, containerId: string): void {
+    if (action !== 'die' && action !== 'destroy') return;
+    const mounted = this.mountedIn.get(containerId);
+    if (mounted === undefined) return;
+    this.mountedIn.delete(containerId);
+    if (action !== 'die') return;
+    for (const mount of mounted) this.deps.onEvent?.('unmount', mount.name, { container: containerId, driver: 'local' });
   }
 
   /** rm -v (and --rm): the container's anonymous volumes go with it; named ones stay. */

@@ -1,0 +1,81 @@
+// Behaviour checked against a private dockerd 20.10 (Debian's docker.io) through the docker CLI and
+// brought in line: volume events around a run, resource limits this kernel cannot apply.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { requires } from '../support/requirements.js';
+import { docker, dockerOk, useBerthdWithBusybox, type Berthd } from './harness.js';
+
+const skip = requires('root', 'docker', 'overlay');
+let daemon: Berthd;
+useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () => daemon });
+
+const eventSchema = z.object({
+  Type: z.string(), Action: z.string(),
+  Actor: z.object({ ID: z.string(), Attributes: z.record(z.string(), z.string()).nullable().optional() }),
+});
+type Event = z.infer<typeof eventSchema>;
+
+/** The events recorded from `since` (unix seconds) until now, oldest first. */
+async function eventsSince(since: number): Promise<Event[]> {
+  const out = await dockerOk(daemon, ['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--format', '{{json .}}']);
+  return out.split('\n').filter(Boolean).map((line) => eventSchema.parse(JSON.parse(line)));
+}
+
+/** "Type Action" of the events about one container or the volumes it used, in order. */
+function storyOf(events: Event[], containerId: string, volumes: readonly string[]): string[] {
+  return events.filter((e) => e.Actor.ID === containerId || (e.Type === 'volume' && volumes.includes(e.Actor.ID)
+    && (e.Actor.Attributes?.['container'] ?? containerId) === containerId)).map((e) => `${e.Type} ${e.Action}`);
+}
+
+test('volume mount and unmount events around a run, as dockerd emits them; none for a bind mount', { skip }, async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const volume = `berth-ev-${daemon.token}`;
+  const bindDir = await mkdtemp(path.join(os.tmpdir(), `berth-ev-bind-${daemon.token}-`));
+  try {
+    const named = await dockerOk(daemon, ['create', '--network', 'none', '-v', `${volume}:/data:ro`, 'busybox', 'true']);
+    await dockerOk(daemon, ['start', '-a', named]);
+    await dockerOk(daemon, ['start', '-a', named]);
+    await dockerOk(daemon, ['rm', named]);
+    const bound = await dockerOk(daemon, ['create', '--network', 'none', '-v', `${bindDir}:/b`, 'busybox', 'true']);
+    await dockerOk(daemon, ['start', '-a', bound]);
+    await dockerOk(daemon, ['rm', bound]);
+    const events = await eventsSince(since);
+
+    // (dockerd makes the volume at the container's create, berthd at its first start: not compared)
+    const notCompared = new Set(['volume create', 'container attach']);
+    assert.deepEqual(storyOf(events, named, [volume]).filter((e) => !notCompared.has(e)), [
+      'container create', 'volume mount', 'container start', 'container die', 'volume unmount',
+      'volume mount', 'container start', 'container die', 'volume unmount', 'container destroy',
+    ]);
+    const mount = events.find((e) => e.Action === 'mount' && e.Actor.ID === volume);
+    assert.deepEqual(mount?.Actor.Attributes, { container: named, destination: '/data', driver: 'local', propagation: '', 'read/write': 'false' });
+    const unmount = events.find((e) => e.Action === 'unmount' && e.Actor.ID === volume);
+    assert.deepEqual(unmount?.Actor.Attributes, { container: named, driver: 'local' });
+    assert.deepEqual(storyOf(events, bound, []).filter((e) => !notCompared.has(e)), ['container create', 'container start', 'container die', 'container destroy']);
+    assert.ok(!events.some((e) => e.Type === 'volume' && e.Actor.Attributes?.['container'] === bound), 'no volume event for a bind mount');
+  } finally {
+    await docker(daemon, ['volume', 'rm', volume]);
+    await rm(bindDir, { recursive: true, force: true });
+  }
+});
+
+test('run --rm takes its anonymous volume with it, after its unmount and before its destroy', { skip }, async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const before = (await dockerOk(daemon, ['volume', 'ls', '-q'])).split('\n').filter(Boolean);
+  await dockerOk(daemon, ['run', '--rm', '--network', 'none', '--mount', 'type=volume,dst=/anon', '--name', `berth-ev-rm-${daemon.token}`, 'busybox', 'true']);
+  assert.deepEqual((await dockerOk(daemon, ['volume', 'ls', '-q'])).split('\n').filter(Boolean), before, 'the anonymous volume is gone');
+  const events = await eventsSince(since);
+  const created = events.find((e) => e.Type === 'container' && e.Action === 'create' && e.Actor.Attributes?.['name'] === `berth-ev-rm-${daemon.token}`);
+  assert.ok(created, 'the container was created');
+  const anonymous = events.find((e) => e.Type === 'volume' && e.Action === 'mount' && e.Actor.Attributes?.['container'] === created.Actor.ID);
+  assert.ok(anonymous, 'its anonymous volume was mounted');
+  assert.equal(anonymous.Actor.Attributes?.['destination'], '/anon');
+  assert.deepEqual(storyOf(events, created.Actor.ID, [anonymous.Actor.ID]).filter((e) => e !== 'volume create'), [
+    'container create', 'container attach', 'volume mount', 'container start', 'container die',
+    'volume unmount', 'volume destroy', 'container destroy',
+  ]);
+});
