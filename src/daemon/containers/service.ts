@@ -60,6 +60,8 @@ export interface ContainerServiceDeps {
   resourceWarnings?: (hostConfig: object) => string[];
   /** --userns=auto|remap and --userns-remap (daemon/userns); absent: every container in the host's */
   userns?: UserNamespaces;
+  /** an --rm container's anonymous volumes go with it (docker removes it as rm -v does) */
+  removeAnonymousVolumes?: (containerId: string) => Promise<void>;
 }
 
 
@@ -219,6 +221,9 @@ export class ContainerService {
       throw failed.reason;
     }
     if (options.deferRoot) this.track(teardown().catch((err: unknown) => this.deps.log.warn(`removing the root of ${shortId(record.Id)}: ${String(err)}`)));
+    if (record.HostConfig.AutoRemove === true) {
+      await this.deps.removeAnonymousVolumes?.(record.Id).catch((err: unknown) => this.deps.log.warn(`removing the volumes of ${shortId(record.Id)}: ${String(err)}`));
+    }
     this.emit(record, 'destroy');
     live?.exits.emit('removed', record.State.ExitCode, record.State.Error);
     this.live.delete(record.Id);
