@@ -47,6 +47,7 @@ import { invalidArgument } from '../errors/berth-error.js';
 import type { ResolvedConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { DaemonPlatform } from './rootless/platform.js';
+import { probeResourceSupport } from './cgroup-support.js';
 
 export interface RunningDaemon {
   listener: ApiListener;
@@ -132,6 +133,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
     ...(platform.containerCgroups ? { cgroups: cgroupAccess(cgroups) } : {}),
     resourceWarnings: (hostConfig) => platform.resourceWarnings(hostConfig), userns,
     removeAnonymousVolumes: (id) => volumes.removeAnonymousOf(id),
+    ...(platform.containerCgroups ? { resourceSupport: await probeResourceSupport(cgroups) } : {}),
     logOptions: parseLogOptions(config.logOpts),
     bundle: {
       initBinary: await firstExisting(['/usr/bin/tini-static', '/usr/bin/docker-init']),

@@ -2,6 +2,7 @@
 // brought in line: volume events around a run, resource limits this kernel cannot apply.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,4 +79,44 @@ test('run --rm takes its anonymous volume with it, after its unmount and before 
     'container create', 'container attach', 'volume mount', 'container start', 'container die',
     'volume unmount', 'volume destroy', 'container destroy',
   ]);
+});
+
+test('a limit this kernel has no cgroup file for is dropped with dockerd\'s warning, and inspect shows it unset', { skip }, async () => {
+  // cgroup v1 without the CFQ/BFQ weight files (this machine): dockerd 20.10 warns and drops both
+  const weightFiles = existsSync('/sys/fs/cgroup/blkio/blkio.weight');
+  const created = await docker(daemon, ['create', '--network', 'none', '--blkio-weight', '300', '--blkio-weight-device', '/dev/null:200',
+    '--oom-kill-disable', 'busybox', 'true']);
+  assert.equal(created.code, 0, created.stderr);
+  const id = created.stdout.trim();
+  try {
+    assert.match(created.stderr, /OOM killer is disabled for the container, but no memory limit is set/);
+    const inspected = z.object({ BlkioWeight: z.number(), BlkioWeightDevice: z.array(z.unknown()).nullable(), OomKillDisable: z.boolean().nullable() })
+      .parse(JSON.parse(await dockerOk(daemon, ['inspect', id, '--format', '{{json .HostConfig}}'])));
+    assert.equal(inspected.OomKillDisable, true);
+    if (weightFiles) {
+      assert.equal(inspected.BlkioWeight, 300);
+      return;
+    }
+    assert.match(created.stderr, /WARNING: Your kernel does not support Block I\/O weight or the cgroup is not mounted\. Weight discarded\./);
+    assert.match(created.stderr, /WARNING: Your kernel does not support Block I\/O weight_device or the cgroup is not mounted\. Weight-device discarded\./);
+    assert.equal(inspected.BlkioWeight, 0);
+    assert.deepEqual(inspected.BlkioWeightDevice, []);
+    // and it runs: the dropped weight is not handed to the runtime
+    await dockerOk(daemon, ['start', '-a', id]);
+  } finally {
+    await docker(daemon, ['rm', '-f', id]);
+  }
+});
+
+test('resource values no kernel takes are refused by name, as dockerd refuses them', { skip }, async () => {
+  const refused: Array<[string[], RegExp]> = [
+    [['--cpu-period', '500'], /CPU cfs period can not be less than 1ms/],
+    [['--memory-reservation', '1m'], /Minimum memory reservation allowed is 6MB/],
+    [['--cpuset-cpus', '4095'], /Requested CPUs are not available - requested 4095/],
+  ];
+  for (const [flags, message] of refused) {
+    const result = await docker(daemon, ['create', '--network', 'none', ...flags, 'busybox', 'true']);
+    assert.notEqual(result.code, 0, flags.join(' '));
+    assert.match(result.stderr, message);
+  }
 });

@@ -16,6 +16,7 @@ import { randomName } from './names.js';
 import type { CgroupAccess, ContainerRootfs, ImageLookup, RuntimeSet, SandboxProvider } from './ports.js';
 import { exitedState, runningState, shortId, ZERO_TIME, type ContainerRecord } from './record.js';
 import { checkResources, toLinuxResources } from './resources.js';
+import { fitResources, type ResourceSupport } from './resource-fit.js';
 import { resolveLinks } from './links.js';
 import { prepareBundle, writeBundleSpec, type BundleOptions } from './bundle.js';
 import { ContainerStore } from './store.js';
@@ -60,6 +61,8 @@ export interface ContainerServiceDeps {
   resourceWarnings?: (hostConfig: object) => string[];
   /** --userns=auto|remap and --userns-remap (daemon/userns); absent: every container in the host's */
   userns?: UserNamespaces;
+  /** the limits the host's cgroups can apply (others are dropped with dockerd's warning); absent: all */
+  resourceSupport?: ResourceSupport;
   /** an --rm container's anonymous volumes go with it (docker removes it as rm -v does) */
   removeAnonymousVolumes?: (containerId: string) => Promise<void>;
 }
@@ -91,7 +94,8 @@ export class ContainerService {
   // ---- create / remove / rename / update ------------------------------------------
 
   async create(request: CreateRequest, name: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
-    const host = hostConfigSchema.parse(request.HostConfig ?? {});
+    const fitted = fitResources(hostConfigSchema.parse(request.HostConfig ?? {}), this.deps.resourceSupport);
+    const host = fitted.resources;
     checkCreateRequest(request, host, this.deps.runtimes.names());
     // --pid/--ipc container:X naming a container that does not exist fails before anything is made
     for (const donor of namespaceDonors(host)) {
@@ -144,7 +148,7 @@ export class ContainerService {
       trace.total();
       scheduleIdleUnmount(live, () => { void this.unmountIdleRoot(id); });
       this.emit(record, 'create');
-      return { Id: id, Warnings: this.deps.resourceWarnings?.(host) ?? [] };
+      return { Id: id, Warnings: [...fitted.warnings, ...this.deps.resourceWarnings?.(host) ?? []] };
     } catch (err) {
       this.store.releaseName(fullName, id);
       await this.deps.rootfs.remove(id).catch(() => undefined);
@@ -259,7 +263,8 @@ export class ContainerService {
     const record = this.store.resolve(idOrName);
     return await this.lock.run(record.Id, async () => {
       const current = this.store.resolve(record.Id);
-      const { RestartPolicy, ...resources } = request;
+      const { RestartPolicy, ...asked } = request;
+      const { resources, warnings } = fitResources(asked, this.deps.resourceSupport, true);
       const host = { ...current.HostConfig };
       for (const [key, value] of Object.entries(resources)) if (value !== undefined && value !== null) (host as Record<string, unknown>)[key] = value;
       if (RestartPolicy) {
@@ -274,7 +279,7 @@ export class ContainerService {
       }
       await this.store.save({ ...current, HostConfig: host });
       this.emit(current, 'update');
-      return { Warnings: this.deps.resourceWarnings?.(resources) ?? [] };
+      return { Warnings: [...warnings, ...this.deps.resourceWarnings?.(resources) ?? []] };
     });
   }
 
