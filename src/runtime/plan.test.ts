@@ -137,6 +137,22 @@ test('resolveInRootfs follows absolute symlinks inside the root and rejects esca
   });
 });
 
+test('resolveInRootfs with a LinkCache looks each host path up once, symlinks and missing paths alike', async () => {
+  await withRootfs(async (rootfs) => {
+    await mkdir(path.join(rootfs, 'run'));
+    await mkdir(path.join(rootfs, 'var'));
+    await symlink('/run', path.join(rootfs, 'var/run'));
+    const cache = new Map<string, string | null>();
+    assert.equal(resolveInRootfs(rootfs, '/var/run/a', 'f', cache), path.join(rootfs, 'run/a'));
+    assert.equal(cache.get(path.join(rootfs, 'var/run')), '/run');
+    assert.equal(cache.get(path.join(rootfs, 'run/a')), null, 'a missing component is remembered as no link');
+    // what the cache holds is what this plan uses: the tree changing under it is not read again
+    await symlink('/elsewhere', path.join(rootfs, 'run/a'));
+    assert.equal(resolveInRootfs(rootfs, '/var/run/a/b', 'f', cache), path.join(rootfs, 'run/a/b'));
+    assert.equal(resolveInRootfs(rootfs, '/var/run/a/b', 'f'), path.join(rootfs, 'elsewhere/b'), 'without a cache the link is followed');
+  });
+});
+
 test('exec plan joins the init\'s namespaces, pid before clone, and reports ready before execve', () => {
   const ops = buildExecPlan({ user: { uid: 0, gid: 0 }, args: ['ls'], cwd: '/' }, { initPid: 42, namespaces: ['pid', 'mount', 'network'], relayTerminal: false });
   const order = names(ops);

@@ -33,3 +33,17 @@ test('negative numbers are sent as their 64-bit two\'s complement', () => {
   const buf = encodePlan([{ op: 'OOM_SCORE_ADJ', ints: [-500] }]);
   assert.equal(buf.readBigInt64LE(24), -500n);
 });
+
+test('integers above 32 bits, the largest u64 and byte strings keep their exact encoding', () => {
+  const bytes = Uint8Array.from([1, 0, 255]);
+  const buf = encodePlan([{ op: 'RLIMIT', ints: [2 ** 40 + 7, 2 ** 53 - 1, 0xffffffffffffffffn], strs: [bytes, 'é'] }]);
+  assert.equal(buf.readBigUInt64LE(24), 2n ** 40n + 7n);
+  assert.equal(buf.readBigUInt64LE(32), 2n ** 53n - 1n);
+  assert.equal(buf.readBigUInt64LE(40), 0xffffffffffffffffn);
+  assert.equal(buf.readUInt32LE(48), 3);
+  assert.deepEqual([...buf.subarray(52, 55)], [1, 0, 255]);
+  assert.equal(buf[55], 0);
+  assert.equal(buf.readUInt32LE(56), 2, 'a string is counted in UTF-8 bytes');
+  assert.equal(buf.subarray(60, 62).toString('utf8'), 'é');
+  assert.equal(buf.length, 63);
+});
