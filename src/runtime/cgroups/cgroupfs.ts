@@ -1,7 +1,7 @@
 // Small helpers over cgroup control files: writes that fail with the file and value named,
 // tolerant reads for stats, and walking a cgroup subtree.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, writeSync } from 'node:fs';
-import { readFile, readdir, rmdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, errnoCode } from '../../errors/berth-error.js';
 
@@ -60,10 +60,14 @@ export async function readControl(dir: string, file: string): Promise<string | u
   }
 }
 
-export async function controlExists(dir: string, file: string): Promise<boolean> {
+/**
+ * Whether a control file exists. Synchronous, as makeDirectories: cgroupfs never waits for
+ * a disk, and a thread pool round trip (a worker woken on a busy machine) cost more than
+ * the stat; open() asks this of every container's cgroup it finds.
+ */
+export function controlExists(dir: string, file: string): boolean {
   try {
-    await stat(path.join(dir, file));
-    return true;
+    return statSync(path.join(dir, file), { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isBerthError } from '../../errors/berth-error.js';
-import { blkioWeightToIoWeight, cpuMax, deviceRuleLine, pidsMax, sharesToWeight, swapToV2 } from './convert.js';
+import { blkioWeightToIoWeight, cpuMax, deviceRuleLine, pidsMax, sharesToWeight, swapToV2, withoutRepeatedAllows } from './convert.js';
 
 test('cpu shares convert to cpu.weight with runc formula', () => {
   assert.equal(sharesToWeight(0), 0);
@@ -43,4 +43,14 @@ test('device rules become devices.allow lines and bad ones name the index', () =
   assert.equal(deviceRuleLine({ allow: true, type: 'b', major: 8, minor: null }, 2), 'b 8:* rwm');
   assert.throws(() => deviceRuleLine({ allow: true, type: 'x' }, 3), /devices\[3\]\.type/);
   assert.throws(() => deviceRuleLine({ allow: true, type: 'c', access: 'rwq' }, 4), /devices\[4\]\.access/);
+});
+
+test('device rules: an allow repeated since the last deny is dropped, one after a deny is kept', () => {
+  const rule = (allow: boolean, line: string): { allow: boolean; line: string } => ({ allow, line });
+  const kept = withoutRepeatedAllows([
+    rule(false, 'a'), rule(true, 'c 1:3 rwm'), rule(true, 'c 1:5 rwm'), rule(true, 'c 1:3 rwm'),
+    rule(false, 'c 1:3 rwm'), rule(true, 'c 1:3 rwm'), rule(true, 'c 1:5 rwm'),
+  ]);
+  assert.deepEqual(kept.map((r) => `${r.allow ? '+' : '-'}${r.line}`),
+    ['-a', '+c 1:3 rwm', '+c 1:5 rwm', '-c 1:3 rwm', '+c 1:3 rwm', '+c 1:5 rwm']);
 });

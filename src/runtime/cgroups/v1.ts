@@ -7,7 +7,7 @@ import {
   controlExists, makeDirectories, parseBlkioV1, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl, readControlNow, removeEmptyDirectoriesNow,
   subtreePids, writeControl, writeControlSequence,
 } from './cgroupfs.js';
-import { checkCpuList, deviceRuleLine, hugepageSize, pidsMax } from './convert.js';
+import { checkCpuList, deviceRuleLine, hugepageSize, pidsMax, withoutRepeatedAllows } from './convert.js';
 import { destroyDirectories, killProcesses, waitUntilEmpty } from './lifecycle.js';
 import type { CgroupHandle, CgroupManager, CgroupResources, CgroupStats, FreezerState } from './manager.js';
 import {
@@ -76,7 +76,7 @@ export class CgroupV1Manager implements CgroupManager {
   async open(cgroupsPath: string, savedDirectories?: Readonly<Record<string, string>>): Promise<CgroupHandle> {
     const directories = savedDirectories === undefined ? await this.directoriesOf(cgroupsPath) : this.checkSaved(savedDirectories);
     const probe = directories.pids ?? directories.freezer ?? directories.memory ?? Object.values(directories)[0];
-    if (probe === undefined || !(await controlExists(probe, 'cgroup.procs'))) {
+    if (probe === undefined || !controlExists(probe, 'cgroup.procs')) {
       throw notFound('CGROUP_NOT_FOUND', `cgroup '${cgroupsPath}' does not exist (looked in ${probe ?? this.root})`);
     }
     return new CgroupV1Handle(parseCgroupsPath(cgroupsPath).path, directories, []);
@@ -180,7 +180,7 @@ class CgroupV1Handle implements CgroupHandle {
     const dir = this.dir('memory', 'linux.resources.memory');
     // -1 for memory with swap unset means both unlimited (runc).
     const swap = m.limit === -1 && (m.swap ?? 0) === 0 ? -1 : m.swap;
-    const hasMemsw = await controlExists(dir, 'memory.memsw.limit_in_bytes');
+    const hasMemsw = controlExists(dir, 'memory.memsw.limit_in_bytes');
     if (swap !== undefined && swap !== 0 && !hasMemsw && swap !== -1) {
       throw new BerthError('unavailable', 'CGROUP_CONTROLLER_MISSING',
         `linux.resources.memory.swap is set but ${dir} has no memory.memsw.limit_in_bytes (swap accounting is off)`);
@@ -209,7 +209,7 @@ class CgroupV1Handle implements CgroupHandle {
       throw invalidArgument('INVALID_RESOURCES', `linux.resources.memory.swappiness ${m.swappiness} is above 100`);
     }
     if (m.disableOOMKiller) await writeControl(dir, 'memory.oom_control', 1);
-    if (m.useHierarchy !== undefined && (await controlExists(dir, 'memory.use_hierarchy'))) {
+    if (m.useHierarchy !== undefined && controlExists(dir, 'memory.use_hierarchy')) {
       // Newer kernels fix use_hierarchy at 1 and refuse 0; only write what differs.
       const want = m.useHierarchy ? '1' : '0';
       if ((await readControl(dir, 'memory.use_hierarchy')) !== want) await writeControl(dir, 'memory.use_hierarchy', want);
@@ -247,7 +247,7 @@ class CgroupV1Handle implements CgroupHandle {
   private async applyBlockIO(b: LinuxBlockIO): Promise<void> {
     const dir = this.dir('blkio', 'linux.resources.blockIO');
     // CFQ is gone from current kernels; BFQ offers blkio.bfq.weight when it is the scheduler.
-    const weightFile = (await controlExists(dir, 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight';
+    const weightFile = controlExists(dir, 'blkio.weight') ? 'blkio.weight' : 'blkio.bfq.weight';
     const weightDeviceFile = weightFile === 'blkio.weight' ? 'blkio.weight_device' : 'blkio.bfq.weight';
     if (b.weight) await writeControl(dir, weightFile, b.weight);
     if (b.leafWeight) await writeControl(dir, 'blkio.leaf_weight', b.leafWeight);
@@ -268,7 +268,7 @@ class CgroupV1Handle implements CgroupHandle {
 
   private async applyDevices(rules: NonNullable<CgroupResources['devices']>): Promise<void> {
     const dir = this.dir('devices', 'linux.resources.devices');
-    const lines = rules.map((rule, i) => ({ allow: rule.allow, line: deviceRuleLine(rule, i) }));
+    const lines = withoutRepeatedAllows(rules.map((rule, i) => ({ allow: rule.allow, line: deviceRuleLine(rule, i) })));
     // Start from "deny all" unless the first rule decides about everything itself (runc).
     const writes = lines.map(({ allow, line }) => [allow ? 'devices.allow' : 'devices.deny', line] as const);
     writeControlSequence(dir, lines[0]?.line !== 'a' ? [['devices.deny', 'a'], ...writes] : writes);

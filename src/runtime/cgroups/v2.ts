@@ -76,7 +76,7 @@ export class CgroupV2Manager implements CgroupManager {
     if (!isStrictlyInside(this.root, dir)) {
       throw invalidArgument('INVALID_CGROUPS_PATH', `cgroup directory ${dir} is not inside the cgroup2 mount ${this.root}`);
     }
-    if (!(await controlExists(dir, 'cgroup.procs'))) {
+    if (!controlExists(dir, 'cgroup.procs')) {
       throw notFound('CGROUP_NOT_FOUND', `cgroup '${cgroupsPath}' does not exist (looked in ${dir})`);
     }
     return new CgroupV2Handle(parseCgroupsPath(cgroupsPath).path, dir, []);
@@ -121,7 +121,7 @@ class CgroupV2Handle implements CgroupHandle {
     }
     if (swap !== undefined) {
       const value = v2Limit(swap);
-      const swapFileExists = await controlExists(this.dir, 'memory.swap.max');
+      const swapFileExists = controlExists(this.dir, 'memory.swap.max');
       // Without swap accounting, "no swap" and "unlimited swap" are both already true.
       if (swapFileExists || !(value === 'max' || value === '0')) await writeControl(this.dir, 'memory.swap.max', value);
     }
@@ -144,7 +144,7 @@ class CgroupV2Handle implements CgroupHandle {
   }
 
   private async applyIo(b: LinuxBlockIO): Promise<void> {
-    const bfq = await controlExists(this.dir, 'io.bfq.weight');
+    const bfq = controlExists(this.dir, 'io.bfq.weight');
     if (b.weight) {
       // io.bfq.weight takes the v1 range (1..1000) as is; io.weight needs converting.
       if (bfq) await writeControl(this.dir, 'io.bfq.weight', b.weight);
@@ -220,7 +220,7 @@ class CgroupV2Handle implements CgroupHandle {
 
   async killAll(signal: NodeJS.Signals | number): Promise<void> {
     const isKill = signal === 'SIGKILL' || signal === 9;
-    if (isKill && (await controlExists(this.dir, 'cgroup.kill'))) {
+    if (isKill && controlExists(this.dir, 'cgroup.kill')) {
       await writeControl(this.dir, 'cgroup.kill', 1);
       return;
     }
