@@ -181,6 +181,7 @@ export class ContainerApi {
   async archivePut(id: string, path: string, tar: Readable, options: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
     const record = this.service.store.resolve(id);
     if (record.HostConfig.ReadonlyRootfs) throw conflict('READONLY_ROOTFS', 'container rootfs is marked read-only');
+    this.service.rootWritten(record.Id);
     await this.withRootfs(record, (root) => extractInto(root, path, tar, { copyUIDGID: options.copyUIDGID }));
     this.service.emit(record, 'extract-to-dir');
   }

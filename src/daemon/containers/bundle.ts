@@ -13,7 +13,7 @@ import type { SandboxProvider, SandboxResult } from './ports.js';
 import type { ResolvedLinks } from './links.js';
 import type { ContainerRecord } from './record.js';
 import { resolveInRoot } from './root-path.js';
-import { resolveUser } from './user.js';
+import { lookupUser, readUserDatabase, type UserDatabase } from './user.js';
 import { containerDevices } from './devices.js';
 import type { IdMaps } from '../../sys/idmap.js';
 import { chownBindSources, chownedBindSources, mappedIds, prepareUsernsFiles, withUserNamespace } from './user-namespace.js';
@@ -38,6 +38,8 @@ export interface BundleOptions {
   resolveVolumes?: (record: ContainerRecord, rootfs: string) => Promise<{ Binds: string[]; Mounts: MountRequest[] }>;
   /** legacy --link: the targets (for /etc/hosts) and the environment they give */
   links?: ResolvedLinks;
+  /** the root's /etc/passwd and /etc/group (the service's per-image copy); default: read from rootfs */
+  readUsers?: (rootfs: string) => Promise<UserDatabase>;
 }
 
 export async function prepareBundle(bundleDir: string, rootfs: string, record: ContainerRecord, containerDir: string,
@@ -45,10 +47,11 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
   // the network sandbox (netns, veth, addresses: the slow part) is made while the root is prepared
   const [root, joined] = await Promise.allSettled([
     trace.time('root', async () => {
-      const [, resolved] = await Promise.all([
+      const [, users] = await Promise.all([
         mkdir(bundleDir, { recursive: true, mode: 0o700 }),
-        resolveUser(rootfs, record.Config.User ?? '', record.HostConfig.GroupAdd ?? []),
+        (options.readUsers ?? readUserDatabase)(rootfs),
       ]);
+      const resolved = lookupUser(users, record.Config.User ?? '', record.HostConfig.GroupAdd ?? []);
       const owner = mappedIds(options.idmap, resolved.uid, resolved.gid);
       await ensureWorkdir(rootfs, record.Config.WorkingDir || '/', owner.uid, owner.gid);
       return resolved;

@@ -21,6 +21,8 @@ export interface Live {
   idleUnmount: NodeJS.Timeout | undefined;
   /** the root while the service knows it mounted (every unmount goes through its unmountRoot) */
   mountedRoot: string | undefined;
+  /** the root was made by its create and nothing (a run, docker cp) has written to it since */
+  rootPristine: boolean;
   /** the mount its create began, while in flight (it never rejects: a failed one is retried by the start) */
   rootMounting: Promise<void> | undefined;
   /** the current run's OOM watch (set up beside the run, closed when it ends) */
@@ -32,7 +34,7 @@ export interface Live {
 
 export function newLive(): Live {
   const live: Live = { hub: new StreamHub(), process: undefined, exits: new EventEmitter(), restart: new RestartTracker(),
-    restartTimer: undefined, idleUnmount: undefined, mountedRoot: undefined, rootMounting: undefined, oomWatch: undefined, oomReported: 0, startedAtMs: 0 };
+    restartTimer: undefined, idleUnmount: undefined, mountedRoot: undefined, rootPristine: false, rootMounting: undefined, oomWatch: undefined, oomReported: 0, startedAtMs: 0 };
   live.exits.setMaxListeners(0);
   return live;
 }

@@ -31,6 +31,7 @@ import { checkUserNamespace, type UserNamespaces } from './user-namespace.js';
 import { namespaceDonors, resolveSharedNamespaces, type DonorInfo } from './namespace-modes.js';
 import { healthProbeOf } from './health/config.js';
 import { watchOomIfPossible } from './oom-watch.js';
+import { ImageUserDatabases } from './user.js';
 import { healthAtStart, type HealthState } from './health/state.js';
 import { cancelIdleUnmount, newLive, nextExit, scheduleIdleUnmount, stopOomWatch, stoppedState, type Live, type RunWatcher, type WaitCondition, type WaitResult } from './live.js';
 
@@ -73,6 +74,8 @@ export type { RunWatcher, WaitCondition, WaitResult } from './live.js';
 export class ContainerService {
   readonly store: ContainerStore;
   private readonly live = new Map<string, Live>();
+  /** /etc/passwd and /etc/group of each image, for the first start of its containers */
+  private readonly userDatabases = new ImageUserDatabases();
   private readonly lock = new KeyedLock();
   private readonly watchers: RunWatcher[] = [];
   private shuttingDown = false;
@@ -123,6 +126,7 @@ export class ContainerService {
       // Root and record are independent (a crash between them leaves a root without a record,
       // which the start-up sweep removes, or a record whose root start mounts)
       const live = this.liveOf(id);
+      live.rootPristine = true;   // a new root: its image's files until a run or docker cp writes
       const mounting = trace.time('snapshot', () => this.deps.rootfs.mount(id, image.id, idmap, { durable })).then((root) => {
         live.mountedRoot = root;
       }, (err: unknown) => this.deps.log.debug(`mounting the root of ${shortId(id)} at create: ${String(err)}`))
@@ -341,8 +345,12 @@ export class ContainerService {
       // the built-in runtime takes the spec from memory: config.json is written while it creates
       // the container (exec reads it, so the start answers once it is written); runc and crun read it
       const specFromMemory = runtime.name === 'berth';
+      // a root its create made and nothing wrote to since holds its image's user database
+      const pristine = live.rootPristine;
+      live.rootPristine = false;
       const spec = await prepareBundle(bundleDir, rootfs, record, this.store.dir(record.Id), {
         ...this.deps.bundle, cgroupsPath: record.CgroupsPath, shared, links, ...(idmap ? { idmap } : {}), specWrittenByCaller: specFromMemory,
+        readUsers: (root) => this.userDatabases.read(record.Image, root, pristine),
       }, this.deps.networks, trace.child('bundle.'));
       trace.reset();
       const specWritten = specFromMemory ? writeBundleSpec(bundleDir, spec) : Promise.resolve();
@@ -568,6 +576,12 @@ export class ContainerService {
   holdsRootMount(id: string): boolean {
     const live = this.live.get(id);
     return live?.mountedRoot !== undefined || live?.rootMounting !== undefined;
+  }
+
+  /** Something is about to write into the container's root (docker cp into it). */
+  rootWritten(id: string): void {
+    const live = this.live.get(id);
+    if (live) live.rootPristine = false;
   }
 
   /** Resolves once the root its create began to mount is mounted (or failed to be). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveUser } from './user.js';
+import { ImageUserDatabases, lookupUser, resolveUser } from './user.js';
 
 test('users resolve by name or number with their groups', async () => {
   const root = await mkdtemp(path.join(os.tmpdir(), 'berth-user-'));
@@ -21,5 +21,29 @@ test('users resolve by name or number with their groups', async () => {
     await assert.rejects(resolveUser(root, 'nobody'), /unable to find user nobody/);
   } finally {
     await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('an image\'s user database is read from the first pristine root and kept; a written root is read anew', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'berth-user-'));
+  const other = await mkdtemp(path.join(os.tmpdir(), 'berth-user-'));
+  try {
+    await mkdir(path.join(root, 'etc'));
+    await writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n');
+    const databases = new ImageUserDatabases();
+    assert.equal(lookupUser(await databases.read('sha256:a', root, true), 'app').uid, 1000);
+    // another root of the same image: the kept copy answers (this root has no passwd at all)
+    assert.equal(lookupUser(await databases.read('sha256:a', other, true), 'app').home, '/app');
+    // not pristine (a run or docker cp wrote to it): its own files count
+    const written = await databases.read('sha256:a', other, false);
+    assert.throws(() => lookupUser(written, 'app'), /unable to find user app/);
+    await writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:2000:2000::/app:/bin/sh\n');
+    assert.equal(lookupUser(await databases.read('sha256:a', root, false), 'app').uid, 2000);
+    // another image is read from its own root
+    const otherImage = await databases.read('sha256:b', other, true);
+    assert.throws(() => lookupUser(otherImage, 'app'), /unable to find user app/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+    await rm(other, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,9 @@
 // `User` of a container ("name", "uid", "name:group", "uid:gid") resolved against the
-// image's /etc/passwd and /etc/group, read through resolveInRoot.
+// image's /etc/passwd and /etc/group, read through resolveInRoot. A root nothing has written
+// to yet holds its image's files: those are read once per image (ImageUserDatabases).
 import { readFile } from 'node:fs/promises';
 import { errnoCode, invalidArgument } from '../../errors/berth-error.js';
+import { BoundedMap } from '../../util/bounded-map.js';
 import { resolveInRoot } from './root-path.js';
 
 export interface ResolvedUser {
@@ -13,6 +15,9 @@ export interface ResolvedUser {
 
 interface PasswdEntry { name: string; uid: number; gid: number; home: string }
 interface GroupEntry { name: string; gid: number; members: string[] }
+
+/** A root's /etc/passwd and /etc/group, parsed (a missing file is an empty list). */
+export interface UserDatabase { passwd: readonly PasswdEntry[]; groups: readonly GroupEntry[] }
 
 async function readRootFile(root: string, file: string): Promise<string> {
   try {
@@ -33,11 +38,39 @@ export function parseGroup(text: string): GroupEntry[] {
     .map((f) => ({ name: f[0] ?? '', gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
 }
 
-export async function resolveUser(root: string, user: string, groupAdd: readonly string[] = []): Promise<ResolvedUser> {
-  const [userPart = '', groupPart] = user === '' ? ['0'] : user.split(':');
+export async function readUserDatabase(root: string): Promise<UserDatabase> {
   const [passwdText, groupText] = await Promise.all([readRootFile(root, '/etc/passwd'), readRootFile(root, '/etc/group')]);
-  const passwd = parsePasswd(passwdText);
-  const groups = parseGroup(groupText);
+  return { passwd: parsePasswd(passwdText), groups: parseGroup(groupText) };
+}
+
+export async function resolveUser(root: string, user: string, groupAdd: readonly string[] = []): Promise<ResolvedUser> {
+  return lookupUser(await readUserDatabase(root), user, groupAdd);
+}
+
+/**
+ * The user databases of images, read from the first container root made of each: a root no
+ * run or copy has written to yet holds exactly its image's files (image ids name their
+ * content, so an entry never goes stale; the oldest goes when the map is full).
+ */
+export class ImageUserDatabases {
+  private readonly byImage = new BoundedMap<string, Promise<UserDatabase>>(64);
+
+  /** `pristine`: nothing has written to `root` since it was made from `imageId` */
+  async read(imageId: string, root: string, pristine: boolean): Promise<UserDatabase> {
+    if (!pristine) return await readUserDatabase(root);
+    const known = this.byImage.get(imageId);
+    if (known) return await known;
+    const reading = readUserDatabase(root);
+    this.byImage.set(imageId, reading);
+    // a failed read is not kept: the next start reads again
+    reading.catch(() => { if (this.byImage.get(imageId) === reading) this.byImage.delete(imageId); });
+    return await reading;
+  }
+}
+
+export function lookupUser(db: UserDatabase, user: string, groupAdd: readonly string[] = []): ResolvedUser {
+  const [userPart = '', groupPart] = user === '' ? ['0'] : user.split(':');
+  const { passwd, groups } = db;
   let entry: PasswdEntry | undefined;
   let uid: number;
   if (/^\d+$/.test(userPart)) {
@@ -60,7 +93,7 @@ export async function resolveUser(root: string, user: string, groupAdd: readonly
   return { uid, gid, additionalGids: [...supplementary], home: entry?.home ?? '/' };
 }
 
-function lookupGroup(groups: GroupEntry[], group: string): number {
+function lookupGroup(groups: readonly GroupEntry[], group: string): number {
   if (/^\d+$/.test(group)) return Number(group);
   const found = groups.find((g) => g.name === group);
   if (!found) throw invalidArgument('NO_SUCH_GROUP', `unable to find group ${group}: no matching entries in group file`);
