@@ -87,6 +87,8 @@ int op_mknod(struct child_ctx *ctx, const struct op *op) {
   unlinkat(dfd, slash + 1, 0);
   int rc = mknodat(dfd, slash + 1, (mode_t)op->ints[0], (dev_t)op->ints[1]);
   if (rc == 0) rc = fchmodat(dfd, slash + 1, (mode_t)op->ints[0] & 07777, 0);
+  /* ints[2], ints[3]: the node's owner from linux.devices[].uid/gid (runc chowns it too) */
+  if (rc == 0 && op->nints >= 4) rc = fchownat(dfd, slash + 1, (uid_t)op->ints[2], (gid_t)op->ints[3], AT_SYMLINK_NOFOLLOW);
   int saved = errno;
   close(dfd);
   errno = saved;

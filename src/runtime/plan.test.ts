@@ -174,6 +174,27 @@ test('create plan: a runtime inside a user namespace (rootless berthd) binds dev
   });
 });
 
+test('spec devices: the node is made with the spec\'s owner; in a user namespace a renamed one binds the host node of that number', async () => {
+  await withRootfs(async (rootfs) => {
+    const withDevices = spec((x) => {
+      x.linux!.devices = [
+        { type: 'c', path: '/dev/mynull', major: 1, minor: 3, fileMode: 0o620, uid: 1000, gid: 5 },
+        { type: 'c', path: '/dev/plain', major: 1, minor: 5 },
+      ];
+    });
+    const made = (await buildCreatePlan(withDevices, { ...ctx(rootfs), runtimeInUserNamespace: false })).filter((o) => o.op === 'MKNOD');
+    const mynull = made.find((o) => o.strs?.[0] === '/dev/mynull');
+    assert.deepEqual(mynull?.ints?.slice(2), [1000, 5], 'uid and gid follow mode and number');
+    assert.deepEqual(made.find((o) => o.strs?.[0] === '/dev/plain')?.ints?.length, 2, 'no owner in the spec: made as root, no chown');
+    const bound = (await buildCreatePlan(withDevices, { ...ctx(rootfs), runtimeInUserNamespace: true })).filter((o) => o.op === 'MOUNT');
+    const source = bound.find((o) => o.strs?.[1] === '/dev/mynull')?.strs?.[0];
+    assert.ok(source === '/dev/null' || source === '/dev/char/1:3', `the host's 1:3 node is bound, not /dev/mynull: ${source}`);
+    assert.equal(bound.find((o) => o.strs?.[1] === '/dev/plain')?.strs?.[0] !== '/dev/plain', true, '/dev/plain is not a host node: 1:5 is');
+    const missing = spec((x) => { x.linux!.devices = [{ type: 'b', path: '/dev/nothing', major: 4095, minor: 4095 }]; });
+    await assert.rejects(buildCreatePlan(missing, { ...ctx(rootfs), runtimeInUserNamespace: true }), /device \/dev\/nothing \(b 4095:4095\): no host node/);
+  });
+});
+
 test('a new user namespace: joined namespaces are entered before the clone, exec joins the user namespace last', async () => {
   await withRootfs(async (rootfs) => {
     const ops = await buildCreatePlan(spec((x) => {

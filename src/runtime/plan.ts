@@ -1,7 +1,7 @@
 // The one place where an OCI spec becomes a helper plan (src/sys/plan-format.ts): the
 // order of the steps, which namespaces are new or joined, how mounts and devices are made.
 // The helper only obeys. Validation errors name the config.json field.
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { invalidArgument } from '../errors/berth-error.js';
@@ -230,23 +230,58 @@ function cgroupMountOps(destination: string, opts: ParsedMountOptions, ctx: Crea
 
 function deviceOps(spec: Spec, inUserNs: boolean): PlanOp[] {
   const ops: PlanOp[] = [];
-  const devices: Array<{ path: string; type: string; major: number; minor: number; mode: number }> =
-    DEFAULT_DEVICES.map(([p, major, minor]) => ({ path: p, type: 'c', major, minor, mode: 0o666 }));
+  const devices: Array<{ path: string; type: string; major: number; minor: number; mode: number; uid?: number; gid?: number; fromSpec: boolean }> =
+    DEFAULT_DEVICES.map(([p, major, minor]) => ({ path: p, type: 'c', major, minor, mode: 0o666, fromSpec: false }));
   for (const d of spec.linux?.devices ?? []) {
-    devices.push({ path: d.path, type: d.type, major: d.major ?? 0, minor: d.minor ?? 0, mode: d.fileMode ?? 0o666 });
+    devices.push({ path: d.path, type: d.type, major: d.major ?? 0, minor: d.minor ?? 0, mode: d.fileMode ?? 0o666,
+      ...(d.uid !== undefined ? { uid: d.uid } : {}), ...(d.gid !== undefined ? { gid: d.gid } : {}), fromSpec: true });
   }
   for (const d of devices) {
     if (inUserNs) {
       // mknod is not allowed in a user namespace: bind the host's node instead, as runc does
-      ops.push({ op: 'MOUNT', ints: [MS.BIND, 2, 1], strs: [d.path, d.path, '', ''] });
+      // (found by its number: a device renamed host:container is not at the container's path)
+      const source = d.fromSpec ? hostDeviceNode(d) : d.path;
+      ops.push({ op: 'MOUNT', ints: [MS.BIND, 2, 1], strs: [source, d.path, '', ''] });
       continue;
     }
     const typeBits = d.type === 'b' ? 0o060000 : d.type === 'p' ? 0o010000 : 0o020000;
     const dev = (BigInt(d.major & 0xfff) << 8n) | BigInt(d.minor & 0xff) | (BigInt(d.minor & ~0xff) << 12n) | (BigInt(d.major & ~0xfff) << 32n);
-    ops.push({ op: 'MKNOD', ints: [typeBits | (d.mode & 0o7777), dev], strs: [d.path] });
+    // the owner from the spec, as runc chowns the node it makes (absent: root's, as made)
+    const owner = d.uid !== undefined || d.gid !== undefined ? [d.uid ?? 0, d.gid ?? 0] : [];
+    ops.push({ op: 'MKNOD', ints: [typeBits | (d.mode & 0o7777), dev, ...owner], strs: [d.path] });
   }
   for (const [target, link] of DEV_SYMLINKS) ops.push({ op: 'SYMLINK', strs: [target, link] });
   return ops;
+}
+
+/**
+ * The host's node for a spec device, to bind: at the same path when that is the same device,
+ * else udev's /dev/char|block/MAJOR:MINOR link, else a node of that number directly in /dev.
+ */
+export function hostDeviceNode(d: { path: string; type: string; major: number; minor: number }, devDir = '/dev'): string {
+  const block = d.type === 'b';
+  const isIt = (candidate: string): boolean => {
+    try {
+      const st = statSync(candidate);
+      return (block ? st.isBlockDevice() : st.isCharacterDevice()) && deviceMajor(st.rdev) === d.major && deviceMinor(st.rdev) === d.minor;
+    } catch {
+      return false;
+    }
+  };
+  if (isIt(d.path)) return d.path;
+  const udevLink = path.join(devDir, block ? 'block' : 'char', `${d.major}:${d.minor}`);
+  if (isIt(udevLink)) return udevLink;
+  const found = readdirSync(devDir).map((name) => path.join(devDir, name)).find(isIt);
+  if (found !== undefined) return found;
+  throw invalidArgument('NO_HOST_DEVICE', `device ${d.path} (${d.type} ${d.major}:${d.minor}): no host node with that number to bind into a user namespace`);
+}
+
+function deviceMajor(rdev: number): number {
+  return ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+}
+
+function deviceMinor(rdev: number): number {
+  return (rdev & 0xff) | ((rdev >>> 12) & ~0xff & 0xfffff);
 }
 
 /** pivot_root refuses shared mounts and bind mounts refuse unbindable ones: set those after the pivot */

@@ -3,7 +3,11 @@
 // supplementary groups, read-only /etc files with --read-only, low ports for a non-root user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { requires } from '../support/requirements.js';
 import { docker, dockerOk, useBerthdWithBusybox, type Berthd } from './harness.js';
 
@@ -14,13 +18,28 @@ useBerthdWithBusybox(skip, { set: (started) => { daemon = started; }, get: () =>
 const runOut = async (args: string[]): Promise<string> => await dockerOk(daemon, ['run', '--rm', '--network', 'none', ...args]);
 
 test('--device and --device-cgroup-rule reach the container; a missing device is refused by name', { skip }, async () => {
-  assert.match(await runOut(['--device', '/dev/null:/dev/mynull', 'busybox', 'ls', '-ln', '/dev/mynull']), /^crw-rw-rw-\s+1 0\s+0\s+1,\s+3 /);
+  // the host node's owner, as dockerd's (the default /dev/null stays root's)
+  const host = await stat('/dev/null');
+  assert.match(await runOut(['--device', '/dev/null:/dev/mynull', 'busybox', 'ls', '-ln', '/dev/mynull']), new RegExp(`^crw-rw-rw-\\s+1 ${host.uid}\\s+${host.gid}\\s+1,\\s+3 `));
   const rules = await runOut(['--device-cgroup-rule', 'c 42:7 rw', 'busybox', 'sh', '-c',
     'cat /sys/fs/cgroup/devices/devices.list 2>/dev/null || echo no-v1-devices']);
   assert.ok(rules === 'no-v1-devices' || rules.split('\n').includes('c 42:7 rw'), rules);
   const missing = await docker(daemon, ['run', '--rm', '--network', 'none', '--device', '/dev/berth-no-such', 'busybox', 'true']);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/berth-no-such": no such file or directory/);
+});
+
+test('a --device node keeps its host owner and mode in the container, as runc chowns it (dockerd 20.10: 1234 5678 crw--w----)', { skip }, async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `berth-dev-${daemon.token}-`));
+  try {
+    const node = path.join(dir, 'owned-null');
+    await promisify(execFile)('mknod', [node, 'c', '1', '3']);
+    await chown(node, 1234, 5678);
+    await chmod(node, 0o620);
+    assert.match(await runOut(['--device', `${node}:/dev/owned`, 'busybox', 'ls', '-ln', '/dev/owned']), /^crw--w----\s+1 1234\s+5678\s+1,\s+3 /);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('--privileged sees the host devices and a writable cgroup mount', { skip }, async () => {

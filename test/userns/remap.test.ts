@@ -231,6 +231,14 @@ test('-v :idmap: host uid N is N inside a remapped container, and what it writes
   assert.match(host.stderr, /idmapped mount needs .*user namespace/);
 });
 
+test('--device renamed host:container binds the host node of that number (mknod is not allowed in a user namespace)', { skip }, async () => {
+  const out = await dockerOk(daemon, ['run', '--rm', '--network', 'none', '--device', '/dev/zero:/dev/berth-renamed-zero', 'busybox', 'sh', '-c',
+    'ls -ln /dev/berth-renamed-zero && head -c 4 /dev/berth-renamed-zero | od -An -tx1']);
+  const [listing = '', bytes = ''] = out.split('\n');
+  assert.match(listing, /^c\S+\s+1\s+\d+\s+\d+\s+1,\s+5 /, 'the character device 1:5');
+  assert.equal(bytes.trim(), '00 00 00 00', 'it reads as /dev/zero');
+});
+
 test('--userns=host opts out; host namespaces and --privileged need it', { skip }, async () => {
   const id = await dockerOk(daemon, ['run', '-d', '--userns=host', 'busybox', 'sleep', '60']);
   try {
