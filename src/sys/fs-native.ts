@@ -106,6 +106,20 @@ export function mount(source: string, target: string, fstype: string, flags: num
   check(load().mount(source, target, fstype, flags, data), 'mount', target);
 }
 
+/**
+ * mount(2) on koffi's worker thread: the kernel's mount lock is the one every container's
+ * own mounts and every umount take, and a mount waiting for it on the event loop stalled
+ * every request in flight (1-15 ms under 10 parallel runs). A failure is tried again here,
+ * synchronously, for its errno (not visible from that thread): the error names it.
+ */
+export async function mountAsync(source: string, target: string, fstype: string, flags: number, data: string): Promise<void> {
+  const c = load();
+  const done = await new Promise<boolean>((resolve) => {
+    c.mount.async(source, target, fstype, flags, data, (err: unknown, result: unknown) => resolve(err == null && Number(result) === 0));
+  });
+  if (!done) mount(source, target, fstype, flags, data);
+}
+
 export function umount(target: string, flags = 0): void {
   check(load().umount2(target, flags), 'umount2', target);
 }

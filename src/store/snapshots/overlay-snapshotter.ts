@@ -6,7 +6,7 @@ import { mkdir, readFile, readdir, rm, rmdir, stat, symlink, unlink } from 'node
 import path from 'node:path';
 import { errnoCode, invalidArgument } from '../../errors/berth-error.js';
 import { digestHex, type Digest } from '../../oci/digest.js';
-import { MNT_DETACH, mount, umount, unmountDetached } from '../../sys/fs-native.js';
+import { MNT_DETACH, mountAsync, umount, unmountDetached } from '../../sys/fs-native.js';
 import { writeJsonAtomic } from '../../util/atomic-file.js';
 import { ACTIVE_RECORD, listActiveRecords, readActiveRecord } from './active-records.js';
 import { overlayUpperDiff } from './diff-layer.js';
@@ -116,16 +116,16 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     if (existing === undefined || !(await isMountPoint(merged))) {
       const lowers = await this.lowerDirs(parent);
       if (options.idmap) await this.mountIdmapped(key, dir, lowers, options.idmap);
-      else this.mountOverlay(key, dir, lowers);
+      else await this.mountOverlay(key, dir, lowers);
       this.mountedKeys.add(key);
     }
     return snapshot;
   }
 
-  private mountOverlay(key: string, dir: string, lowers: readonly string[]): void {
+  private async mountOverlay(key: string, dir: string, lowers: readonly string[]): Promise<void> {
     const data = `lowerdir=${lowers.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}${this.userXattr ? ',userxattr' : ''}`;
     if (data.length > MAX_MOUNT_DATA) throw invalidArgument('TOO_MANY_LAYERS', `snapshot ${key}: too many layers for one overlay mount`);
-    mount(`berth-${key}`, path.join(dir, 'merged'), 'overlay', 0, data);
+    await mountAsync(`berth-${key}`, path.join(dir, 'merged'), 'overlay', 0, data);
   }
 
   /** How layers of user-namespaced roots are shared: idmapped, or chowned copies where the kernel cannot. */
@@ -141,7 +141,7 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     await ownByMappedRoot([path.join(dir, 'upper'), path.join(dir, 'work')], maps);
     if (this.idmapMechanism !== 'chowned-copy') {
       try {
-        this.mountOverlay(key, dir, await this.idmappedLayers.lowersFor(maps, lowers));
+        await this.mountOverlay(key, dir, await this.idmappedLayers.lowersFor(maps, lowers));
         this.idmapMechanism = 'idmapped-mounts';
         return;
       } catch (err) {
@@ -151,7 +151,7 @@ export class OverlaySnapshotter extends LayerDirectoryStore implements Snapshott
     this.idmapMechanism = 'chowned-copy';
     const copies: string[] = [];
     for (const lower of lowers) copies.push(await shiftedCopy(this.root, lower, path.basename(lower), maps));
-    this.mountOverlay(key, dir, copies);
+    await this.mountOverlay(key, dir, copies);
   }
 
   private async readActive(key: string): Promise<ActiveSnapshot> {
