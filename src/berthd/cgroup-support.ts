@@ -42,7 +42,8 @@ export async function probeResourceSupport(manager: CgroupManager): Promise<Reso
     blkioWriteBps: await has('blkio', 'blkio.throttle.write_bps_device'),
     blkioReadIOps: await has('blkio', 'blkio.throttle.read_iops_device'),
     blkioWriteIOps: await has('blkio', 'blkio.throttle.write_iops_device'),
-    pidsLimit: await has('pids', 'pids.max'),
+    // the top of the hierarchy has no pids.max: dockerd looks for the mount only
+    pidsLimit: top('pids') !== undefined,
     ...optional('cpus', cpusetDir === undefined ? undefined : await readText(path.posix.join(cpusetDir, 'cpuset.effective_cpus'))),
     ...optional('mems', cpusetDir === undefined ? undefined : await readText(path.posix.join(cpusetDir, 'cpuset.effective_mems'))),
   };

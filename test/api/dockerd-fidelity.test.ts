@@ -108,6 +108,21 @@ test('a limit this kernel has no cgroup file for is dropped with dockerd\'s warn
   }
 });
 
+test('limits this kernel applies are kept without a warning', { skip }, async () => {
+  const created = await docker(daemon, ['create', '--network', 'none', '--memory', '64m', '--memory-reservation', '32m', '--memory-swappiness', '10',
+    '--pids-limit', '50', '--cpus', '0.5', '--cpu-shares', '512', '--cpuset-cpus', '0', 'busybox', 'true']);
+  assert.equal(created.code, 0, created.stderr);
+  const id = created.stdout.trim();
+  try {
+    assert.doesNotMatch(created.stderr, /WARNING/);
+    const host = z.object({ Memory: z.number(), PidsLimit: z.number().nullable(), MemorySwappiness: z.number().nullable(), CpuShares: z.number() })
+      .parse(JSON.parse(await dockerOk(daemon, ['inspect', id, '--format', '{{json .HostConfig}}'])));
+    assert.deepEqual(host, { Memory: 64 << 20, PidsLimit: 50, MemorySwappiness: 10, CpuShares: 512 });
+  } finally {
+    await docker(daemon, ['rm', '-f', id]);
+  }
+});
+
 test('resource values no kernel takes are refused by name, as dockerd refuses them', { skip }, async () => {
   const refused: Array<[string[], RegExp]> = [
     [['--cpu-period', '500'], /CPU cfs period can not be less than 1ms/],
