@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitResources, type ResourceSupport } from './resource-fit.js';
+import { fitResources, withDockerdDefaults, type ResourceSupport } from './resource-fit.js';
 
 /** cgroup v1 on this kind of host: no blkio weight files (no CFQ/BFQ weight), the rest there */
 const V1_NO_WEIGHT: ResourceSupport = {
@@ -58,4 +58,11 @@ test('values no kernel takes are refused with dockerd\'s messages', () => {
     ['OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.']);
   assert.deepEqual(fitResources({ PidsLimit: -1, OomKillDisable: false, CpusetCpus: '0-1' }, V1_NO_WEIGHT).warnings, []);
   assert.deepEqual(fitResources({ BlkioWeight: 300 }, undefined), { resources: { BlkioWeight: 300 }, warnings: [] }, 'no probe: all kept');
+});
+
+test('the HostConfig dockerd records for unset values: swap twice the memory, the default shm size, null for "unset"', () => {
+  assert.deepEqual(withDockerdDefaults({ Memory: 64 << 20, MemorySwappiness: -1, PidsLimit: 0 }, 64 << 20),
+    { Memory: 64 << 20, MemorySwap: 128 << 20, ShmSize: 64 << 20, MemorySwappiness: null, PidsLimit: null });
+  assert.deepEqual(withDockerdDefaults({ Memory: 64 << 20, MemorySwap: -1, ShmSize: 1 << 20, MemorySwappiness: 5, PidsLimit: 9 }, 64 << 20),
+    { Memory: 64 << 20, MemorySwap: -1, ShmSize: 1 << 20, MemorySwappiness: 5, PidsLimit: 9 }, 'what was asked for stays');
 });

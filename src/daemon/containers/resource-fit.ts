@@ -186,3 +186,18 @@ function allSupported(): ResourceSupport {
     blkioWriteBps: true, blkioReadIOps: true, blkioWriteIOps: true, pidsLimit: true,
   };
 }
+
+/**
+ * The values dockerd writes into a new container's HostConfig where the request left them unset
+ * (adaptContainerSettings and the API's normalizing), so inspect answers what dockerd's does:
+ * swap twice the memory, the default /dev/shm size, and "unset" (null) for swappiness -1 and a
+ * pids limit of 0 or less. The spec built from it is the same as before (those were the defaults).
+ */
+export function withDockerdDefaults<H extends FitResources & { ShmSize?: number | undefined }>(host: H, defaultShmSize: number): H {
+  const out: H = { ...host };
+  if (out.Memory && out.Memory > 0 && !out.MemorySwap) out.MemorySwap = out.Memory * 2;
+  if (!out.ShmSize) out.ShmSize = defaultShmSize;
+  if (out.MemorySwappiness === -1) out.MemorySwappiness = null;
+  if (out.PidsLimit !== undefined && out.PidsLimit !== null && out.PidsLimit <= 0) out.PidsLimit = null;
+  return out;
+}

@@ -16,7 +16,7 @@ import { randomName } from './names.js';
 import type { CgroupAccess, ContainerRootfs, ImageLookup, RuntimeSet, SandboxProvider } from './ports.js';
 import { exitedState, runningState, shortId, ZERO_TIME, type ContainerRecord } from './record.js';
 import { checkResources, toLinuxResources } from './resources.js';
-import { fitResources, type ResourceSupport } from './resource-fit.js';
+import { fitResources, withDockerdDefaults, type ResourceSupport } from './resource-fit.js';
 import { resolveLinks } from './links.js';
 import { prepareBundle, writeBundleSpec, type BundleOptions } from './bundle.js';
 import { ContainerStore } from './store.js';
@@ -98,7 +98,7 @@ export class ContainerService {
 
   async create(request: CreateRequest, name: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
     const fitted = fitResources(hostConfigSchema.parse(request.HostConfig ?? {}), this.deps.resourceSupport);
-    const host = fitted.resources;
+    const host = withDockerdDefaults(fitted.resources, DEFAULT_SHM_SIZE);
     checkCreateRequest(request, host, this.deps.runtimes.names());
     // --pid/--ipc container:X naming a container that does not exist fails before anything is made
     for (const donor of namespaceDonors(host)) {
@@ -344,7 +344,7 @@ export class ContainerService {
         ? resolveLinks(record, (ref) => this.store.resolve(ref), (id) => this.deps.networks?.sandbox(id)?.settings) : undefined;
       // the built-in runtime takes the spec from memory: config.json is written while it creates
       // the container (exec reads it, so the start answers once it is written); runc and crun read it
-      const specFromMemory = runtime.name === 'berth';
+      const specFromMemory = runtime.takesSpecInMemory;
       // a root its create made and nothing wrote to since holds its image's user database
       const pristine = live.rootPristine;
       live.rootPristine = false;
