@@ -73,6 +73,7 @@ function toExitStatus(exit: { exitCode: number; signal: number }): ExitStatus {
 
 export class BuiltinRuntime implements Runtime {
   readonly name = 'berth';
+  readonly takesSpecInMemory = true;
   readonly store: StateStore;
   private managerPromise: Promise<CgroupManager> | undefined;
   /** compiled BPF by profile (its JSON text), oldest first */

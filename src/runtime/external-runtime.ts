@@ -39,6 +39,7 @@ function runProgramPlan(argv: string[], env: string[] = ['PATH=/usr/local/sbin:/
 
 export class ExternalRuntime implements Runtime {
   readonly name: string;
+  readonly takesSpecInMemory = false;
 
   constructor(private readonly options: ExternalRuntimeOptions) {
     this.name = path.basename(options.binary);

@@ -128,6 +128,12 @@ export interface Runtime {
   /** 'berth' for the built-in runtime, else the binary name (runc, crun) */
   readonly name: string;
   /**
+   * create() takes the spec from IoOptions.spec and never reads config.json itself, so a
+   * caller may write the file while the container is created (true for the built-in
+   * runtime; runc and crun read the file)
+   */
+  readonly takesSpecInMemory: boolean;
+  /**
    * Create a container from an OCI bundle: namespaces, cgroup, mounts and the pid exist
    * afterwards (status 'created'), the user program has not started. Errors are
    * BerthErrors naming the field or path; nothing is left behind on failure.
