@@ -2,12 +2,19 @@
 //  - `docker run --rm busybox true`: N sequential and N with 10 in parallel. The daemons take
 //    turns in rounds so a change of machine load hits both alike; medians are compared. berthd
 //    is measured on its default bridge and with --network none (dockerd runs --bridge=none, so
-//    its containers have no network: berthd's none is the like-for-like ratio).
+//    its containers have no network: berthd's none is the like-for-like ratio). A second
+//    dockerd runs in a network namespace of its own with its default bridge and iptables rules
+//    there (checked: a container gets an address and a default route), so the issue's plain
+//    `docker run --rm busybox true` is compared with each engine's default network too; the
+//    host's links and nft tables are compared before and after, and no process may be left in
+//    that namespace.
 //  - memory per idle container: 20 `sleep` containers; daemon RSS growth plus the PSS of every
 //    per-container process the engine adds (berth's shim; containerd's shims and containerd).
 //  - log throughput: a container writes 200 MB of 100-byte lines to stdout (json-file log).
 // BENCH_RUNS sets N (default 50), BENCH_LOG_MB the log volume (default 200).
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { cleanupBerthd, importBusybox, removeDir, startBerthd, stopBerthd } from '../../test/api/harness.js';
@@ -153,22 +160,74 @@ async function logThroughput(engine: Engine): Promise<number> {
   return mbps;
 }
 
-const d = await startBerthd();
+const run = promisify(execFile);
+
+/**
+ * The host's links and nft tables: the dockerd in its own network namespace must not change
+ * them (berth's own, bb*, bv* and berth* links and tables, are berthd's to clean up).
+ */
+async function hostNetwork(): Promise<string> {
+  const berths = /^(bb|bv|berth)/;
+  const links = (await run('ip', ['-o', 'link', 'show']).catch(() => ({ stdout: '' }))).stdout.split('\n')
+    .map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1] ?? '').filter((name) => name !== '' && !berths.test(name));
+  const tables = (await run('nft', ['list', 'tables']).catch(() => ({ stdout: '' }))).stdout.split('\n')
+    .filter((line) => line.trim() !== '' && !line.includes('berth'));
+  return `links: ${links.sort().join(' ')}; tables: ${tables.join(', ')}`;
+}
+
+/** A container on the namespaced dockerd's default bridge has an address and a default route. */
+async function checkBridge(engine: Engine): Promise<boolean> {
+  const seen = await docker(engine, ['run', '--rm', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0; ip route']).catch((err: unknown) => String(err));
+  const ok = /inet \d+\.\d+\.\d+\.\d+\//.test(seen) && /^default via /m.test(seen);
+  console.log(`dockerd in its own network namespace: a container on its default bridge ${ok ? 'has' : 'LACKS'} an address and a default route`
+    + `${ok ? ` (${/inet (\S+)/.exec(seen)?.[1] ?? '?'}, ${/^default via (\S+)/m.exec(seen)?.[1] ?? '?'})` : `: ${seen.trim()}`}`);
+  return ok;
+}
+
+/** After the namespaced dockerd stopped: nothing left in its namespace, the host's links and tables as before. */
+async function reportNetnsLeaks(netns: string | undefined, before: string): Promise<void> {
+  const left: string[] = [];
+  if (netns !== undefined) {
+    for (const entry of await readdir('/proc')) {
+      if (/^\d+$/.test(entry) && await readlink(`/proc/${entry}/ns/net`).catch(() => '') === netns) left.push(`process ${entry}`);
+    }
+  }
+  const after = await hostNetwork();
+  if (after !== before) left.push(`host links/nft tables changed:\n${before}\n->\n${after}`);
+  console.log(left.length === 0 ? 'own-netns dockerd: nothing left (no process in its namespace, host links and nft tables unchanged)'
+    : `own-netns dockerd LEFT: ${left.join('; ')}`);
+}
+
+const d = await startBerthd(undefined, ['--log-level', 'info']);
+// the daemons log at their default level (info) as dockerd does: berthd's debug lines (30 a run) are for bench/daemon/phases
 const dockerDir = await mkdtemp(path.join(os.tmpdir(), 'berth-bench-dockerd-'));
+const netnsDockerDir = await mkdtemp(path.join(os.tmpdir(), 'berth-bench-netns-dockerd-'));
+const hostBefore = await hostNetwork();
 let dockerd: Awaited<ReturnType<typeof startDockerd>>;
+let netnsDockerd: Awaited<ReturnType<typeof startDockerd>>;
+let netnsOfDockerd: string | undefined;
 try {
   await importBusybox(d);
   const berth: Engine = { name: 'berthd', env: d.env, pid: d.process.pid ?? 0 };
   dockerd = await startDockerd(dockerDir);
+  netnsDockerd = await startDockerd(netnsDockerDir, { ownNetwork: true });
+  netnsOfDockerd = netnsDockerd ? await readlink(`/proc/${netnsDockerd.engine.pid}/ns/net`).catch(() => undefined) : undefined;
+  const bridged = netnsDockerd ? await checkBridge(netnsDockerd.engine) : false;
   const modes = [{ label: 'berthd bridge', engine: berth, extra: [] }, { label: 'berthd none', engine: berth, extra: ['--network', 'none'] }];
   if (dockerd) modes.push({ label: 'dockerd (no bridge)', engine: dockerd.engine, extra: [] });
+  if (netnsDockerd && bridged) modes.push({ label: 'dockerd (default bridge, own netns)', engine: netnsDockerd.engine, extra: [] });
   const latency = await runLatency(modes);
   const bridge = latency.get('berthd bridge');
   const none = latency.get('berthd none');
   const other = latency.get('dockerd (no bridge)');
+  const otherBridged = latency.get('dockerd (default bridge, own netns)');
   if (bridge && none) console.log(`berthd bridge/none: ${(bridge.seq / none.seq).toFixed(2)} sequential, ${(bridge.par / none.par).toFixed(2)} parallel (issue 6 target <= 1.5)`);
   if (none && other) {
     console.log(`ratio berthd/dockerd (both without a network): ${(none.seq / other.seq).toFixed(2)} sequential, ${(none.par / other.par).toFixed(2)} parallel (target <= 0.25)`);
+  }
+  if (bridge && otherBridged) {
+    console.log(`ratio berthd/dockerd (each on its default bridge; plain docker run --rm busybox true): ${(bridge.seq / otherBridged.seq).toFixed(2)} sequential,`
+      + ` ${(bridge.par / otherBridged.par).toFixed(2)} parallel (target <= 0.25)`);
   }
   if (none) {
     const count = Math.max(5, Math.ceil(RUNS / 2));
@@ -190,7 +249,10 @@ try {
   if (dockerLog !== undefined) console.log(`log throughput berthd/dockerd: ${(berthLog / dockerLog).toFixed(2)} (target >= 1)`);
 } finally {
   await dockerd?.stop();
+  await netnsDockerd?.stop();
+  await reportNetnsLeaks(netnsOfDockerd, hostBefore);
   await rm(dockerDir, { recursive: true, force: true });
+  await rm(netnsDockerDir, { recursive: true, force: true });
   await stopBerthd(d);
   await cleanupBerthd(d);
   await removeDir(d);
