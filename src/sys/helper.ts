@@ -12,7 +12,7 @@ import { SYNC_MESSAGES } from './plan-format.js';
 import { encodePlan, type PlanOp } from './plan-writer.js';
 import { errnoName } from './errno.js';
 import { sealedCopy } from './fs-native.js';
-import { closeFd, killAndReap, memoryFileWith, reapSoon, signalChild, socketPair, spawnProgram, spawnProgramAsync, watchChild, type ChildFd } from './posix-spawn.js';
+import { closeFd, killAndReap, memoryFileWith, reapSoon, signalChild, socketPair, spawnProgram, spawnProgramAsync, watchChild, type ChildFd, type SpawnRequest } from './posix-spawn.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -158,19 +158,46 @@ interface SpawnOptions {
   executable?: string;
 }
 
+/** posix_spawn's request for berth-helper over `channels` (fds 0-4), no environment */
+function helperRequest(file: string, channels: HelperChannels, args: readonly string[], setsid: boolean): SpawnRequest {
+  return { file, argv: ['berth-helper', ...args], env: [], fds: channels.childFds, setsid };
+}
+
+/**
+ * After a spawn, whichever way it went: the helper's ends are closed (it has its copies, or
+ * never will), and ours too when it failed, since no session will own them.
+ */
+function releaseAfterSpawn(channels: HelperChannels, spawned: boolean): void {
+  for (const fd of channels.handedOver) closeFd(fd);
+  if (spawned) return;
+  for (const fd of [channels.sync, ...channels.stdio, channels.planWriter]) if (fd !== undefined) closeFd(fd);
+}
+
 function spawnHelper(plan: readonly PlanOp[], options: SpawnOptions): { pid: number; channels: HelperChannels } {
   const file = options.executable ?? helperPath();
   const channels = openChannels(plan, options.stdio);
+  let pid: number;
   try {
-    const pid = spawnProgram({ file, argv: ['berth-helper'], env: [], fds: channels.childFds, setsid: options.detached ?? false });
-    return { pid, channels };
+    pid = spawnProgram(helperRequest(file, channels, [], options.detached ?? false));
   } catch (err) {
-    closeFd(channels.sync);
-    for (const fd of channels.stdio) if (fd !== undefined) closeFd(fd);
+    releaseAfterSpawn(channels, false);
     throw err;
-  } finally {
-    for (const fd of channels.handedOver) closeFd(fd);
   }
+  releaseAfterSpawn(channels, true);
+  return { pid, channels };
+}
+
+/** spawnHelper's spawn on koffi's worker thread, for channels already open */
+async function spawnHelperAsync(channels: HelperChannels, file: string, args: readonly string[], setsid: boolean): Promise<number> {
+  let pid: number;
+  try {
+    pid = await spawnProgramAsync(helperRequest(file, channels, args, setsid));
+  } catch (err) {
+    releaseAfterSpawn(channels, false);
+    throw err;
+  }
+  releaseAfterSpawn(channels, true);
+  return pid;
 }
 
 function spawnFailure(cause: unknown): BerthError {
@@ -204,15 +231,13 @@ export async function startHelperAsync(plan: readonly PlanOp[], options: SpawnOp
   } catch (cause) {
     return failedSession(spawnFailure(cause));
   }
+  let pid: number;
   try {
-    const pid = await spawnProgramAsync({ file, argv: ['berth-helper'], env: [], fds: channels.childFds, setsid: options.detached ?? false });
-    return openSession({ pid, channels }).session;
+    pid = await spawnHelperAsync(channels, file, [], options.detached ?? false);
   } catch (cause) {
-    for (const fd of [channels.sync, ...channels.stdio]) if (fd !== undefined) closeFd(fd);
     return failedSession(spawnFailure(cause));
-  } finally {
-    for (const fd of channels.handedOver) closeFd(fd);
   }
+  return openSession({ pid, channels }).session;
 }
 
 /**
@@ -240,12 +265,9 @@ export async function spawnWarmHelper(options: { executable?: string; spareNetns
   let pid: number;
   try {
     // on a worker thread: a warm helper is made while the event loop serves requests
-    pid = await spawnProgramAsync({ file, argv: ['berth-helper', ...(options.spareNetns ? ['--spare-netns'] : [])], env: [], fds: channels.childFds });
+    pid = await spawnHelperAsync(channels, file, options.spareNetns ? ['--spare-netns'] : [], false);
   } catch (cause) {
-    for (const fd of [channels.sync, ...channels.stdio, channels.planWriter]) if (fd !== undefined) closeFd(fd);
     throw spawnFailure(cause);
-  } finally {
-    for (const fd of channels.handedOver) closeFd(fd);
   }
   const spawned = { pid, channels };
   const { session, sockets, closed } = openSession(spawned);
