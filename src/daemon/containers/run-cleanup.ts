@@ -28,7 +28,6 @@ export interface RunCleanupOptions {
  * container. A failed step is logged (not found is no failure), the others still run.
  */
 export async function releaseRun(ctx: RunCleanupContext, record: ContainerRecord, trace?: PhaseTimer, options: RunCleanupOptions = {}): Promise<void> {
-  const runtime = ctx.runtimes.get(record.Runtime);
   const step = async (what: string, work: () => Promise<void>): Promise<void> => {
     await (trace ? trace.time(what.replace(' ', '-'), work) : work()).catch((err: unknown) => {
       if (!isBerthError(err, 'not_found')) ctx.warn(`${what} of ${shortId(record.Id)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -38,10 +37,20 @@ export async function releaseRun(ctx: RunCleanupContext, record: ContainerRecord
     step('network sandbox', async () => { await ctx.networks?.destroySandbox(record.Id); }),
     (async () => {
       if (options.networkOnly) return;
-      await step('runtime delete', () => runtime.delete(record.Id, { force: true, trace: trace?.child('runtime.delete.') }));
+      await step('runtime delete', () => deleteRuntimeContainer(ctx.runtimes, record, ctx.warn, trace?.child('runtime.delete.')));
       if (!options.keepRootMounted) await step('rootfs unmount', () => ctx.unmountRoot(record.Id));
       // only a shareable container has a host-side /dev/shm; others skip the mountinfo read
       if (record.HostConfig.IpcMode === 'shareable') await step('shm unmount', () => unmountShareableShm(ctx.containerDir(record.Id)));
     })(),
   ]);
+}
+
+/**
+ * The runtime's container deleted (leftover processes killed, cgroup and state removed); a
+ * failure is logged, not thrown (one that is already gone is no failure).
+ */
+export async function deleteRuntimeContainer(runtimes: RuntimeSet, record: ContainerRecord, warn: (message: string) => void, trace?: PhaseTimer): Promise<void> {
+  await runtimes.get(record.Runtime).delete(record.Id, { force: true, ...(trace ? { trace } : {}) }).catch((err: unknown) => {
+    if (!isBerthError(err, 'not_found')) warn(`runtime delete of ${shortId(record.Id)}: ${err instanceof Error ? err.message : String(err)}`);
+  });
 }

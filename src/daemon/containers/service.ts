@@ -22,7 +22,7 @@ import { prepareBundle, writeBundleSpec, type BundleOptions } from './bundle.js'
 import { ContainerStore } from './store.js';
 import { recoverContainers } from './recovery.js';
 import { RunControl } from './run-control.js';
-import { releaseRun, type RunCleanupOptions } from './run-cleanup.js';
+import { deleteRuntimeContainer, releaseRun, type RunCleanupOptions } from './run-cleanup.js';
 import { PhaseTimer, formatPhase } from '../../util/phase-timer.js';
 import { removeTree } from '../../util/remove-tree.js';
 import { DEFAULT_SHM_SIZE } from './oci-defaults.js';
@@ -203,11 +203,7 @@ export class ContainerService {
     // a root without a record is swept, so is an id range without a record)
     const releaseRoot = async (): Promise<void> => {
       // the runtime's container first: the root is unmounted once nothing runs on it
-      if (options.deleteRuntime) {
-        await this.deps.runtimes.get(record.Runtime).delete(record.Id, { force: true }).catch((err: unknown) => {
-          if (!isBerthError(err, 'not_found')) this.deps.log.warn(`runtime delete of ${shortId(record.Id)}: ${String(err)}`);
-        });
-      }
+      if (options.deleteRuntime) await deleteRuntimeContainer(this.deps.runtimes, record, (message) => this.deps.log.warn(message));
       await live?.rootMounting;
       await this.deps.rootfs.remove(record.Id);
       await this.deps.userns?.release(record.Id);
