@@ -127,22 +127,22 @@ export class ContainerStore {
    * containers exited); the rename still keeps a kill -9 from leaving half a file.
    */
   async save(record: ContainerRecord, options: AtomicWriteOptions = {}): Promise<void> {
+    await this.writeRecord(record, options, false);
+  }
+
+  /** A new container: its directory (0710) and record, queued as every later write is. */
+  async add(record: ContainerRecord, options: AtomicWriteOptions = {}): Promise<void> {
+    await this.writeRecord(record, options, true);
+  }
+
+  /** Index the record at once and queue its write (after the container's earlier ones). */
+  private async writeRecord(record: ContainerRecord, options: AtomicWriteOptions, makeDirectory: boolean): Promise<void> {
     this.byId.set(record.Id, record);
     this.byName.set(record.Name, record.Id);
     await this.queue(record.Id, async () => {
       // removed while this write waited for its turn: writing now would bring the record back
       if (this.byId.get(record.Id) === undefined) return;
-      await writeJsonAtomic(path.join(this.dir(record.Id), 'config.v2.json'), record, 0o600, options);
-    });
-  }
-
-  /** A new container: its directory (0710) and record, queued as every later write is. */
-  async add(record: ContainerRecord, options: AtomicWriteOptions = {}): Promise<void> {
-    this.byId.set(record.Id, record);
-    this.byName.set(record.Name, record.Id);
-    await this.queue(record.Id, async () => {
-      if (this.byId.get(record.Id) === undefined) return;
-      await mkdir(this.dir(record.Id), { recursive: true, mode: 0o710 });
+      if (makeDirectory) await mkdir(this.dir(record.Id), { recursive: true, mode: 0o710 });
       await writeJsonAtomic(path.join(this.dir(record.Id), 'config.v2.json'), record, 0o600, options);
     });
   }
