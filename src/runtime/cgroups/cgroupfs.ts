@@ -1,6 +1,6 @@
 // Small helpers over cgroup control files: writes that fail with the file and value named,
 // tolerant reads for stats, and walking a cgroup subtree.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, errnoCode } from '../../errors/berth-error.js';
@@ -201,23 +201,20 @@ export function readControlNow(dir: string, file: string): string | undefined {
 }
 
 /**
- * Remove each directory with one rmdir; true when all are gone. rmdir is the kernel's own
- * emptiness check (EBUSY while a process or a child cgroup is in it), so on false the caller
- * waits for the processes and removes the rest the long way. On the thread pool, side by
- * side: a cgroup rmdir waits for the kernel's cgroup lock, which every container start and
- * exit takes, and on the event loop it stalled every request in flight (5-15 ms under 10
- * parallel runs); a delete is off the path of the exit it follows.
+ * Remove each directory with one rmdir, now; true when all are gone. rmdir is the kernel's
+ * own emptiness check (EBUSY while a process or a child cgroup is in it), so on false the
+ * caller waits for the processes and removes the rest the long way.
  */
-export async function removeEmptyDirectories(dirs: readonly string[]): Promise<boolean> {
-  const removed = await Promise.all(dirs.map(async (dir) => {
+export function removeEmptyDirectoriesNow(dirs: readonly string[]): boolean {
+  let all = true;
+  for (const dir of dirs) {
     try {
-      await rmdir(dir);
-      return true;
+      rmdirSync(dir);
     } catch (err) {
-      return errnoCode(err) === 'ENOENT';
+      if (errnoCode(err) !== 'ENOENT') all = false;
     }
-  }));
-  return removed.every(Boolean);
+  }
+  return all;
 }
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { BerthError, invalidArgument, notFound, withCleanup } from '../../errors/berth-error.js';
 import type { LinuxBlockIO, LinuxCpu, LinuxMemory } from '../../oci/runtime-spec.js';
 import {
-  controlExists, makeDirectories, parseBlkioV1, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl, readControlNow, removeEmptyDirectories,
+  controlExists, makeDirectories, parseBlkioV1, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl, readControlNow, removeEmptyDirectoriesNow,
   subtreePids, writeControl, writeControlSequence,
 } from './cgroupfs.js';
 import { checkCpuList, deviceRuleLine, hugepageSize, pidsMax, withoutRepeatedAllows } from './convert.js';
@@ -364,7 +364,7 @@ class CgroupV1Handle implements CgroupHandle {
     const timeoutMs = options.timeoutMs ?? 5000;
     const leaves = [...new Set(Object.values(this.directories))];
     // nearly always: no process left, no child cgroup, no ancestor of ours to remove
-    if (await removeEmptyDirectories(leaves) && this.made.every((dir) => leaves.includes(dir))) return;
+    if (removeEmptyDirectoriesNow(leaves) && this.made.every((dir) => leaves.includes(dir))) return;
     await waitUntilEmpty(this, timeoutMs);
     await destroyDirectories(leaves, [...this.made].reverse(), Date.now() + timeoutMs);
   }

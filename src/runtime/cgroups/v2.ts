@@ -8,7 +8,7 @@ import path from 'node:path';
 import { BerthError, invalidArgument, notFound, withCleanup } from '../../errors/berth-error.js';
 import type { LinuxBlockIO, LinuxCpu, LinuxMemory } from '../../oci/runtime-spec.js';
 import {
-  controlExists, makeDirectories, parseIoStatV2, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl, removeEmptyDirectories,
+  controlExists, makeDirectories, parseIoStatV2, parseKeyValues, parseLimit, parseNumber, pollUntil, readControl, removeEmptyDirectoriesNow,
   subtreePids, writeControl,
 } from './cgroupfs.js';
 import { blkioWeightToIoWeight, checkCpuList, cpuMax, hugepageSize, pidsMax, sharesToWeight, swapToV2, v2Limit } from './convert.js';
@@ -235,7 +235,7 @@ class CgroupV2Handle implements CgroupHandle {
   async destroy(options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 5000;
     // nearly always: no process left, no child cgroup, no ancestor of ours to remove
-    if (await removeEmptyDirectories([this.dir]) && this.made.every((dir) => dir === this.dir)) return;
+    if (removeEmptyDirectoriesNow([this.dir]) && this.made.every((dir) => dir === this.dir)) return;
     await waitUntilEmpty(this, timeoutMs);
     await destroyDirectories([this.dir], [...this.made].reverse(), Date.now() + timeoutMs);
   }
