@@ -133,6 +133,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
     ...(platform.containerCgroups ? { cgroups: cgroupAccess(cgroups) } : {}),
     resourceWarnings: (hostConfig) => platform.resourceWarnings(hostConfig), userns,
     removeAnonymousVolumes: (id) => volumes.removeAnonymousOf(id),
+    volumeOf: (id, name, destination) => volumes.mountOf(id, name, destination),
     ...(platform.containerCgroups ? { resourceSupport: await probeResourceSupport(cgroups) } : {}),
     logOptions: parseLogOptions(config.logOpts),
     bundle: {

@@ -135,3 +135,43 @@ test('resource values no kernel takes are refused by name, as dockerd refuses th
     assert.match(result.stderr, message);
   }
 });
+
+const mountSchema = z.object({
+  Type: z.string(), Name: z.string().optional(), Source: z.string(), Destination: z.string(), Driver: z.string().optional(),
+  Mode: z.string(), RW: z.boolean(), Propagation: z.string(),
+});
+const inspectSchema = z.array(z.object({
+  Mounts: z.array(mountSchema),
+  HostConfig: z.object({ ShmSize: z.number(), MemorySwap: z.number(), PidsLimit: z.number().nullable(), MemorySwappiness: z.number().nullable() }),
+  NetworkSettings: z.object({ Networks: z.record(z.string(), z.object({ NetworkID: z.string(), IPAddress: z.string() })) }),
+}));
+
+test('inspect as dockerd 20.10 answers it: Mounts (volume names and host paths, no --tmpfs), defaults filled in, the none network listed', { skip }, async () => {
+  const bindDir = await mkdtemp(path.join(os.tmpdir(), `berth-insp-bind-${daemon.token}-`));
+  const volume = `berth-insp-${daemon.token}`;
+  const id = await dockerOk(daemon, ['create', '--network', 'none', '-m', '64m', '-v', `${volume}:/named`, '-v', '/anon', '--mount', 'type=volume,dst=/mounted',
+    '--mount', 'type=tmpfs,dst=/tm', '--tmpfs', '/t2', '-v', `${bindDir}:/b:ro`, 'busybox', 'true']);
+  try {
+    const [created] = inspectSchema.parse(JSON.parse(await dockerOk(daemon, ['inspect', id])));
+    assert.deepEqual(Object.keys(created?.NetworkSettings.Networks ?? {}), ['none'], 'a created container lists its network');
+    assert.deepEqual(created?.HostConfig, { ShmSize: 64 << 20, MemorySwap: 128 << 20, PidsLimit: null, MemorySwappiness: null });
+    await dockerOk(daemon, ['start', '-a', id]);
+    const [ran] = inspectSchema.parse(JSON.parse(await dockerOk(daemon, ['inspect', id])));
+    const byDestination = new Map((ran?.Mounts ?? []).map((m) => [m.Destination, m]));
+    assert.deepEqual([...byDestination.keys()].sort(), ['/anon', '/b', '/mounted', '/named', '/tm'], '--tmpfs is not a mount point in dockerd\'s list');
+    const mountpoint = await dockerOk(daemon, ['volume', 'inspect', volume, '--format', '{{.Mountpoint}}']);
+    assert.deepEqual(byDestination.get('/named'), { Type: 'volume', Name: volume, Source: mountpoint, Destination: '/named', Driver: 'local', Mode: 'z', RW: true, Propagation: '' });
+    for (const anonymous of ['/anon', '/mounted']) {
+      const m = byDestination.get(anonymous);
+      assert.match(m?.Name ?? '', /^[0-9a-f]{64}$/, `${anonymous} has its generated name`);
+      assert.equal(m?.Source, await dockerOk(daemon, ['volume', 'inspect', m?.Name ?? '', '--format', '{{.Mountpoint}}']));
+      assert.equal(m?.Mode, anonymous === '/mounted' ? 'z' : '');
+    }
+    assert.deepEqual(byDestination.get('/b'), { Type: 'bind', Source: bindDir, Destination: '/b', Mode: 'ro', RW: false, Propagation: 'rprivate' });
+    assert.deepEqual(Object.keys(ran?.NetworkSettings.Networks ?? {}), ['none']);
+  } finally {
+    await docker(daemon, ['rm', '-f', '-v', id]);
+    await docker(daemon, ['volume', 'rm', volume]);
+    await rm(bindDir, { recursive: true, force: true });
+  }
+});

@@ -45,7 +45,7 @@ export class ContainerApi {
   async inspect(idOrName: string, _size: boolean): Promise<Record<string, unknown>> {
     const record = this.service.store.resolve(idOrName);
     return inspectJson(record, { logPath: this.service.logPath(record.Id), dir: this.service.store.dir(record.Id),
-      networkSettings: this.networkSettings(record) });
+      networkSettings: this.networkSettings(record), ...(this.service.deps.volumeOf ? { volumeOf: this.service.deps.volumeOf } : {}) });
   }
 
   async list(options: { all: boolean; limit?: number; size: boolean; filters: Filters }): Promise<Array<Record<string, unknown>>> {

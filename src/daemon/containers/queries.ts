@@ -12,6 +12,8 @@ const HEALTH_VALUES = ['starting', 'healthy', 'unhealthy', 'none'];
 
 export interface InspectExtras {
   logPath: string;
+  /** names and host paths of the container's volumes (absent: names only) */
+  volumeOf?: VolumeOf;
   dir: string;
   networkSettings: object | undefined;
   sizeRw?: number;
@@ -23,6 +25,24 @@ export function emptyNetworkSettings(): object {
     Ports: {}, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: {},
   };
+}
+
+/**
+ * A container without a live sandbox (created, exited, or --network none/host, which need none)
+ * still lists the networks it is on, with empty endpoints, as dockerd does: tools read the keys.
+ */
+export function configuredNetworkSettings(record: ContainerRecord): object {
+  const mode = record.HostConfig.NetworkMode ?? '';
+  const names = new Set(Object.keys(record.NetworkingConfig?.EndpointsConfig ?? {}));
+  if (!mode.startsWith('container:')) names.add(mode === '' || mode === 'default' ? 'bridge' : mode);
+  const networks: Record<string, object> = {};
+  for (const name of names) {
+    networks[name] = {
+      IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+      IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null,
+    };
+  }
+  return { ...emptyNetworkSettings(), Networks: networks };
 }
 
 export function inspectJson(record: ContainerRecord, extras: InspectExtras): Record<string, unknown> {
@@ -42,29 +62,46 @@ export function inspectJson(record: ContainerRecord, extras: InspectExtras): Rec
     HostConfig: { ...record.HostConfig, Runtime: record.Runtime },
     GraphDriver: { Name: 'overlay2', Data: null },
     ...(extras.sizeRw === undefined ? {} : { SizeRw: extras.sizeRw }),
-    Mounts: mountPoints(record),
-    NetworkSettings: extras.networkSettings ?? emptyNetworkSettings(),
+    Mounts: mountPoints(record, extras.volumeOf),
+    NetworkSettings: extras.networkSettings ?? configuredNetworkSettings(record),
   };
 }
 
-function mountPoints(record: ContainerRecord): object[] {
+/** A volume as inspect shows it: its name (anonymous ones have a generated one) and host path. */
+export type VolumeOf = (containerId: string, name: string | undefined, destination: string) => { Name: string; Source: string };
+
+const unresolvedVolume: VolumeOf = (_id, name) => ({ Name: name ?? '', Source: '' });
+
+/** docker's Mounts: binds and volumes (-v, --mount, the image's VOLUMEs) and --mount tmpfs; --tmpfs is not listed. */
+function mountPoints(record: ContainerRecord, volumeOf: VolumeOf = unresolvedVolume): object[] {
   const points: object[] = [];
+  const taken = new Set<string>();
+  const volume = (name: string | undefined, destination: string, mode: string, readOnly: boolean): object =>
+    ({ Type: 'volume', ...volumeOf(record.Id, name, destination), Destination: destination, Driver: 'local', Mode: mode, RW: !readOnly, Propagation: '' });
   for (const bind of record.HostConfig.Binds ?? []) {
     const [source = '', destination = '', mode = ''] = bind.split(':');
     if (!source.startsWith('/')) {
-      // a named volume (-v name:/dst) or an anonymous one (-v /dst)
+      // a named volume (-v name:/dst, mode "z" as dockerd shows it) or an anonymous one (-v /dst)
       const named = bind.includes(':');
-      points.push({ Type: 'volume', Name: named ? source : '', Source: '', Destination: named ? destination : source, Driver: 'local',
-        Mode: named ? mode : '', RW: !mode.split(',').includes('ro'), Propagation: '' });
+      const target = named ? destination : source;
+      taken.add(target);
+      points.push(volume(named ? source : undefined, target, named ? mode || 'z' : '', mode.split(',').includes('ro')));
       continue;
     }
+    taken.add(destination);
     points.push({ Type: 'bind', Source: source, Destination: destination, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' });
   }
   for (const m of record.HostConfig.Mounts ?? []) {
+    taken.add(m.Target);
+    if (m.Type === 'volume') {
+      points.push(volume(m.Source || undefined, m.Target, 'z', m.ReadOnly === true));
+      continue;
+    }
     points.push({ Type: m.Type, Source: m.Source ?? '', Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: m.Type === 'bind' ? 'rprivate' : '' });
   }
-  for (const destination of Object.keys(record.HostConfig.Tmpfs ?? {})) {
-    points.push({ Type: 'tmpfs', Source: '', Destination: destination, Mode: '', RW: true, Propagation: '' });
+  for (const destination of Object.keys(record.HostConfig.Tmpfs ?? {})) taken.add(destination);
+  for (const destination of Object.keys(record.Config.Volumes ?? {})) {
+    if (!taken.has(destination)) points.push(volume(undefined, destination, '', false));
   }
   return points;
 }
@@ -74,7 +111,7 @@ export function commandLine(record: ContainerRecord): string {
 }
 
 export function listJson(record: ContainerRecord, networkSettings: object | undefined): Record<string, unknown> {
-  const settings = (networkSettings ?? emptyNetworkSettings()) as { Networks?: object; Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> };
+  const settings = (networkSettings ?? configuredNetworkSettings(record)) as { Networks?: object; Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> };
   return {
     Id: record.Id,
     Names: [record.Name],

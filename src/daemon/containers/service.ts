@@ -17,6 +17,7 @@ import type { CgroupAccess, ContainerRootfs, ImageLookup, RuntimeSet, SandboxPro
 import { exitedState, runningState, shortId, ZERO_TIME, type ContainerRecord } from './record.js';
 import { checkResources, toLinuxResources } from './resources.js';
 import { fitResources, withDockerdDefaults, type ResourceSupport } from './resource-fit.js';
+import type { VolumeOf } from './queries.js';
 import { resolveLinks } from './links.js';
 import { prepareBundle, writeBundleSpec, type BundleOptions } from './bundle.js';
 import { ContainerStore } from './store.js';
@@ -64,6 +65,8 @@ export interface ContainerServiceDeps {
   userns?: UserNamespaces;
   /** the limits the host's cgroups can apply (others are dropped with dockerd's warning); absent: all */
   resourceSupport?: ResourceSupport;
+  /** inspect's Mounts: a volume's name (generated for anonymous ones) and host path */
+  volumeOf?: VolumeOf;
   /** an --rm container's anonymous volumes go with it (docker removes it as rm -v does) */
   removeAnonymousVolumes?: (containerId: string) => Promise<void>;
 }

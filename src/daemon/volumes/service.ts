@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { conflict, invalidArgument, isBerthError } from '../../errors/berth-error.js';
 import { runProgram } from '../../sys/exec.js';
-import { resolveMounts, volumeUses, type ContainerView, type MountLike, type ResolvedMounts, type VolumeMount } from './resolve.js';
+import { anonymousVolumeName, resolveMounts, volumeUses, type ContainerView, type MountLike, type ResolvedMounts, type VolumeMount } from './resolve.js';
 import { VolumeStore, type VolumeMeta } from './store.js';
 
 export interface VolumesDeps {
@@ -135,6 +135,12 @@ export class VolumesService {
       });
     }
     return resolved;
+  }
+
+  /** A container's volume at `destination` as inspect shows it: anonymous ones by their generated name; the host path once it exists. */
+  mountOf(containerId: string, name: string | undefined, destination: string): { Name: string; Source: string } {
+    const volume = name ?? anonymousVolumeName(containerId, destination);
+    return { Name: volume, Source: this.store.has(volume) ? this.store.mountpoint(volume) : '' };
   }
 
   /** A container's run ended (`die`): its volumes are unmounted, as dockerd reports it; removed: forgotten. */
