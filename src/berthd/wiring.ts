@@ -134,6 +134,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
     resourceWarnings: (hostConfig) => platform.resourceWarnings(hostConfig), userns,
     removeAnonymousVolumes: (id) => volumes.removeAnonymousOf(id),
     volumeOf: (id, name, destination) => volumes.mountOf(id, name, destination),
+    createVolumes: (record) => volumes.createFor(record),
     ...(platform.containerCgroups ? { resourceSupport: await probeResourceSupport(cgroups) } : {}),
     logOptions: parseLogOptions(config.logOpts),
     bundle: {

@@ -65,6 +65,8 @@ export interface ContainerServiceDeps {
   userns?: UserNamespaces;
   /** the limits the host's cgroups can apply (others are dropped with dockerd's warning); absent: all */
   resourceSupport?: ResourceSupport;
+  /** at create: make the volumes the container names (dockerd does then) */
+  createVolumes?: (record: ContainerRecord) => Promise<void>;
   /** inspect's Mounts: a volume's name (generated for anonymous ones) and host path */
   volumeOf?: VolumeOf;
   /** an --rm container's anonymous volumes go with it (docker removes it as rm -v does) */
@@ -117,6 +119,8 @@ export class ContainerService {
       const record = newRecord(id, fullName, request, host, image, { defaultRuntime: this.deps.runtimes.defaultName, cgroupParent: this.deps.cgroupParent });
       const idmap = await this.deps.userns?.allocate(id, host);
       if (idmap) await checkUserNamespace(host, idmap);
+      // its volumes exist from now on, as under dockerd (a bad volume name fails the create)
+      await this.deps.createVolumes?.(record);
       // an --rm container is removed when its run ends, and at the next daemon start if it
       // was running (recover): a power loss that takes its unsynced record (or its root's, which
       // the snapshotter's sweep then removes) takes nothing anyone will look for; the renames

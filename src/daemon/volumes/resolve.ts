@@ -129,13 +129,7 @@ export async function resolveMounts<M extends MountLike>(ctx: ResolveContext, co
   // only the container being started reports; the --volumes-from donors' are resolved for their paths
   const report: Pick<ResolveContext, 'onCreated' | 'onMounted'> = depth === 0 ? ctx : {};
   for (const use of uses) {
-    if (!ctx.store.has(use.name)) {
-      await ctx.store.create(use.name, {
-        ...(use.driverOptions ? { DriverOpts: use.driverOptions } : {}),
-        Labels: { ...(use.labels ?? {}), ...(use.anonymous ? { 'com.docker.volume.anonymous': '' } : {}) },
-      }, use.anonymous ? container.Id : undefined);
-      report.onCreated?.(use.name);
-    }
+    if (await ensureVolume(ctx.store, use, container.Id)) report.onCreated?.(use.name);
     const mountpoint = await ctx.store.ensureMounted(use.name);
     if (rootfs !== undefined && !use.noCopy) await copyUp(rootfs, use.destination, mountpoint);
   }
@@ -200,6 +194,16 @@ async function addVolumesFrom(ctx: ResolveContext, container: ContainerView, bin
       if (volume !== undefined) ctx.onMounted?.({ name: volume, destination, readOnly });
     }
   }
+}
+
+/** Make the volume a container uses if it does not exist yet; true when it was made now. */
+export async function ensureVolume(store: VolumeStore, use: VolumeUse, containerId: string): Promise<boolean> {
+  if (store.has(use.name)) return false;
+  await store.create(use.name, {
+    ...(use.driverOptions ? { DriverOpts: use.driverOptions } : {}),
+    Labels: { ...(use.labels ?? {}), ...(use.anonymous ? { 'com.docker.volume.anonymous': '' } : {}) },
+  }, use.anonymous ? containerId : undefined);
+  return true;
 }
 
 /** The volume whose data directory `source` is, if it is one. */

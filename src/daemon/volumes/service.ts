@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { conflict, invalidArgument, isBerthError } from '../../errors/berth-error.js';
 import { runProgram } from '../../sys/exec.js';
-import { anonymousVolumeName, resolveMounts, volumeUses, type ContainerView, type MountLike, type ResolvedMounts, type VolumeMount } from './resolve.js';
+import { anonymousVolumeName, ensureVolume, resolveMounts, volumeUses, type ContainerView, type MountLike, type ResolvedMounts, type VolumeMount } from './resolve.js';
 import { VolumeStore, type VolumeMeta } from './store.js';
 
 export interface VolumesDeps {
@@ -114,6 +114,18 @@ export class VolumesService {
       out.push({ ...this.toJson(volume), UsageData: { Size: await this.size(volume.Name), RefCount: refs.get(volume.Name) ?? 0 } });
     }
     return out;
+  }
+
+  /**
+   * Container create: its volumes are made now (dockerd makes them at create, so `volume ls`
+   * shows them and a bad name fails the create), each with a `create` event as dockerd emits
+   * one per container that names it. Mounting and the image's content wait for the start.
+   */
+  async createFor(container: ContainerView): Promise<void> {
+    for (const use of volumeUses(container)) {
+      await ensureVolume(this.store, use, container.Id);
+      this.deps.onEvent?.('create', use.name, { driver: 'local' });
+    }
   }
 
   /**
