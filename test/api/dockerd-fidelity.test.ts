@@ -176,3 +176,13 @@ test('inspect as dockerd 20.10 answers it: Mounts (volume names and host paths, 
     await rm(bindDir, { recursive: true, force: true });
   }
 });
+
+test('docker volume create reports every create, also of a volume that is there (dockerd does)', { skip }, async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const volume = `berth-dup-${daemon.token}`;
+  await dockerOk(daemon, ['volume', 'create', volume]);
+  await dockerOk(daemon, ['volume', 'create', volume]);
+  await dockerOk(daemon, ['volume', 'rm', volume]);
+  const story = (await eventsSince(since)).filter((e) => e.Actor.ID === volume).map((e) => `${e.Type} ${e.Action}`);
+  assert.deepEqual(story, ['volume create', 'volume create', 'volume destroy']);
+});

@@ -51,13 +51,13 @@ export class VolumesService {
     const request = volumeCreateSchema.safeParse(body ?? {});
     if (!request.success) throw invalidArgument('BAD_VOLUME_REQUEST', `invalid volume create request: ${request.error.message}`);
     const name = request.data.Name || randomName();
-    const existed = this.store.has(name);
     const meta = await this.store.create(name, {
       ...(request.data.Driver ? { Driver: request.data.Driver } : {}),
       ...(request.data.DriverOpts ? { DriverOpts: request.data.DriverOpts } : {}),
       ...(request.data.Labels ? { Labels: request.data.Labels } : {}),
     });
-    if (!existed) this.deps.onEvent?.('create', name, { driver: 'local' });
+    // dockerd reports every create, also one that finds the volume there
+    this.deps.onEvent?.('create', name, { driver: 'local' });
     return this.toJson(meta);
   }
 
