@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitResources, withDockerdDefaults, type ResourceSupport } from './resource-fit.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './oci-defaults.js';
 
 /** cgroup v1 on this kind of host: no blkio weight files (no CFQ/BFQ weight), the rest there */
 const V1_NO_WEIGHT: ResourceSupport = {
@@ -62,7 +63,12 @@ test('values no kernel takes are refused with dockerd\'s messages', () => {
 
 test('the HostConfig dockerd records for unset values: swap twice the memory, the default shm size, null for "unset"', () => {
   assert.deepEqual(withDockerdDefaults({ Memory: 64 << 20, MemorySwappiness: -1, PidsLimit: 0 }, 64 << 20),
-    { Memory: 64 << 20, MemorySwap: 128 << 20, ShmSize: 64 << 20, MemorySwappiness: null, PidsLimit: null });
-  assert.deepEqual(withDockerdDefaults({ Memory: 64 << 20, MemorySwap: -1, ShmSize: 1 << 20, MemorySwappiness: 5, PidsLimit: 9 }, 64 << 20),
-    { Memory: 64 << 20, MemorySwap: -1, ShmSize: 1 << 20, MemorySwappiness: 5, PidsLimit: 9 }, 'what was asked for stays');
+    { Memory: 64 << 20, MemorySwap: 128 << 20, ShmSize: 64 << 20, MemorySwappiness: null, PidsLimit: null,
+      MaskedPaths: [...DEFAULT_MASKED_PATHS], ReadonlyPaths: [...DEFAULT_READONLY_PATHS] });
+  const privilegedHost: { Privileged: boolean; MaskedPaths?: string[] | null } = { Privileged: true };
+  const privileged = withDockerdDefaults(privilegedHost, 64 << 20);
+  assert.equal(privileged.MaskedPaths, undefined, 'a privileged container masks nothing');
+  assert.deepEqual(withDockerdDefaults({ MaskedPaths: [] }, 1).MaskedPaths, [], 'systempaths=unconfined stays');
+  assert.deepEqual(withDockerdDefaults({ Memory: 64 << 20, MemorySwap: -1, ShmSize: 1 << 20, MemorySwappiness: 5, PidsLimit: 9, Privileged: true }, 64 << 20),
+    { Memory: 64 << 20, MemorySwap: -1, ShmSize: 1 << 20, MemorySwappiness: 5, PidsLimit: 9, Privileged: true }, 'what was asked for stays');
 });

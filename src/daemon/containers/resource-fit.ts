@@ -4,6 +4,7 @@
 // value no kernel accepts is refused with dockerd's message.
 import { invalidArgument } from '../../errors/berth-error.js';
 import type { Resources } from './create-request.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './oci-defaults.js';
 
 /** What the cgroup hierarchies containers go in support (probed once at daemon start). */
 export interface ResourceSupport {
@@ -187,14 +188,26 @@ function allSupported(): ResourceSupport {
   };
 }
 
+interface HostDefaults {
+  ShmSize?: number | undefined;
+  Privileged?: boolean | undefined;
+  MaskedPaths?: string[] | null | undefined;
+  ReadonlyPaths?: string[] | null | undefined;
+}
+
 /**
  * The values dockerd writes into a new container's HostConfig where the request left them unset
  * (adaptContainerSettings and the API's normalizing), so inspect answers what dockerd's does:
- * swap twice the memory, the default /dev/shm size, and "unset" (null) for swappiness -1 and a
+ * swap twice the memory, the default /dev/shm size, the masked and read-only paths, and "unset" (null) for swappiness -1 and a
  * pids limit of 0 or less. The spec built from it is the same as before (those were the defaults).
  */
-export function withDockerdDefaults<H extends FitResources & { ShmSize?: number | undefined }>(host: H, defaultShmSize: number): H {
+export function withDockerdDefaults<H extends FitResources & HostDefaults>(host: H, defaultShmSize: number): H {
   const out: H = { ...host };
+  // the paths masked and made read-only, written in for an unprivileged container as dockerd does
+  if (!out.Privileged) {
+    out.MaskedPaths ??= [...DEFAULT_MASKED_PATHS];
+    out.ReadonlyPaths ??= [...DEFAULT_READONLY_PATHS];
+  }
   if (out.Memory && out.Memory > 0 && !out.MemorySwap) out.MemorySwap = out.Memory * 2;
   if (!out.ShmSize) out.ShmSize = defaultShmSize;
   if (out.MemorySwappiness === -1) out.MemorySwappiness = null;
