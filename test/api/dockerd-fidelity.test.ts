@@ -186,3 +186,26 @@ test('docker volume create reports every create, also of a volume that is there 
   const story = (await eventsSince(since)).filter((e) => e.Actor.ID === volume).map((e) => `${e.Type} ${e.Action}`);
   assert.deepEqual(story, ['volume create', 'volume create', 'volume destroy']);
 });
+
+test('update as dockerd: memory above the recorded swap limit is refused (409), an unsupported limit is dropped with its warning', { skip }, async () => {
+  const id = await dockerOk(daemon, ['create', '--network', 'none', '-m', '64m', 'busybox', 'true']);
+  try {
+    const above = await docker(daemon, ['update', '-m', '256m', id]);
+    assert.notEqual(above.code, 0);
+    assert.match(above.stderr, /Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time/);
+    await dockerOk(daemon, ['update', '-m', '100m', id]);
+    assert.equal(await dockerOk(daemon, ['inspect', id, '--format', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}']), `${100 << 20} ${128 << 20}`);
+    // the fields an update leaves out (sent as 0) keep their values
+    await dockerOk(daemon, ['update', '--cpu-shares', '512', id]);
+    assert.equal(await dockerOk(daemon, ['inspect', id, '--format', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}}']),
+      `${100 << 20} ${128 << 20} 512`);
+    if (!existsSync('/sys/fs/cgroup/blkio/blkio.weight')) {
+      const weight = await docker(daemon, ['update', '--blkio-weight', '300', id]);
+      assert.equal(weight.code, 0, weight.stderr);
+      assert.match(weight.stdout + weight.stderr, /Your kernel does not support Block I\/O weight or the cgroup is not mounted\. Weight discarded\./);
+      assert.equal(await dockerOk(daemon, ['inspect', id, '--format', '{{.HostConfig.BlkioWeight}}']), '0');
+    }
+  } finally {
+    await docker(daemon, ['rm', '-f', id]);
+  }
+});

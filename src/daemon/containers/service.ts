@@ -273,12 +273,18 @@ export class ContainerService {
       const { RestartPolicy, ...asked } = request;
       const { resources, warnings } = fitResources(asked, this.deps.resourceSupport, true);
       const host = { ...current.HostConfig };
-      for (const [key, value] of Object.entries(resources)) if (value !== undefined && value !== null) (host as Record<string, unknown>)[key] = value;
+      // as dockerd: a field updates only when given a value (the CLI sends 0 for every flag left out)
+      for (const [key, value] of Object.entries(resources)) if (isUpdateValue(value)) (host as Record<string, unknown>)[key] = value;
       if (RestartPolicy) {
         if (host.AutoRemove && RestartPolicy.Name && RestartPolicy.Name !== 'no') {
           throw invalidArgument('AUTOREMOVE_CONFLICT', 'Restart policy cannot be updated because AutoRemove is enabled for the container');
         }
         host.RestartPolicy = { Name: RestartPolicy.Name || 'no', MaximumRetryCount: RestartPolicy.MaximumRetryCount ?? 0 };
+      }
+      // dockerd (409): a memory limit raised above the swap limit recorded at create needs a new swap limit
+      const recordedSwap = current.HostConfig.MemorySwap ?? 0;
+      if (resources.Memory && !resources.MemorySwap && recordedSwap > 0 && resources.Memory > recordedSwap) {
+        throw conflict('MEMORY_ABOVE_SWAP', `Cannot update container ${current.Id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`);
       }
       checkResources(host);
       if (current.State.Running && this.deps.cgroups) {
@@ -650,4 +656,10 @@ export class ContainerService {
     await Promise.all(running.map((record) => this.lock.run(record.Id, async () => { this.emit(record, 'stop'); })));
     await this.teardownsDone();
   }
+}
+
+/** An update request field that changes the record: not absent, null, 0, '' or an empty list. */
+function isUpdateValue(value: unknown): boolean {
+  if (value === undefined || value === null || value === 0 || value === '') return false;
+  return !Array.isArray(value) || value.length > 0;
 }
