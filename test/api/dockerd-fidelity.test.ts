@@ -188,13 +188,18 @@ test('docker volume create reports every create, also of a volume that is there 
 });
 
 test('update as dockerd: memory above the recorded swap limit is refused (409), an unsupported limit is dropped with its warning', { skip }, async () => {
-  const id = await dockerOk(daemon, ['create', '--network', 'none', '-m', '64m', 'busybox', 'true']);
+  const id = await dockerOk(daemon, ['run', '-d', '--network', 'none', '-m', '64m', 'busybox', 'sleep', '60']);
   try {
     const above = await docker(daemon, ['update', '-m', '256m', id]);
     assert.notEqual(above.code, 0);
     assert.match(above.stderr, /Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time/);
     await dockerOk(daemon, ['update', '-m', '100m', id]);
     assert.equal(await dockerOk(daemon, ['inspect', id, '--format', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}']), `${100 << 20} ${128 << 20}`);
+    const memsw = '/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes';
+    if (existsSync(memsw)) {
+      const cgroup = await dockerOk(daemon, ['exec', id, 'cat', '/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes']);
+      assert.equal(cgroup, String(128 << 20), 'the running container keeps its swap limit');
+    }
     // the fields an update leaves out (sent as 0) keep their values
     await dockerOk(daemon, ['update', '--cpu-shares', '512', id]);
     assert.equal(await dockerOk(daemon, ['inspect', id, '--format', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.CpuShares}}']),

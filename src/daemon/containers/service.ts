@@ -288,7 +288,9 @@ export class ContainerService {
       }
       checkResources(host);
       if (current.State.Running && this.deps.cgroups) {
-        await this.deps.cgroups.update(current.CgroupsPath, toLinuxResources(resources));
+        // a memory limit alone keeps the recorded swap limit (not twice the new limit), as under dockerd
+        const keptSwap = resources.Memory && !resources.MemorySwap && host.MemorySwap ? { MemorySwap: host.MemorySwap } : {};
+        await this.deps.cgroups.update(current.CgroupsPath, toLinuxResources({ ...resources, ...keptSwap }));
       }
       await this.store.save({ ...current, HostConfig: host });
       this.emit(current, 'update');
