@@ -142,6 +142,7 @@ export async function startDaemon(config: ResolvedConfig, log: Logger, platform:
       defaultSeccomp: (caps) => defaultSeccompProfile(caps, process.arch, { kernelVersion: kernel }),
       convertSeccomp: (json, caps) => convertSeccompProfile(json, caps),
       resolveVolumes: (record, rootfs) => volumes.resolve(record, rootfs),
+      hostResolvConf: () => networks.hostResolvConf(),
       daemonInUserNamespace: platform.rootless,
     },
   });

@@ -40,6 +40,8 @@ export interface BundleOptions {
   links?: ResolvedLinks;
   /** the root's /etc/passwd and /etc/group (the service's per-image copy); default: read from rootfs */
   readUsers?: (rootfs: string) => Promise<UserDatabase>;
+  /** the host's /etc/resolv.conf (the networks service keeps it while unchanged); default: read it */
+  hostResolvConf?: () => Promise<string>;
 }
 
 export async function prepareBundle(bundleDir: string, rootfs: string, record: ContainerRecord, containerDir: string,
@@ -56,7 +58,7 @@ export async function prepareBundle(bundleDir: string, rootfs: string, record: C
       await ensureWorkdir(rootfs, record.Config.WorkingDir || '/', owner.uid, owner.gid);
       return resolved;
     }),
-    trace.time('network', () => joinNetwork(record, networks, options.links?.links)),
+    trace.time('network', () => joinNetwork(record, networks, options.links?.links, options.hostResolvConf)),
   ]);
   // both settled: a sandbox that was made exists in the service, so the caller's cleanup finds it
   if (root.status === 'rejected') throw root.reason;
@@ -125,7 +127,7 @@ type JoinedNetwork = Omit<SandboxResult, 'settings' | 'netnsPath'> & {
 };
 
 async function joinNetwork(record: ContainerRecord, networks: SandboxProvider | undefined,
-  links: ResolvedLinks['links'] | undefined): Promise<JoinedNetwork> {
+  links: ResolvedLinks['links'] | undefined, readHostResolvConf = async (): Promise<string> => await readFile('/etc/resolv.conf', 'utf8').catch(() => '')): Promise<JoinedNetwork> {
   const mode = record.HostConfig.NetworkMode || 'bridge';
   const hostname = record.Config.Hostname ?? record.Id.slice(0, 12);
   if (networks && mode !== 'none') {
@@ -145,7 +147,7 @@ async function joinNetwork(record: ContainerRecord, networks: SandboxProvider | 
     netnsPath: host ? null : undefined,
     hostsContent: host ? await readFile('/etc/hosts', 'utf8').catch(() => '')
       : `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${mode === 'none' ? '' : `127.0.1.1\t${hostname}\n`}`,
-    resolvConfContent: await hostResolvConf(),
+    resolvConfContent: containerResolvConf(await readHostResolvConf()),
     hostnameContent: `${host ? (await readFile('/etc/hostname', 'utf8').catch(() => hostname)).trim() : hostname}\n`,
   };
 }
@@ -158,8 +160,7 @@ function normalizePortBindings(bindings: ContainerRecord['HostConfig']['PortBind
 }
 
 /** The host's resolv.conf without loopback resolvers (unreachable from a container), as docker does. */
-async function hostResolvConf(): Promise<string> {
-  const text = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+function containerResolvConf(text: string): string {
   const lines = text.split('\n').filter((line) => !/^\s*nameserver\s+(127\.|::1)/.test(line));
   if (!lines.some((line) => /^\s*nameserver\s/.test(line))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
   return lines.join('\n').trim() + '\n';

@@ -2,13 +2,13 @@
 // and the container side (sandboxes: a netns with endpoints, published ports and names).
 // Every mutation runs under one lock, is persisted atomically and ends with the firewall
 // table rebuilt whole, so the kernel state always follows the records.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BerthError, conflict, notFound, withCleanup } from '../../errors/berth-error.js';
 import { EmbeddedDns, DnsListener, DnsZone, NameRecords } from '../../network/dns-server.js';
 import { parseResolvConf } from '../../network/etc-files.js';
 import { FIREWALL_FAMILY, FirewallModel, renderFirewall } from '../../network/firewall.js';
 import { Cidr, parseCidr } from '../../network/ipam.js';
+import { ChangedFile } from '../../util/changed-file.js';
 import { IpKernel, listNetnsFiles, NetworkKernel } from '../../network/kernel.js';
 import { instanceFromDataRoot, instanceNames, InstanceNames } from '../../network/names.js';
 import { Reservation } from '../../network/port-reserver.js';
@@ -55,6 +55,8 @@ export class NetworksService implements NetworksBackend, NetworkState {
   private readonly dnsListeners = new Map<string, DnsListener>();
   private readonly sandboxOps: SandboxOps;
   private dns: EmbeddedDns | undefined;
+  /** the host's resolv.conf, copied into every sandbox: read again only when it changed */
+  private readonly upstreamResolvConf: ChangedFile;
   private readonly listenDns: ((address: string, zone: DnsZone) => Promise<DnsListener>) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   /** the table body last applied, so unchanged rules cost nothing */
@@ -71,6 +73,7 @@ export class NetworksService implements NetworksBackend, NetworkState {
     this.store = new NetworkStore(options.dataRoot);
     this.netnsDir = path.join(options.execRoot, 'netns');
     this.sandboxOps = new SandboxOps(this);
+    this.upstreamResolvConf = new ChangedFile(options.upstreamResolvConf ?? '/etc/resolv.conf');
   }
 
   private async releaseSandbox(sandbox: SandboxRecord): Promise<void> {
@@ -232,7 +235,7 @@ export class NetworksService implements NetworksBackend, NetworkState {
   }
 
   async hostResolvConf(): Promise<string> {
-    return await readFile(this.options.upstreamResolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
+    return await this.upstreamResolvConf.read();
   }
 
   /**
