@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitResources, withDockerdDefaults, type ResourceSupport } from './resource-fit.js';
+import { isBerthError } from '../../errors/berth-error.js';
+import { fitResources, updatedResources, withDockerdDefaults, type ResourceSupport } from './resource-fit.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './oci-defaults.js';
 
 /** cgroup v1 on this kind of host: no blkio weight files (no CFQ/BFQ weight), the rest there */
@@ -71,4 +72,18 @@ test('the HostConfig dockerd records for unset values: swap twice the memory, th
   assert.deepEqual(withDockerdDefaults({ MaskedPaths: [] }, 1).MaskedPaths, [], 'systempaths=unconfined stays');
   assert.deepEqual(withDockerdDefaults({ Memory: 64 << 20, MemorySwap: -1, ShmSize: 1 << 20, MemorySwappiness: 5, PidsLimit: 9, Privileged: true }, 64 << 20),
     { Memory: 64 << 20, MemorySwap: -1, ShmSize: 1 << 20, MemorySwappiness: 5, PidsLimit: 9, Privileged: true }, 'what was asked for stays');
+});
+
+test('update: only fields given a value change; memory above the recorded swap is refused; memory alone keeps the swap limit', () => {
+  const current = { Id: 'c1', HostConfig: { Memory: 64 << 20, MemorySwap: 128 << 20, CpuShares: 256 } };
+  const { host, applied } = updatedResources(current, { Memory: 100 << 20, MemorySwap: 0, CpuShares: 0, CpusetCpus: '' }, V1_NO_WEIGHT);
+  assert.deepEqual(host, { Memory: 100 << 20, MemorySwap: 128 << 20, CpuShares: 256 }, 'the CLI\'s zeros leave the record alone');
+  assert.equal(applied.MemorySwap, 128 << 20, 'the cgroup keeps the recorded swap limit');
+  assert.throws(() => updatedResources(current, { Memory: 256 << 20 }, V1_NO_WEIGHT),
+    (err: unknown) => err instanceof Error && /Cannot update container c1: Memory limit should be smaller than already set memoryswap limit/.test(err.message)
+      && isBerthError(err, 'conflict'));
+  assert.equal(updatedResources(current, { Memory: 256 << 20, MemorySwap: -1 }, V1_NO_WEIGHT).host.MemorySwap, -1);
+  const dropped = updatedResources(current, { BlkioWeight: 300 }, V1_NO_WEIGHT);
+  assert.equal(dropped.host.BlkioWeight, undefined);
+  assert.equal(dropped.warnings.length, 1);
 });

@@ -2,8 +2,8 @@
 // can do (daemon_unix.go verifyPlatformContainerResources, docker 20.10): a limit the kernel has
 // no file for is dropped with dockerd's warning, so inspect shows it unset as dockerd's does; a
 // value no kernel accepts is refused with dockerd's message.
-import { invalidArgument } from '../../errors/berth-error.js';
-import type { Resources } from './create-request.js';
+import { conflict, invalidArgument } from '../../errors/berth-error.js';
+import type { HostConfig, Resources } from './create-request.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './oci-defaults.js';
 
 /** What the cgroup hierarchies containers go in support (probed once at daemon start). */
@@ -213,4 +213,30 @@ export function withDockerdDefaults<H extends FitResources & HostDefaults>(host:
   if (out.MemorySwappiness === -1) out.MemorySwappiness = null;
   if (out.PidsLimit !== undefined && out.PidsLimit !== null && out.PidsLimit <= 0) out.PidsLimit = null;
   return out;
+}
+
+/**
+ * `docker update` as dockerd applies it: the limits fitted to the host, then only the fields
+ * given a value change the record (the CLI sends 0 for every flag left out); a memory limit
+ * above the swap limit recorded at create needs a new swap limit (409), and a memory limit
+ * alone keeps the recorded swap limit in the cgroup. `applied` is what the cgroup gets.
+ */
+export function updatedResources<R extends FitResources>(current: { Id: string; HostConfig: HostConfig }, asked: R,
+  support: ResourceSupport | undefined): { host: HostConfig; resources: R; applied: R; warnings: string[] } {
+  const { resources, warnings } = fitResources(asked, support, true);
+  const host: HostConfig = { ...current.HostConfig };
+  for (const [key, value] of Object.entries(resources)) if (isUpdateValue(value)) (host as Record<string, unknown>)[key] = value;
+  const recordedSwap = current.HostConfig.MemorySwap ?? 0;
+  const memoryAlone = Boolean(resources.Memory) && !resources.MemorySwap;
+  if (memoryAlone && recordedSwap > 0 && (resources.Memory ?? 0) > recordedSwap) {
+    throw conflict('MEMORY_ABOVE_SWAP', `Cannot update container ${current.Id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`);
+  }
+  const applied: R = memoryAlone && host.MemorySwap ? { ...resources, MemorySwap: host.MemorySwap } : resources;
+  return { host, resources, applied, warnings };
+}
+
+/** An update request field that changes the record: not absent, null, 0, '' or an empty list. */
+function isUpdateValue(value: unknown): boolean {
+  if (value === undefined || value === null || value === 0 || value === '') return false;
+  return !Array.isArray(value) || value.length > 0;
 }

@@ -16,7 +16,7 @@ import { randomName } from './names.js';
 import type { CgroupAccess, ContainerRootfs, ImageLookup, RuntimeSet, SandboxProvider } from './ports.js';
 import { exitedState, runningState, shortId, ZERO_TIME, type ContainerRecord } from './record.js';
 import { checkResources, toLinuxResources } from './resources.js';
-import { fitResources, withDockerdDefaults, type ResourceSupport } from './resource-fit.js';
+import { fitResources, updatedResources, withDockerdDefaults, type ResourceSupport } from './resource-fit.js';
 import type { VolumeOf } from './queries.js';
 import { resolveLinks } from './links.js';
 import { prepareBundle, writeBundleSpec, type BundleOptions } from './bundle.js';
@@ -271,27 +271,15 @@ export class ContainerService {
     return await this.lock.run(record.Id, async () => {
       const current = this.store.resolve(record.Id);
       const { RestartPolicy, ...asked } = request;
-      const { resources, warnings } = fitResources(asked, this.deps.resourceSupport, true);
-      const host = { ...current.HostConfig };
-      // as dockerd: a field updates only when given a value (the CLI sends 0 for every flag left out)
-      for (const [key, value] of Object.entries(resources)) if (isUpdateValue(value)) (host as Record<string, unknown>)[key] = value;
+      const { host, resources, applied, warnings } = updatedResources(current, asked, this.deps.resourceSupport);
       if (RestartPolicy) {
         if (host.AutoRemove && RestartPolicy.Name && RestartPolicy.Name !== 'no') {
           throw invalidArgument('AUTOREMOVE_CONFLICT', 'Restart policy cannot be updated because AutoRemove is enabled for the container');
         }
         host.RestartPolicy = { Name: RestartPolicy.Name || 'no', MaximumRetryCount: RestartPolicy.MaximumRetryCount ?? 0 };
       }
-      // dockerd (409): a memory limit raised above the swap limit recorded at create needs a new swap limit
-      const recordedSwap = current.HostConfig.MemorySwap ?? 0;
-      if (resources.Memory && !resources.MemorySwap && recordedSwap > 0 && resources.Memory > recordedSwap) {
-        throw conflict('MEMORY_ABOVE_SWAP', `Cannot update container ${current.Id}: Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time`);
-      }
       checkResources(host);
-      if (current.State.Running && this.deps.cgroups) {
-        // a memory limit alone keeps the recorded swap limit (not twice the new limit), as under dockerd
-        const keptSwap = resources.Memory && !resources.MemorySwap && host.MemorySwap ? { MemorySwap: host.MemorySwap } : {};
-        await this.deps.cgroups.update(current.CgroupsPath, toLinuxResources({ ...resources, ...keptSwap }));
-      }
+      if (current.State.Running && this.deps.cgroups) await this.deps.cgroups.update(current.CgroupsPath, toLinuxResources(applied));
       await this.store.save({ ...current, HostConfig: host });
       this.emit(current, 'update');
       return { Warnings: [...warnings, ...this.deps.resourceWarnings?.(resources) ?? []] };
@@ -658,10 +646,4 @@ export class ContainerService {
     await Promise.all(running.map((record) => this.lock.run(record.Id, async () => { this.emit(record, 'stop'); })));
     await this.teardownsDone();
   }
-}
-
-/** An update request field that changes the record: not absent, null, 0, '' or an empty list. */
-function isUpdateValue(value: unknown): boolean {
-  if (value === undefined || value === null || value === 0 || value === '') return false;
-  return !Array.isArray(value) || value.length > 0;
 }
