@@ -5,7 +5,7 @@
 //  - v1: an eventfd registered on memory.oom_control through cgroup.event_control, which
 //    the kernel signals when the group is out of memory (and when the group goes away:
 //    then memory.oom_control can no longer be read, and nothing is reported).
-import { watch, type FSWatcher } from 'node:fs';
+import { readFileSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { openWatchedEventfd, type WatchedEventfd } from '../../sys/eventfd.js';
@@ -71,7 +71,9 @@ async function watchV2(dir: string, onOom: () => void): Promise<OomWatch> {
   watcher.on('error', () => watcher.close());
   // a kill between the first read and the watch being in place
   await check();
-  return { killCount: async () => oomKillCount(await readFile(file, 'utf8')), close: async () => { closed = true; watcher.close(); } };
+  // synchronous: a cgroupfs file is made in memory by the kernel in microseconds, less than a
+  // thread-pool round trip (and this read is on the path of every exit)
+  return { killCount: async () => oomKillCount(readFileSync(file, 'utf8')), close: async () => { closed = true; watcher.close(); } };
 }
 
 async function watchV1(dir: string, onOom: () => void): Promise<OomWatch> {
@@ -102,10 +104,12 @@ async function watchV1(dir: string, onOom: () => void): Promise<OomWatch> {
     void readFile(control, 'utf8').then(() => { if (!closed) onOom(); }, () => undefined);
   });
   eventfd.stream.on('error', () => { void close(); });
-  // the control file is open already: one read at offset 0 (a seq_file rereads from the start)
+  // the control file is open already: one read at offset 0 (a seq_file rereads from the start),
+  // synchronous: the kernel makes it in memory in microseconds, less than a thread-pool round
+  // trip (and this read is on the path of every exit)
   const killCount = async (): Promise<number> => {
     const buffer = Buffer.alloc(512);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const bytesRead = readSync(handle.fd, buffer, 0, buffer.length, 0);
     return oomKillCount(buffer.toString('utf8', 0, bytesRead));
   };
   return { killCount, close };
