@@ -5,8 +5,8 @@
 //  - v1: an eventfd registered on memory.oom_control through cgroup.event_control, which
 //    the kernel signals when the group is out of memory (and when the group goes away:
 //    then memory.oom_control can no longer be read, and nothing is reported).
-import { readFileSync, readSync, watch, type FSWatcher } from 'node:fs';
-import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, readSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openWatchedEventfd, type WatchedEventfd } from '../../sys/eventfd.js';
 
@@ -77,13 +77,15 @@ async function watchV2(dir: string, onOom: () => void): Promise<OomWatch> {
 }
 
 async function watchV1(dir: string, onOom: () => void): Promise<OomWatch> {
+  // synchronous throughout: cgroupfs files are made in memory by the kernel in microseconds,
+  // less than a thread-pool round trip (this runs beside every start, the read at every exit)
   const control = path.join(dir, 'memory.oom_control');
-  const handle: FileHandle = await open(control, 'r');
+  const controlFd = openSync(control, 'r');
   let eventfd: WatchedEventfd;
   try {
     eventfd = openWatchedEventfd();
   } catch (err) {
-    await handle.close();
+    closeSync(controlFd);
     throw err;
   }
   let closed = false;
@@ -91,10 +93,10 @@ async function watchV1(dir: string, onOom: () => void): Promise<OomWatch> {
     if (closed) return;
     closed = true;
     eventfd.close();
-    await handle.close().catch(() => undefined);
+    try { closeSync(controlFd); } catch { /* closed already */ }
   };
   try {
-    await writeFile(path.join(dir, 'cgroup.event_control'), `${eventfd.fd} ${handle.fd}`);
+    writeFileSync(path.join(dir, 'cgroup.event_control'), `${eventfd.fd} ${controlFd}`);
   } catch (err) {
     await close();
     throw err;
@@ -104,12 +106,12 @@ async function watchV1(dir: string, onOom: () => void): Promise<OomWatch> {
     void readFile(control, 'utf8').then(() => { if (!closed) onOom(); }, () => undefined);
   });
   eventfd.stream.on('error', () => { void close(); });
-  // the control file is open already: one read at offset 0 (a seq_file rereads from the start),
-  // synchronous: the kernel makes it in memory in microseconds, less than a thread-pool round
-  // trip (and this read is on the path of every exit)
+  // the control file is open already: one read at offset 0 (a seq_file rereads from the start)
   const killCount = async (): Promise<number> => {
+    // after close the number may be another file's: the caller reads the cgroup instead
+    if (closed) throw new Error(`the OOM watch of ${dir} is closed`);
     const buffer = Buffer.alloc(512);
-    const bytesRead = readSync(handle.fd, buffer, 0, buffer.length, 0);
+    const bytesRead = readSync(controlFd, buffer, 0, buffer.length, 0);
     return oomKillCount(buffer.toString('utf8', 0, bytesRead));
   };
   return { killCount, close };
