@@ -170,6 +170,8 @@ test('inspect as dockerd 20.10 answers it: Mounts (volume names and host paths, 
     }
     assert.deepEqual(byDestination.get('/b'), { Type: 'bind', Source: bindDir, Destination: '/b', Mode: 'ro', RW: false, Propagation: 'rprivate' });
     assert.deepEqual(Object.keys(ran?.NetworkSettings.Networks ?? {}), ['none']);
+    // an image without Env and a create without -e: null, as dockerd answers (not [])
+    assert.equal(await dockerOk(daemon, ['inspect', id, '--format', '{{json .Config.Env}}']), 'null');
   } finally {
     await docker(daemon, ['rm', '-f', '-v', id]);
     await docker(daemon, ['volume', 'rm', volume]);

@@ -24,14 +24,16 @@ export function mergeImageConfig(request: ContainerConfig, image: ImageContainer
   }
   merged.Entrypoint = entrypoint && entrypoint.length > 0 ? entrypoint : null;
   merged.Cmd = cmd && cmd.length > 0 ? cmd : null;
-  merged.Env = mergeEnv(image.Env ?? [], request.Env ?? []);
+  const env = mergeEnv(image.Env ?? [], request.Env ?? []);
+  // dockerd answers null for an empty Env and Volumes (inspect)
+  merged.Env = env.length > 0 ? env : null;
   merged.WorkingDir = request.WorkingDir || image.WorkingDir || '';
   merged.User = request.User || image.User || '';
   merged.Labels = { ...(image.Labels ?? {}), ...(request.Labels ?? {}) };
   const exposed = { ...(image.ExposedPorts ?? {}), ...(request.ExposedPorts ?? {}) };
   if (Object.keys(exposed).length > 0) merged.ExposedPorts = exposed;
   const volumes = { ...(image.Volumes ?? {}), ...(request.Volumes ?? {}) };
-  if (Object.keys(volumes).length > 0) merged.Volumes = volumes;
+  merged.Volumes = Object.keys(volumes).length > 0 ? volumes : null;
   if (!request.StopSignal && image.StopSignal) merged.StopSignal = image.StopSignal;
   const healthcheck = mergeHealthcheck(request.Healthcheck, image.Healthcheck);
   if (healthcheck) merged.Healthcheck = healthcheck;
