@@ -11,6 +11,7 @@ import { planIdmappedMounts } from './idmapped-mounts.js';
 import { CAPABILITIES, CLONE_FLAGS, MOUNT_FLAG_OPTIONS, MS, NS_PROC_NAMES, PROPAGATION_OPTIONS, RLIMITS } from './linux-constants.js';
 import { resolveInRootfs, type LinkCache } from './rootfs-paths.js';
 import type { InheritedAttributes } from './runtime.js';
+import { deviceNumbers } from '../util/device-number.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -263,7 +264,8 @@ export function hostDeviceNode(d: { path: string; type: string; major: number; m
   const isIt = (candidate: string): boolean => {
     try {
       const st = statSync(candidate);
-      return (block ? st.isBlockDevice() : st.isCharacterDevice()) && deviceMajor(st.rdev) === d.major && deviceMinor(st.rdev) === d.minor;
+      const { major, minor } = deviceNumbers(st.rdev);
+      return (block ? st.isBlockDevice() : st.isCharacterDevice()) && major === d.major && minor === d.minor;
     } catch {
       return false;
     }
@@ -274,14 +276,6 @@ export function hostDeviceNode(d: { path: string; type: string; major: number; m
   const found = readdirSync(devDir).map((name) => path.join(devDir, name)).find(isIt);
   if (found !== undefined) return found;
   throw invalidArgument('NO_HOST_DEVICE', `device ${d.path} (${d.type} ${d.major}:${d.minor}): no host node with that number to bind into a user namespace`);
-}
-
-function deviceMajor(rdev: number): number {
-  return ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
-}
-
-function deviceMinor(rdev: number): number {
-  return (rdev & 0xff) | ((rdev >>> 12) & ~0xff & 0xfffff);
 }
 
 /** pivot_root refuses shared mounts and bind mounts refuse unbindable ones: set those after the pivot */

@@ -4,6 +4,7 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode, invalidArgument } from '../../errors/berth-error.js';
 import type { LinuxDevice, LinuxDeviceCgroup } from '../../oci/runtime-spec.js';
+import { deviceNumbers } from '../../util/device-number.js';
 
 export interface DeviceMapping {
   PathOnHost: string;
@@ -19,19 +20,12 @@ export interface ContainerDevices {
 /** what runc's HostDevices leaves out of a privileged container's /dev */
 const SKIPPED_DEV_DIRS = new Set(['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev']);
 
-/** linux dev_t (64-bit glibc encoding) into major and minor */
-function splitDevT(rdev: bigint): { major: number; minor: number } {
-  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
-  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
-  return { major, minor };
-}
-
 /** The device node at `hostPath` (a symlink followed), or undefined when it is not one. */
 async function deviceAt(hostPath: string, containerPath: string): Promise<LinuxDevice | undefined> {
   const info = await stat(hostPath, { bigint: true });
   const type = info.isCharacterDevice() ? 'c' : info.isBlockDevice() ? 'b' : undefined;
   if (type === undefined) return undefined;
-  return { type, path: containerPath, ...splitDevT(info.rdev), fileMode: Number(info.mode & 0o777n), uid: Number(info.uid), gid: Number(info.gid) };
+  return { type, path: containerPath, ...deviceNumbers(info.rdev), fileMode: Number(info.mode & 0o777n), uid: Number(info.uid), gid: Number(info.gid) };
 }
 
 function checkPermissions(value: string, what: string): string {

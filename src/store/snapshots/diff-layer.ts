@@ -7,6 +7,7 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../../errors/berth-error.js';
 import { getXattr, listXattrs } from '../../sys/fs-native.js';
+import { deviceNumbers } from '../../util/device-number.js';
 import type { TarEntryType } from '../archive/tar-reader.js';
 import { writeTar, type TarWriteEntry, type TarWriteHeader } from '../archive/tar-writer.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './apply-layer.js';
@@ -47,15 +48,6 @@ function entryType(st: Stats): TarEntryType | undefined {
   return undefined; // sockets are not archived (Docker skips them too)
 }
 
-/** glibc's major()/minor() for a 64-bit dev_t. */
-function devNumbers(rdev: number): { devmajor: number; devminor: number } {
-  const dev = BigInt(rdev);
-  return {
-    devmajor: Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn)),
-    devminor: Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn)),
-  };
-}
-
 function xattrsOf(file: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   for (const name of listXattrs(file).sort()) {
@@ -88,7 +80,10 @@ class EntryMaker {
       this.inodes.set(key, rel);
     }
     if (type === 'symlink') header.linkname = await readlink(file);
-    if (type === 'char' || type === 'block') Object.assign(header, devNumbers(st.rdev));
+    if (type === 'char' || type === 'block') {
+      const { major, minor } = deviceNumbers(st.rdev);
+      Object.assign(header, { devmajor: major, devminor: minor });
+    }
     if (type === 'file') {
       header.size = st.size;
       return { header, body: createReadStream(file) };
